@@ -1,0 +1,9 @@
+DROP TABLE instance_secrets;
+DROP TABLE login_failures;
+DROP TABLE contacts;
+DROP TABLE sessions;
+DROP TABLE audit_events;
+DROP TABLE api_keys;
+DROP TABLE memberships;
+DROP TABLE workspaces;
+DROP TABLE users;

@@ -1,0 +1,91 @@
+//! CSRF: a per-session token in a hidden input (`csrf_token`) or, for htmx, the `X-CSRF-Token`
+//! header set by `hx-headers` on `<body>`. `Origin`/`Sec-Fetch-Site` are checked separately by
+//! `middleware::same_origin`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::domain::ids::{constant_time_eq, random_base62};
+use crate::error::AppError;
+
+pub const HEADER: &str = "x-csrf-token";
+pub const FIELD: &str = "csrf_token";
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The session's token, created on first use.
+pub fn token(session: &Session) -> Result<String, AppError> {
+    if let Ok(Some(t)) = session.get::<String>(super::SESSION_CSRF) {
+        return Ok(t);
+    }
+    let t = random_base62(43);
+    session
+        .insert(super::SESSION_CSRF, &t)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("session: {e}")))?;
+    Ok(t)
+}
+
+/// Checks a presented token against the session's. No session token means no valid form.
+pub fn verify(session: &Session, presented: Option<&str>) -> Result<(), AppError> {
+    let expected = session.get::<String>(super::SESSION_CSRF).ok().flatten();
+    match (expected, presented) {
+        (Some(e), Some(p)) if constant_time_eq(&e, p) => Ok(()),
+        _ => Err(AppError::Csrf),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenField {
+    csrf_token: Option<String>,
+}
+
+/// A url-encoded form whose CSRF token has been checked. Unknown fields are ignored.
+pub struct CsrfForm<T>(pub T);
+
+/// For forms with no fields but the token (sign-out, confirmations).
+#[derive(Deserialize, Debug, Default)]
+pub struct NoFields {}
+
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let header = req
+            .headers()
+            .get(HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = web::Bytes::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let body = bytes
+                .await
+                .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+            if body.len() > MAX_FORM_BYTES {
+                return Err(AppError::BadRequest("The form is too large.".into()));
+            }
+            let field: TokenField = serde_urlencoded::from_bytes(&body).unwrap_or(TokenField { csrf_token: None });
+            let presented = field.csrf_token.or(header);
+            verify(&session, presented.as_deref())?;
+            let is_form = req
+                .headers()
+                .get(actix_web::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.starts_with("application/x-www-form-urlencoded"))
+                .unwrap_or(body.is_empty());
+            if !is_form {
+                return Err(AppError::BadRequest("Send the form as application/x-www-form-urlencoded.".into()));
+            }
+            let value = serde_urlencoded::from_bytes::<T>(&body)
+                .map_err(|e| AppError::BadRequest(format!("The form is not valid: {e}.")))?;
+            Ok(CsrfForm(value))
+        })
+    }
+}

@@ -1,0 +1,50 @@
+//! The signed-in user, loaded fresh on every request (so a disabled user or a changed role takes
+//! effect at once).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use crate::error::AppError;
+use crate::models::users::{self, User};
+use crate::startup::AppState;
+use crate::telemetry::run_db;
+
+pub struct CurrentUser {
+    pub user: User,
+    pub session: Session,
+}
+
+impl CurrentUser {
+    pub fn csrf(&self) -> Result<String, AppError> {
+        super::csrf::token(&self.session)
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
+            let uid = session.get::<i64>(super::SESSION_USER).ok().flatten();
+            let Some(uid) = uid else {
+                return Err(AppError::Unauthenticated);
+            };
+            let user = run_db(&state.pool, move |c| Ok(users::find(c, uid)?)).await?;
+            match user {
+                Some(user) if !user.disabled => Ok(CurrentUser { user, session }),
+                _ => {
+                    session.purge();
+                    Err(AppError::Unauthenticated)
+                }
+            }
+        })
+    }
+}

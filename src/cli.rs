@@ -1,0 +1,140 @@
+//! Command line: `serve` (the default), `migrate`, `admin create`, `demo`.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{SessionSettings, Settings};
+use crate::db::DatabaseUrl;
+use crate::domain::account::{EmailAddress, NewPassword, PersonName};
+use crate::domain::workspace::WorkspaceName;
+
+#[derive(Parser, Debug)]
+#[command(name = "mailrith", version, about = "Mailrith Keys: the Settings > API Keys console of Mailrith")]
+pub struct Cli {
+    /// Database URL: postgres://… or postgresql://… for PostgreSQL; sqlite://FILE, file:… or a plain path for SQLite.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://mailrith.db", global = true)]
+    pub database_url: String,
+
+    /// Log lines as JSON instead of text.
+    #[arg(long, env = "MAILRITH_LOG_JSON", global = true)]
+    pub log_json: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the console (the default when no command is given).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage admin accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Fill the database with a realistic demo and print how to sign in.
+    Demo,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "MAILRITH_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, env = "MAILRITH_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: u64,
+    /// Hours after sign-in after which a session ends, however active.
+    #[arg(long, env = "MAILRITH_SESSION_ABSOLUTE_HOURS", default_value_t = 12)]
+    pub session_absolute_hours: u64,
+    /// Send the session cookie without Secure (and without the __Host- prefix), for a plain-http
+    /// host other than localhost. Never use this on the internet.
+    #[arg(long, env = "MAILRITH_INSECURE_COOKIES")]
+    pub insecure_cookies: bool,
+    /// Reverse proxies whose X-Forwarded-For is trusted (comma-separated IPs). None by default.
+    #[arg(long, env = "MAILRITH_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxy: Vec<IpAddr>,
+    /// HTTP worker threads (0 = one per core).
+    #[arg(long, env = "MAILRITH_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create an admin. The password is read from a prompt, or one line of standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Workspace to own (created when it does not exist).
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+}
+
+impl Cli {
+    /// Parses the command line; no command means `serve`.
+    pub fn parse_with_default() -> Self {
+        let cli = Cli::parse();
+        if cli.command.is_some() {
+            return cli;
+        }
+        let args: Vec<String> = std::env::args().collect();
+        let mut with_serve = vec![args.first().cloned().unwrap_or_else(|| "mailrith".into()), "serve".into()];
+        with_serve.extend(args.into_iter().skip(1));
+        Cli::parse_from(with_serve)
+    }
+
+    pub fn database(&self) -> anyhow::Result<DatabaseUrl> {
+        DatabaseUrl::parse(&self.database_url)
+    }
+}
+
+impl ServeArgs {
+    pub fn settings(&self, database: DatabaseUrl) -> Settings {
+        let mut s = Settings::new(self.bind.clone(), database);
+        s.session = SessionSettings {
+            idle_timeout: Duration::from_secs(self.session_idle_minutes * 60),
+            absolute_timeout: Duration::from_secs(self.session_absolute_hours * 3600),
+            insecure_cookies: self.insecure_cookies,
+        };
+        s.trusted_proxies = self.trusted_proxy.clone();
+        s.workers = self.workers;
+        s
+    }
+}
+
+/// Parsed input of `admin create`.
+pub struct NewAdmin {
+    pub email: EmailAddress,
+    pub name: PersonName,
+    pub workspace: Option<WorkspaceName>,
+    pub password: NewPassword,
+}
+
+pub fn read_new_admin(email: &str, name: &str, workspace: Option<&str>) -> anyhow::Result<NewAdmin> {
+    let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email: {}", e.message))?;
+    let name = PersonName::parse(name).map_err(|e| anyhow::anyhow!("--name: {}", e.message))?;
+    let workspace = workspace
+        .map(WorkspaceName::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--workspace: {}", e.message))?;
+    let stdin = std::io::stdin();
+    let password = if stdin.is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let second = rpassword::prompt_password("Repeat password: ")?;
+        NewPassword::parse(&first, &second)
+    } else {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        let line = line.trim_end_matches(['\r', '\n']);
+        NewPassword::parse(line, line)
+    }
+    .map_err(|e| anyhow::anyhow!("password: {}", e.message))?;
+    Ok(NewAdmin { email, name, workspace, password })
+}

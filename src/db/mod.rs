@@ -1,0 +1,229 @@
+//! Storage: one diesel connection type over SQLite and PostgreSQL, a pool whose backend is chosen
+//! by the URL scheme (never by trial), SQLite pragmas on every pooled connection, and the embedded
+//! migrations of both backends.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a connection attempt (and a wait for a pooled connection) may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Which database a URL names, decided from its scheme alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A libpq connection URL (`postgres://` or `postgresql://`).
+    Postgres(String),
+    /// A path (or `file:` URI) handed to SQLite.
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> anyhow::Result<Self> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            anyhow::bail!("the database URL is empty");
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                anyhow::bail!("the SQLite URL `sqlite://` names no file");
+            }
+            return Ok(Self::Sqlite(path.to_owned()));
+        }
+        if let Some(path) = raw.strip_prefix("sqlite:") {
+            return Ok(Self::Sqlite(path.to_owned()));
+        }
+        if raw.starts_with("file:") {
+            return Ok(Self::Sqlite(raw.to_owned()));
+        }
+        if let Some((scheme, _)) = raw.split_once("://") {
+            anyhow::bail!(
+                "unsupported database URL scheme `{scheme}://` (use postgres://, postgresql://, sqlite:// or a file path)"
+            );
+        }
+        Ok(Self::Sqlite(raw.to_owned()))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "PostgreSQL",
+            Self::Sqlite(_) => "SQLite",
+        }
+    }
+
+    /// The URL with any password replaced, for messages and logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{path}"),
+            Self::Postgres(raw) => match url::Url::parse(raw) {
+                Ok(mut u) => {
+                    if u.password().is_some() {
+                        let _ = u.set_password(Some("****"));
+                    }
+                    u.to_string()
+                }
+                Err(_) => "postgres://(unparseable)".to_owned(),
+            },
+        }
+    }
+}
+
+/// An r2d2 manager that opens the one backend its URL names.
+#[derive(Clone, Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl Manager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+
+    fn establish(&self) -> anyhow::Result<AnyConnection> {
+        match &self.url {
+            DatabaseUrl::Postgres(raw) => {
+                let with_timeout = postgres_url_with_timeout(raw);
+                let conn = PgConnection::establish(&with_timeout).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot connect to PostgreSQL at {}: {}",
+                        self.url.redacted(),
+                        e.to_string().trim()
+                    )
+                })?;
+                Ok(AnyConnection::Postgresql(conn))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path).map_err(|e| {
+                    anyhow::anyhow!("cannot open SQLite database {path}: {}", e.to_string().trim())
+                })?;
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL;
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA busy_timeout = 5000;
+                     PRAGMA synchronous = NORMAL;",
+                )
+                .with_context(|| format!("cannot set pragmas on SQLite database {path}"))?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// libpq waits as long as the OS lets a TCP connect hang unless told otherwise.
+fn postgres_url_with_timeout(raw: &str) -> String {
+    if raw.contains("connect_timeout=") {
+        return raw.to_owned();
+    }
+    let sep = if raw.contains('?') { '&' } else { '?' };
+    format!("{raw}{sep}connect_timeout={}", CONNECT_TIMEOUT.as_secs())
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ManagerError(String);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = ManagerError;
+
+    fn connect(&self) -> Result<AnyConnection, ManagerError> {
+        self.establish().map_err(|e| ManagerError(format!("{e:#}")))
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), ManagerError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| ManagerError(e.to_string()))
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+/// Opens one connection first (so a wrong password or an unreachable server is reported as
+/// itself, at once), then builds the pool.
+pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
+    let manager = Manager::new(url.clone());
+    let first = manager.establish()?;
+    drop(first);
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(CONNECT_TIMEOUT)
+        .build(manager)
+        .with_context(|| format!("cannot build the {} pool", url.backend_name()))?;
+    Ok(pool)
+}
+
+/// Applies every pending migration of the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<usize> {
+    let applied = match conn {
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(applied)
+}
+
+pub fn is_postgres(conn: &AnyConnection) -> bool {
+    matches!(conn, AnyConnection::Postgresql(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_picks_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u:p@h/db").unwrap(),
+            DatabaseUrl::Postgres("postgres://u:p@h/db".into())
+        );
+        assert!(matches!(DatabaseUrl::parse("postgresql://h/db").unwrap(), DatabaseUrl::Postgres(_)));
+        assert_eq!(DatabaseUrl::parse("sqlite://mailrith.db").unwrap(), DatabaseUrl::Sqlite("mailrith.db".into()));
+        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(), DatabaseUrl::Sqlite("/tmp/x.db".into()));
+        assert_eq!(DatabaseUrl::parse("file:x.db?mode=rwc").unwrap(), DatabaseUrl::Sqlite("file:x.db?mode=rwc".into()));
+        assert_eq!(DatabaseUrl::parse("data/x.db").unwrap(), DatabaseUrl::Sqlite("data/x.db".into()));
+    }
+
+    #[test]
+    fn typos_are_errors_not_new_files() {
+        assert!(DatabaseUrl::parse("postgress://h/db").is_err());
+        assert!(DatabaseUrl::parse("mysql://h/db").is_err());
+        assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn redacts_password() {
+        let u = DatabaseUrl::parse("postgres://me:secret@localhost/db").unwrap();
+        assert!(!u.redacted().contains("secret"));
+    }
+
+    #[test]
+    fn adds_connect_timeout() {
+        assert_eq!(postgres_url_with_timeout("postgres://h/db"), "postgres://h/db?connect_timeout=5");
+        assert_eq!(postgres_url_with_timeout("postgres://h/db?sslmode=disable"), "postgres://h/db?sslmode=disable&connect_timeout=5");
+    }
+}

@@ -1,0 +1,49 @@
+//! Pure domain types: no actix, no diesel. They parse input once; the rest of the code trusts them.
+
+pub mod account;
+pub mod ids;
+pub mod workspace;
+
+/// A field-level parse error: the form field it belongs to and what to tell the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self { field, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Trims, refuses control characters, and bounds the length in characters.
+pub(crate) fn clean_text(
+    field: &'static str,
+    label: &str,
+    raw: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, FieldError> {
+    let trimmed = raw.trim();
+    let len = trimmed.chars().count();
+    if len < min {
+        return Err(FieldError::new(
+            field,
+            if min == 1 { format!("{label} is required.") } else { format!("{label} must be at least {min} characters.") },
+        ));
+    }
+    if len > max {
+        return Err(FieldError::new(field, format!("{label} must be at most {max} characters.")));
+    }
+    if trimmed.chars().any(|c| c.is_control()) {
+        return Err(FieldError::new(field, format!("{label} cannot contain control characters.")));
+    }
+    Ok(trimmed.to_owned())
+}

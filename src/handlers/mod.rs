@@ -1,0 +1,31 @@
+//! Thin handlers: extract, parse, one `run_db`, render.
+
+pub mod auth;
+pub mod health;
+pub mod settings;
+
+use actix_session::Session;
+use actix_web::http::header;
+use actix_web::HttpResponse;
+
+use crate::auth::SESSION_FLASH;
+use crate::error::AppError;
+
+/// Post/Redirect/Get.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// A one-time message shown on the next page. Never carries a secret.
+pub fn set_flash(session: &Session, message: &str) -> Result<(), AppError> {
+    session
+        .insert(SESSION_FLASH, message)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("session: {e}")))
+}
+
+pub fn take_flash(session: &Session) -> Option<String> {
+    session.remove_as::<String>(SESSION_FLASH).and_then(Result::ok)
+}

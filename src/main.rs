@@ -1,0 +1,35 @@
+//! Thin entry point: parse the command line, set up logging, run the command.
+
+use std::process::ExitCode;
+
+use mailrith::cli::{AdminCommand, Cli, Command};
+use mailrith::commands;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse_with_default();
+    mailrith::telemetry::init(cli.log_json);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let database = cli.database()?;
+    match cli.command {
+        Some(Command::Serve(args)) => {
+            let settings = args.settings(database);
+            actix_web::rt::System::new().block_on(commands::serve(settings))
+        }
+        Some(Command::Migrate) => commands::migrate(database),
+        Some(Command::Admin(AdminCommand::Create { email, name, workspace })) => {
+            let admin = mailrith::cli::read_new_admin(&email, &name, workspace.as_deref())?;
+            commands::create_admin(database, admin)
+        }
+        Some(Command::Demo) => mailrith::demo::run(database),
+        None => anyhow::bail!("no command given"),
+    }
+}

@@ -1,0 +1,9 @@
+//! Diesel rows and queries. Every function takes `&mut AnyConnection`; none touches actix.
+
+pub mod audit;
+pub mod contacts;
+pub mod login_failures;
+pub mod secrets;
+pub mod sessions;
+pub mod users;
+pub mod workspaces;

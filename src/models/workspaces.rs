@@ -1,0 +1,104 @@
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::schema::{memberships, workspaces};
+use crate::db::AnyConnection;
+use crate::domain::ids::public_id;
+use crate::domain::workspace::Role;
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = workspaces)]
+pub struct Workspace {
+    pub id: i64,
+    pub public_id: String,
+    pub name: String,
+    pub created_at: PrimitiveDateTime,
+}
+
+/// A workspace together with the role the viewer holds in it.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub workspace: Workspace,
+    pub role: Role,
+}
+
+pub fn find_by_name(conn: &mut AnyConnection, name: &str) -> QueryResult<Option<Workspace>> {
+    workspaces::table
+        .filter(workspaces::name.eq(name))
+        .select(Workspace::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn create(conn: &mut AnyConnection, name: &str, now: PrimitiveDateTime) -> QueryResult<Workspace> {
+    let pid = public_id("ws");
+    diesel::insert_into(workspaces::table)
+        .values((
+            workspaces::public_id.eq(&pid),
+            workspaces::name.eq(name),
+            workspaces::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    workspaces::table
+        .filter(workspaces::public_id.eq(&pid))
+        .select(Workspace::as_select())
+        .first(conn)
+}
+
+pub fn add_member(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    user_id: i64,
+    role: Role,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::workspace_id.eq(workspace_id),
+            memberships::user_id.eq(user_id),
+            memberships::role.eq(role.as_str()),
+            memberships::created_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn rename(conn: &mut AnyConnection, workspace_id: i64, name: &str) -> QueryResult<usize> {
+    diesel::update(workspaces::table.find(workspace_id))
+        .set(workspaces::name.eq(name))
+        .execute(conn)
+}
+
+fn to_memberships(rows: Vec<(Workspace, String)>) -> Vec<Membership> {
+    rows.into_iter()
+        .filter_map(|(workspace, role)| Role::parse(&role).map(|role| Membership { workspace, role }))
+        .collect()
+}
+
+/// The workspaces a user belongs to, by name.
+pub fn for_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<Membership>> {
+    let rows = memberships::table
+        .inner_join(workspaces::table)
+        .filter(memberships::user_id.eq(user_id))
+        .order((workspaces::name.asc(), workspaces::id.asc()))
+        .select((Workspace::as_select(), memberships::role))
+        .load::<(Workspace, String)>(conn)?;
+    Ok(to_memberships(rows))
+}
+
+/// One workspace by its public id, only if the user belongs to it.
+pub fn membership(conn: &mut AnyConnection, user_id: i64, workspace_public_id: &str) -> QueryResult<Option<Membership>> {
+    let rows = memberships::table
+        .inner_join(workspaces::table)
+        .filter(memberships::user_id.eq(user_id))
+        .filter(workspaces::public_id.eq(workspace_public_id))
+        .select((Workspace::as_select(), memberships::role))
+        .load::<(Workspace, String)>(conn)?;
+    Ok(to_memberships(rows).into_iter().next())
+}
+
+pub fn count_members(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<i64> {
+    memberships::table
+        .filter(memberships::workspace_id.eq(workspace_id))
+        .count()
+        .get_result(conn)
+}

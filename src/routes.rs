@@ -1,0 +1,76 @@
+//! The one place every URL, guard and middleware is listed.
+
+use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
+use actix_session::SessionMiddleware;
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, Error};
+
+use crate::auth::session_store::DbSessionStore;
+use crate::handlers::{auth, health, settings};
+use crate::middleware;
+use crate::startup::AppState;
+use crate::static_files;
+
+pub fn app(
+    state: web::Data<AppState>,
+    session_key: Key,
+) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = Error, InitError = ()>> {
+    let session_settings = &state.settings.session;
+    let store = DbSessionStore::new(state.pool.clone(), state.clock.clone(), session_settings);
+    let idle = actix_web::cookie::time::Duration::seconds(
+        i64::try_from(session_settings.idle_timeout.as_secs()).unwrap_or(i64::MAX / 2),
+    );
+    let sessions = SessionMiddleware::builder(store, session_key)
+        .cookie_name(session_settings.cookie_name().to_owned())
+        .cookie_secure(!session_settings.insecure_cookies)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_path("/".to_owned())
+        .cookie_domain(None)
+        .cookie_content_security(CookieContentSecurity::Signed)
+        .session_lifecycle(
+            BrowserSession::default()
+                .state_ttl(idle)
+                .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+        )
+        .build();
+
+    App::new()
+        .app_data(state)
+        .app_data(web::FormConfig::default().limit(64 * 1024))
+        // Innermost first: the last `wrap` sees the request first.
+        .wrap(from_fn(middleware::htmx_errors))
+        .wrap(sessions)
+        .wrap(from_fn(middleware::same_origin))
+        .wrap(from_fn(middleware::security_headers))
+        .wrap(from_fn(middleware::request_log))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/static/{file:.*}", web::get().to(static_files::serve))
+        .route("/", web::get().to(settings::index))
+        .route("/login", web::get().to(auth::login_form))
+        .route("/login", web::post().to(auth::login))
+        .route("/logout", web::post().to(auth::logout))
+        .route("/setup", web::get().to(auth::setup_form))
+        .route("/setup", web::post().to(auth::setup))
+        .service(
+            web::scope("/settings")
+                .route("", web::get().to(settings::index))
+                .route("/profile", web::get().to(settings::profile))
+                .route("/profile", web::post().to(settings::update_profile))
+                .route("/profile/password", web::post().to(settings::change_password))
+                .route("/api-keys", web::get().to(settings::api_keys))
+                .route("/team-members", web::get().to(settings::team_members))
+                .route("/authorized-apps", web::get().to(settings::authorized_apps))
+                .route("/workspaces", web::get().to(settings::list_workspaces))
+                .route("/workspaces", web::post().to(settings::create_workspace))
+                .route("/workspaces/{workspace}/rename", web::post().to(settings::rename_workspace)),
+        )
+        .default_service(web::to(not_found))
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, crate::error::AppError> {
+    Err(crate::error::AppError::NotFound)
+}

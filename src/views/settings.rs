@@ -1,0 +1,42 @@
+use askama::Template;
+
+use super::{FormErrors, PageContext};
+
+#[derive(Template)]
+#[template(path = "settings/profile.html", blocks = ["panel"])]
+pub struct ProfilePage {
+    pub ctx: PageContext,
+    pub name: String,
+    pub email: String,
+    pub created: String,
+    pub last_sign_in: String,
+    pub errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "settings/placeholder.html", blocks = ["panel"])]
+pub struct PlaceholderPage {
+    pub ctx: PageContext,
+    pub heading: &'static str,
+    pub section: &'static str,
+    pub text: &'static str,
+}
+
+pub struct WorkspaceRow {
+    pub public_id: String,
+    pub name: String,
+    pub role: &'static str,
+    pub members: i64,
+    pub contacts: i64,
+    pub created: String,
+    pub can_rename: bool,
+}
+
+#[derive(Template)]
+#[template(path = "settings/workspaces.html", blocks = ["panel"])]
+pub struct WorkspacesPage {
+    pub ctx: PageContext,
+    pub rows: Vec<WorkspaceRow>,
+    pub new_name: String,
+    pub errors: FormErrors,
+}

@@ -13,10 +13,19 @@ use crate::domain::account::{EmailAddress, NewPassword, PersonName};
 use crate::domain::workspace::WorkspaceName;
 
 #[derive(Parser, Debug)]
-#[command(name = "mailrith", version, about = "Mailrith Keys: the Settings > API Keys console of Mailrith")]
+#[command(
+    name = "mailrith",
+    version,
+    about = "Mailrith Keys: the Settings > API Keys console of Mailrith"
+)]
 pub struct Cli {
     /// Database URL: postgres://… or postgresql://… for PostgreSQL; sqlite://FILE, file:… or a plain path for SQLite.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://mailrith.db", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://mailrith.db",
+        global = true
+    )]
     pub database_url: String,
 
     /// Log lines as JSON instead of text.
@@ -85,7 +94,10 @@ impl Cli {
             return cli;
         }
         let args: Vec<String> = std::env::args().collect();
-        let mut with_serve = vec![args.first().cloned().unwrap_or_else(|| "mailrith".into()), "serve".into()];
+        let mut with_serve = vec![
+            args.first().cloned().unwrap_or_else(|| "mailrith".into()),
+            "serve".into(),
+        ];
         with_serve.extend(args.into_iter().skip(1));
         Cli::parse_from(with_serve)
     }
@@ -117,8 +129,13 @@ pub struct NewAdmin {
     pub password: NewPassword,
 }
 
-pub fn read_new_admin(email: &str, name: &str, workspace: Option<&str>) -> anyhow::Result<NewAdmin> {
-    let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email: {}", e.message))?;
+pub fn read_new_admin(
+    email: &str,
+    name: &str,
+    workspace: Option<&str>,
+) -> anyhow::Result<NewAdmin> {
+    let email =
+        EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email: {}", e.message))?;
     let name = PersonName::parse(name).map_err(|e| anyhow::anyhow!("--name: {}", e.message))?;
     let workspace = workspace
         .map(WorkspaceName::parse)
@@ -131,10 +148,18 @@ pub fn read_new_admin(email: &str, name: &str, workspace: Option<&str>) -> anyho
         NewPassword::parse(&first, &second)
     } else {
         let mut line = String::new();
-        stdin.lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
         let line = line.trim_end_matches(['\r', '\n']);
         NewPassword::parse(line, line)
     }
     .map_err(|e| anyhow::anyhow!("password: {}", e.message))?;
-    Ok(NewAdmin { email, name, workspace, password })
+    Ok(NewAdmin {
+        email,
+        name,
+        workspace,
+        password,
+    })
 }

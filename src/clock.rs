@@ -11,7 +11,9 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> PrimitiveDateTime {
         let now = self.now_utc();
         // Whole microseconds: what both backends store.
-        let now = now.replace_nanosecond(now.microsecond() * 1000).unwrap_or(now);
+        let now = now
+            .replace_nanosecond(now.microsecond() * 1000)
+            .unwrap_or(now);
         PrimitiveDateTime::new(now.date(), now.time())
     }
 }

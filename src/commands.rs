@@ -18,11 +18,16 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = settings.database.redacted();
     let app = Application::build_with_clock(settings, Arc::new(SystemClock)).await?;
     tracing::info!(port = app.port(), backend, database = %db, "Mailrith Keys is serving");
-    println!("Mailrith Keys is serving on http://127.0.0.1:{} ({backend}: {db})", app.port());
+    println!(
+        "Mailrith Keys is serving on http://127.0.0.1:{} ({backend}: {db})",
+        app.port()
+    );
     if let Some(url) = app.setup_url() {
         // Printed, never logged: the token is a one-time secret.
         println!();
-        println!("No admin exists yet. Open this one-time setup link to create the first admin account:");
+        println!(
+            "No admin exists yet. Open this one-time setup link to create the first admin account:"
+        );
         println!();
         println!("    {url}");
         println!();
@@ -36,7 +41,10 @@ pub fn migrate(database: DatabaseUrl) -> anyhow::Result<()> {
     let pool = crate::db::build_pool(&settings.database, 1)?;
     let mut conn = pool.get()?;
     let applied = crate::db::run_migrations(&mut conn)?;
-    println!("{applied} migration(s) applied to {}", settings.database.redacted());
+    println!(
+        "{applied} migration(s) applied to {}",
+        settings.database.redacted()
+    );
     Ok(())
 }
 
@@ -47,7 +55,10 @@ pub fn create_admin(database: DatabaseUrl, admin: NewAdmin) -> anyhow::Result<()
     let now = SystemClock.now();
     let (user, ws) = conn.transaction::<_, anyhow::Error, _>(|c| {
         if users::find_by_email(c, admin.email.as_str())?.is_some() {
-            anyhow::bail!("a user with the email {} already exists", admin.email.as_str());
+            anyhow::bail!(
+                "a user with the email {} already exists",
+                admin.email.as_str()
+            );
         }
         let user = users::insert(
             c,
@@ -87,7 +98,10 @@ pub fn create_admin(database: DatabaseUrl, admin: NewAdmin) -> anyhow::Result<()
         Ok((user, ws))
     })?;
     match ws {
-        Some(ws) => println!("Created admin {} ({}), Owner of workspace \"{}\".", user.name, user.email, ws.name),
+        Some(ws) => println!(
+            "Created admin {} ({}), Owner of workspace \"{}\".",
+            user.name, user.email, ws.name
+        ),
         None => println!("Created admin {} ({}).", user.name, user.email),
     }
     Ok(())

@@ -14,19 +14,51 @@ pub const WORKSPACES: [&str; 3] = ["Acme Marketing", "Globex Newsletter", "Inite
 
 /// (email, name, instance admin, role in each workspace or None)
 const PEOPLE: [(&str, &str, bool, [Option<Role>; 3]); 6] = [
-    ("olivia.owner@demo.mailrith.test", "Olivia Owner", true, [Some(Role::Owner), Some(Role::Owner), Some(Role::Owner)]),
-    ("adam.admin@demo.mailrith.test", "Adam Admin", false, [Some(Role::Admin), Some(Role::Admin), None]),
-    ("maya.member@demo.mailrith.test", "Maya Member", false, [Some(Role::Member), None, Some(Role::Member)]),
-    ("carl.contractor@demo.mailrith.test", "Carl Contractor", false, [Some(Role::Member), None, None]),
-    ("grace.globex@demo.mailrith.test", "Grace Hopper", false, [None, Some(Role::Admin), Some(Role::Member)]),
-    ("ivan.initech@demo.mailrith.test", "Ivan Initech", false, [None, None, Some(Role::Admin)]),
+    (
+        "olivia.owner@demo.mailrith.test",
+        "Olivia Owner",
+        true,
+        [Some(Role::Owner), Some(Role::Owner), Some(Role::Owner)],
+    ),
+    (
+        "adam.admin@demo.mailrith.test",
+        "Adam Admin",
+        false,
+        [Some(Role::Admin), Some(Role::Admin), None],
+    ),
+    (
+        "maya.member@demo.mailrith.test",
+        "Maya Member",
+        false,
+        [Some(Role::Member), None, Some(Role::Member)],
+    ),
+    (
+        "carl.contractor@demo.mailrith.test",
+        "Carl Contractor",
+        false,
+        [Some(Role::Member), None, None],
+    ),
+    (
+        "grace.globex@demo.mailrith.test",
+        "Grace Hopper",
+        false,
+        [None, Some(Role::Admin), Some(Role::Member)],
+    ),
+    (
+        "ivan.initech@demo.mailrith.test",
+        "Ivan Initech",
+        false,
+        [None, None, Some(Role::Admin)],
+    ),
 ];
 
 const FIRST: [&str; 20] = [
-    "Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Gita", "Hugo", "Ines", "Jonas", "Kemi", "Luis", "Mina", "Nils", "Omar",
-    "Priya", "Quinn", "Rosa", "Sven", "Tara",
+    "Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Gita", "Hugo", "Ines", "Jonas", "Kemi",
+    "Luis", "Mina", "Nils", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara",
 ];
-const LAST: [&str; 10] = ["Garcia", "Okafor", "Nguyen", "Schmidt", "Rossi", "Tanaka", "Silva", "Khan", "Dubois", "Novak"];
+const LAST: [&str; 10] = [
+    "Garcia", "Okafor", "Nguyen", "Schmidt", "Rossi", "Tanaka", "Silva", "Khan", "Dubois", "Novak",
+];
 
 pub fn run(database: DatabaseUrl) -> anyhow::Result<()> {
     let pool = open_database(&Settings::new("127.0.0.1:0", database))?;
@@ -63,11 +95,20 @@ pub fn run(database: DatabaseUrl) -> anyhow::Result<()> {
                 }
             }
         }
-        let statuses = ["subscribed", "subscribed", "subscribed", "unsubscribed", "bounced"];
+        let statuses = [
+            "subscribed",
+            "subscribed",
+            "subscribed",
+            "unsubscribed",
+            "bounced",
+        ];
         let people: Vec<(String, String)> = (0..200)
             .map(|i| {
                 let (f, l) = (FIRST[i % FIRST.len()], LAST[(i / FIRST.len()) % LAST.len()]);
-                (format!("{} {}", f, l), format!("{}.{}{}@example.com", f.to_lowercase(), l.to_lowercase(), i))
+                (
+                    format!("{} {}", f, l),
+                    format!("{}.{}{}@example.com", f.to_lowercase(), l.to_lowercase(), i),
+                )
             })
             .collect();
         let rows: Vec<contacts::NewContact<'_>> = people
@@ -86,11 +127,18 @@ pub fn run(database: DatabaseUrl) -> anyhow::Result<()> {
         contacts::insert_many(c, &rows)?;
         Ok(())
     })?;
-    println!("Demo data created: {} workspaces, {} team members, 200 contacts.", WORKSPACES.len(), PEOPLE.len());
+    println!(
+        "Demo data created: {} workspaces, {} team members, 200 contacts.",
+        WORKSPACES.len(),
+        PEOPLE.len()
+    );
     println!();
     println!("Start the console with `cargo run --release` and sign in at http://127.0.0.1:8080/login as any of:");
     for (email, name, is_admin, _) in PEOPLE {
-        println!("    {email:<40} {name}{}", if is_admin { " (admin)" } else { "" });
+        println!(
+            "    {email:<40} {name}{}",
+            if is_admin { " (admin)" } else { "" }
+        );
     }
     println!();
     println!("Password for every demo account: {password}");

@@ -2,8 +2,8 @@
 
 pub mod auth;
 pub mod cli;
-pub mod commands;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -25,7 +25,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             actix_web::rt::System::new().block_on(commands::serve(settings))
         }
         Some(Command::Migrate) => commands::migrate(database),
-        Some(Command::Admin(AdminCommand::Create { email, name, workspace })) => {
+        Some(Command::Admin(AdminCommand::Create {
+            email,
+            name,
+            workspace,
+        })) => {
             let admin = mailrith::cli::read_new_admin(&email, &name, workspace.as_deref())?;
             commands::create_admin(database, admin)
         }

@@ -20,11 +20,15 @@ font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none';
 
 /// One structured log line per request: id, method, path (never the query string, which may hold
 /// a one-time setup token), status and latency. Headers, cookies and bodies are never logged.
-pub async fn request_log(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let request_id = random_base62(16);
     let method = req.method().to_string();
     let path = req.path().to_owned();
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -34,7 +38,8 @@ pub async fn request_log(req: ServiceRequest, next: Next<impl MessageBody + 'sta
             let status = res.status().as_u16();
             tracing::info!(status, latency_ms = format!("{latency_ms:.2}"), "request");
             if let Ok(v) = HeaderValue::from_str(&request_id) {
-                res.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+                res.headers_mut()
+                    .insert(HeaderName::from_static("x-request-id"), v);
             }
             Ok(res)
         }
@@ -47,7 +52,10 @@ pub async fn request_log(req: ServiceRequest, next: Next<impl MessageBody + 'sta
 
 /// Security headers on every response, a charset on every text type, no server banner, and TRACE
 /// refused.
-pub async fn security_headers(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     if req.method() == Method::TRACE || req.method() == Method::CONNECT {
         let res = HttpResponse::MethodNotAllowed()
             .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
@@ -56,15 +64,27 @@ pub async fn security_headers(req: ServiceRequest, next: Next<impl MessageBody +
     }
     let mut res = next.call(req).await?.map_into_boxed_body();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         HeaderName::from_static("permissions-policy"),
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
     );
-    h.insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"));
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
     h.remove(header::SERVER);
     if let Some(ct) = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
         if ct.starts_with("text/") && !ct.contains("charset") {
@@ -80,7 +100,10 @@ pub async fn security_headers(req: ServiceRequest, next: Next<impl MessageBody +
 /// Unsafe methods from a browser must come from this site: `Sec-Fetch-Site` (when sent) must be
 /// `same-origin` or `none`, and `Origin` (when sent) must match the Host. The CSRF token is checked
 /// as well, by `CsrfForm`.
-pub async fn same_origin(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
+pub async fn same_origin(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && !req.path().starts_with("/api/") && !origin_ok(&req) {
         tracing::warn!("cross-site request refused");
@@ -100,8 +123,14 @@ fn origin_ok(req: &ServiceRequest) -> bool {
         None => true,
         Some("null") => false,
         Some(origin) => {
-            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-            let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let origin_host = origin
+                .split_once("://")
+                .map(|(_, rest)| rest)
+                .unwrap_or(origin);
             !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
         }
     }
@@ -117,19 +146,32 @@ struct Toast<'a> {
 
 /// htmx requests get errors as a toast swapped into `#toast` (or a client-side redirect to the
 /// sign-in page), instead of a whole error page inside a panel.
-pub async fn htmx_errors(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
+pub async fn htmx_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let is_htmx = req.headers().contains_key("hx-request");
     let res = next.call(req).await?.map_into_boxed_body();
     if !is_htmx {
         return Ok(res);
     }
-    let Some(app_error) = res.response().error().and_then(|e| e.as_error::<AppError>()) else {
+    let Some(app_error) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+    else {
         return Ok(res);
     };
     let replacement = match app_error {
-        AppError::Unauthenticated => HttpResponse::Ok().insert_header(("HX-Redirect", "/login")).finish(),
+        AppError::Unauthenticated => HttpResponse::Ok()
+            .insert_header(("HX-Redirect", "/login"))
+            .finish(),
         other => {
-            let toast = Toast { title: other.title(), message: other.public_message(), status: other.status_code().as_u16() };
+            let toast = Toast {
+                title: other.title(),
+                message: other.public_message(),
+                status: other.status_code().as_u16(),
+            };
             let body = toast.render().unwrap_or_else(|_| other.public_message());
             let mut builder = HttpResponse::build(other.status_code());
             builder

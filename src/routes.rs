@@ -17,7 +17,15 @@ use crate::static_files;
 pub fn app(
     state: web::Data<AppState>,
     session_key: Key,
-) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = Error, InitError = ()>> {
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
     let session_settings = &state.settings.session;
     let store = DbSessionStore::new(state.pool.clone(), state.clock.clone(), session_settings);
     let idle = actix_web::cookie::time::Duration::seconds(
@@ -60,13 +68,19 @@ pub fn app(
                 .route("", web::get().to(settings::index))
                 .route("/profile", web::get().to(settings::profile))
                 .route("/profile", web::post().to(settings::update_profile))
-                .route("/profile/password", web::post().to(settings::change_password))
+                .route(
+                    "/profile/password",
+                    web::post().to(settings::change_password),
+                )
                 .route("/api-keys", web::get().to(settings::api_keys))
                 .route("/team-members", web::get().to(settings::team_members))
                 .route("/authorized-apps", web::get().to(settings::authorized_apps))
                 .route("/workspaces", web::get().to(settings::list_workspaces))
                 .route("/workspaces", web::post().to(settings::create_workspace))
-                .route("/workspaces/{workspace}/rename", web::post().to(settings::rename_workspace)),
+                .route(
+                    "/workspaces/{workspace}/rename",
+                    web::post().to(settings::rename_workspace),
+                ),
         )
         .default_service(web::to(not_found))
 }

@@ -27,16 +27,27 @@ pub struct AppState {
 
 impl AppState {
     pub fn setup_token_matches(&self, token: &str) -> bool {
-        let guard = self.setup_token_hash.lock().unwrap_or_else(|p| p.into_inner());
-        guard.as_deref().is_some_and(|h| constant_time_eq(h, &sha256_hex(token)))
+        let guard = self
+            .setup_token_hash
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        guard
+            .as_deref()
+            .is_some_and(|h| constant_time_eq(h, &sha256_hex(token)))
     }
 
     pub fn setup_open(&self) -> bool {
-        self.setup_token_hash.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+        self.setup_token_hash
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
     }
 
     pub fn close_setup(&self) {
-        *self.setup_token_hash.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self
+            .setup_token_hash
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
     }
 }
 
@@ -54,7 +65,11 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
     let mut conn = pool.get().context("cannot get a database connection")?;
     let applied = db::run_migrations(&mut conn)?;
     if applied > 0 {
-        tracing::info!(applied, backend = settings.database.backend_name(), "migrations applied");
+        tracing::info!(
+            applied,
+            backend = settings.database.backend_name(),
+            "migrations applied"
+        );
     }
     Ok(pool)
 }
@@ -76,7 +91,8 @@ impl Application {
                     hex::encode(bytes)
                 })?;
                 let key_bytes = hex::decode(key_hex).context("stored session key is not hex")?;
-                let key = Key::try_from(key_bytes.as_slice()).context("stored session key is too short")?;
+                let key = Key::try_from(key_bytes.as_slice())
+                    .context("stored session key is too short")?;
                 let has_admin = users::any_admin(&mut conn)?;
                 Ok((pool, key, has_admin))
             })
@@ -92,9 +108,14 @@ impl Application {
             setup_token_hash: Mutex::new(setup_token.as_deref().map(sha256_hex)),
         });
 
-        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let addr = listener.local_addr()?;
-        let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            addr.ip().to_string()
+        };
         let mut server = HttpServer::new(move || routes::app(state.clone(), key.clone()))
             .listen(listener)?
             .shutdown_timeout(10);
@@ -104,7 +125,13 @@ impl Application {
         let server = server.run();
 
         spawn_housekeeping(pool.clone(), clock, settings.clone());
-        Ok(Self { port: addr.port(), host, server, setup_token, pool })
+        Ok(Self {
+            port: addr.port(),
+            host,
+            server,
+            setup_token,
+            pool,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -117,7 +144,9 @@ impl Application {
 
     /// The one-time setup URL, while no admin exists.
     pub fn setup_url(&self) -> Option<String> {
-        self.setup_token.as_ref().map(|t| format!("http://{}:{}/setup?token={t}", self.host, self.port))
+        self.setup_token
+            .as_ref()
+            .map(|t| format!("http://{}:{}/setup?token={t}", self.host, self.port))
     }
 
     pub fn setup_token(&self) -> Option<&str> {
@@ -131,8 +160,9 @@ impl Application {
 
 /// Every ten minutes: drop expired sessions and old sign-in failures.
 fn spawn_housekeeping(pool: Pool, clock: SharedClock, settings: Settings) {
-    actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(Duration::from_secs(600));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        tick.tick().await; // the first tick is immediate
         loop {
             tick.tick().await;
             let (pool, clock, settings) = (pool.clone(), clock.clone(), settings.clone());
@@ -140,14 +170,17 @@ fn spawn_housekeeping(pool: Pool, clock: SharedClock, settings: Settings) {
                 let mut conn = pool.get()?;
                 let now = clock.now();
                 let idle = time::Duration::seconds(settings.session.idle_timeout.as_secs() as i64);
-                let absolute = time::Duration::seconds(settings.session.absolute_timeout.as_secs() as i64);
+                let absolute =
+                    time::Duration::seconds(settings.session.absolute_timeout.as_secs() as i64);
                 let s = sessions::delete_expired(&mut conn, now - idle, now - absolute)?;
                 let f = login_failures::prune(&mut conn, now - crate::auth::throttle::WINDOW)?;
                 Ok((s, f))
             })
             .await;
             match result {
-                Ok(Ok((s, f))) if s + f > 0 => tracing::info!(sessions = s, login_failures = f, "housekeeping"),
+                Ok(Ok((s, f))) if s + f > 0 => {
+                    tracing::info!(sessions = s, login_failures = f, "housekeeping")
+                }
                 Ok(Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),
                 _ => {}
             }

@@ -15,8 +15,16 @@ struct Asset {
 }
 
 const ASSETS: &[Asset] = &[
-    Asset { logical: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../static/app.css") },
-    Asset { logical: "app.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../static/app.js") },
+    Asset {
+        logical: "app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../static/app.css"),
+    },
+    Asset {
+        logical: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../static/app.js"),
+    },
     Asset {
         logical: "vendor/htmx-2.0.11.min.js",
         content_type: "text/javascript; charset=utf-8",
@@ -36,7 +44,10 @@ fn table() -> &'static Table {
         let mut url_of = HashMap::new();
         for asset in ASSETS {
             let digest = hex::encode(Sha256::digest(asset.body));
-            let (stem, ext) = asset.logical.rsplit_once('.').unwrap_or((asset.logical, ""));
+            let (stem, ext) = asset
+                .logical
+                .rsplit_once('.')
+                .unwrap_or((asset.logical, ""));
             // The vendored file already carries its version; ours get a content hash.
             let served = if asset.logical.starts_with("vendor/") {
                 asset.logical.to_owned()
@@ -52,7 +63,11 @@ fn table() -> &'static Table {
 
 /// The URL of an asset by its logical name (`app.css`).
 pub fn url(logical: &str) -> &'static str {
-    table().url_of.get(logical).map(String::as_str).unwrap_or("/static/missing")
+    table()
+        .url_of
+        .get(logical)
+        .map(String::as_str)
+        .unwrap_or("/static/missing")
 }
 
 pub async fn serve(path: web::Path<String>) -> HttpResponse {

@@ -1,5 +1,7 @@
 //! Tracing setup, and `run_db`: every database call runs on the blocking pool, in the caller's span.
 
+use std::io::IsTerminal;
+
 use actix_web::web;
 use tracing_subscriber::EnvFilter;
 
@@ -8,7 +10,11 @@ use crate::error::AppError;
 
 pub fn init(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = if json {
         builder.json().try_init()
     } else {
@@ -26,7 +32,9 @@ where
     let span = tracing::Span::current();
     web::block(move || {
         let _entered = span.enter();
-        let mut conn = pool.get().map_err(|e| AppError::Internal(anyhow::anyhow!("database unavailable: {e}")))?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("database unavailable: {e}")))?;
         f(&mut conn)
     })
     .await

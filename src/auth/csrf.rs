@@ -71,7 +71,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             if body.len() > MAX_FORM_BYTES {
                 return Err(AppError::BadRequest("The form is too large.".into()));
             }
-            let field: TokenField = serde_urlencoded::from_bytes(&body).unwrap_or(TokenField { csrf_token: None });
+            let field: TokenField =
+                serde_urlencoded::from_bytes(&body).unwrap_or(TokenField { csrf_token: None });
             let presented = field.csrf_token.or(header);
             verify(&session, presented.as_deref())?;
             let is_form = req
@@ -81,7 +82,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 .map(|v| v.starts_with("application/x-www-form-urlencoded"))
                 .unwrap_or(body.is_empty());
             if !is_form {
-                return Err(AppError::BadRequest("Send the form as application/x-www-form-urlencoded.".into()));
+                return Err(AppError::BadRequest(
+                    "Send the form as application/x-www-form-urlencoded.".into(),
+                ));
             }
             let value = serde_urlencoded::from_bytes::<T>(&body)
                 .map_err(|e| AppError::BadRequest(format!("The form is not valid: {e}.")))?;

@@ -32,7 +32,8 @@ impl FromRequest for CurrentUser {
         let session = req.get_session();
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
+            let state =
+                state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
             let uid = session.get::<i64>(super::SESSION_USER).ok().flatten();
             let Some(uid) = uid else {
                 return Err(AppError::Unauthenticated);

@@ -24,7 +24,9 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
 /// True when `password` matches `stored`. A malformed hash never matches.
 pub fn verify(stored: &str, password: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }

@@ -40,7 +40,9 @@ impl DbSessionStore {
 
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut crate::db::AnyConnection, &SharedClock) -> anyhow::Result<T> + Send + 'static,
+        f: impl FnOnce(&mut crate::db::AnyConnection, &SharedClock) -> anyhow::Result<T>
+            + Send
+            + 'static,
     ) -> anyhow::Result<T> {
         let pool = self.pool.clone();
         let clock = self.clock.clone();
@@ -95,12 +97,26 @@ impl SessionStore for DbSessionStore {
         SessionKey::try_from(key).map_err(|e| SaveError::Other(e.into()))
     }
 
-    async fn update(&self, session_key: SessionKey, state: State, ttl: &CookieDuration) -> Result<SessionKey, UpdateError> {
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        state: State,
+        ttl: &CookieDuration,
+    ) -> Result<SessionKey, UpdateError> {
         let hash = sha256_hex(session_key.as_ref());
-        let json = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let json =
+            serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let user = user_of(&state);
         let updated = self
-            .blocking(move |conn, clock| Ok(sessions::update_state(conn, &hash, user, &json, clock.now())?))
+            .blocking(move |conn, clock| {
+                Ok(sessions::update_state(
+                    conn,
+                    &hash,
+                    user,
+                    &json,
+                    clock.now(),
+                )?)
+            })
             .await
             .map_err(UpdateError::Other)?;
         if updated == 0 {
@@ -108,12 +124,19 @@ impl SessionStore for DbSessionStore {
             // it under its old id, and never carry the sign-in over into a fresh one.
             let mut state = state;
             state.remove(super::SESSION_USER);
-            return self.save(state, ttl).await.map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")));
+            return self
+                .save(state, ttl)
+                .await
+                .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")));
         }
         Ok(session_key)
     }
 
-    async fn update_ttl(&self, session_key: &SessionKey, _ttl: &CookieDuration) -> Result<(), anyhow::Error> {
+    async fn update_ttl(
+        &self,
+        session_key: &SessionKey,
+        _ttl: &CookieDuration,
+    ) -> Result<(), anyhow::Error> {
         let hash = sha256_hex(session_key.as_ref());
         self.blocking(move |conn, clock| {
             let now = clock.now();

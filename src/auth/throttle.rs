@@ -10,7 +10,11 @@ pub const IP_LIMIT: usize = 20;
 
 /// Given the failures inside the window (oldest first), how many seconds until one more attempt
 /// is allowed, or `None` if it is allowed now.
-pub fn retry_after(failures: &[PrimitiveDateTime], limit: usize, now: PrimitiveDateTime) -> Option<u64> {
+pub fn retry_after(
+    failures: &[PrimitiveDateTime],
+    limit: usize,
+    now: PrimitiveDateTime,
+) -> Option<u64> {
     if failures.len() < limit {
         return None;
     }

@@ -116,7 +116,10 @@ impl Manager {
             }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path).map_err(|e| {
-                    anyhow::anyhow!("cannot open SQLite database {path}: {}", e.to_string().trim())
+                    anyhow::anyhow!(
+                        "cannot open SQLite database {path}: {}",
+                        e.to_string().trim()
+                    )
                 })?;
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL;
@@ -180,7 +183,9 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
 /// Applies every pending migration of the connection's backend; returns how many ran.
 pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<usize> {
     let applied = match conn {
-        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        AnyConnection::Postgresql(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
         AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
     }
     .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
@@ -201,11 +206,26 @@ mod tests {
             DatabaseUrl::parse("postgres://u:p@h/db").unwrap(),
             DatabaseUrl::Postgres("postgres://u:p@h/db".into())
         );
-        assert!(matches!(DatabaseUrl::parse("postgresql://h/db").unwrap(), DatabaseUrl::Postgres(_)));
-        assert_eq!(DatabaseUrl::parse("sqlite://mailrith.db").unwrap(), DatabaseUrl::Sqlite("mailrith.db".into()));
-        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(), DatabaseUrl::Sqlite("/tmp/x.db".into()));
-        assert_eq!(DatabaseUrl::parse("file:x.db?mode=rwc").unwrap(), DatabaseUrl::Sqlite("file:x.db?mode=rwc".into()));
-        assert_eq!(DatabaseUrl::parse("data/x.db").unwrap(), DatabaseUrl::Sqlite("data/x.db".into()));
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://h/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://mailrith.db").unwrap(),
+            DatabaseUrl::Sqlite("mailrith.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(),
+            DatabaseUrl::Sqlite("/tmp/x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("file:x.db?mode=rwc").unwrap(),
+            DatabaseUrl::Sqlite("file:x.db?mode=rwc".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("data/x.db").unwrap(),
+            DatabaseUrl::Sqlite("data/x.db".into())
+        );
     }
 
     #[test]
@@ -223,7 +243,13 @@ mod tests {
 
     #[test]
     fn adds_connect_timeout() {
-        assert_eq!(postgres_url_with_timeout("postgres://h/db"), "postgres://h/db?connect_timeout=5");
-        assert_eq!(postgres_url_with_timeout("postgres://h/db?sslmode=disable"), "postgres://h/db?sslmode=disable&connect_timeout=5");
+        assert_eq!(
+            postgres_url_with_timeout("postgres://h/db"),
+            "postgres://h/db?connect_timeout=5"
+        );
+        assert_eq!(
+            postgres_url_with_timeout("postgres://h/db?sslmode=disable"),
+            "postgres://h/db?sslmode=disable&connect_timeout=5"
+        );
     }
 }

@@ -10,11 +10,20 @@ impl EmailAddress {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let value = raw.trim().to_lowercase();
         let err = || FieldError::new("email", "Enter an email address such as name@example.com.");
-        if value.is_empty() || value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if value.is_empty()
+            || value.len() > 254
+            || value.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(err());
         }
         let (local, domain) = value.rsplit_once('@').ok_or_else(err)?;
-        if local.is_empty() || domain.is_empty() || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') || domain.contains('@') {
+        if local.is_empty()
+            || domain.is_empty()
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || domain.contains('@')
+        {
             return Err(err());
         }
         Ok(Self(value))
@@ -50,13 +59,22 @@ impl NewPassword {
     pub fn parse(raw: &str, confirm: &str) -> Result<Self, FieldError> {
         let len = raw.chars().count();
         if len < MIN_PASSWORD_CHARS {
-            return Err(FieldError::new("password", format!("Use at least {MIN_PASSWORD_CHARS} characters.")));
+            return Err(FieldError::new(
+                "password",
+                format!("Use at least {MIN_PASSWORD_CHARS} characters."),
+            ));
         }
         if len > MAX_PASSWORD_CHARS {
-            return Err(FieldError::new("password", format!("Use at most {MAX_PASSWORD_CHARS} characters.")));
+            return Err(FieldError::new(
+                "password",
+                format!("Use at most {MAX_PASSWORD_CHARS} characters."),
+            ));
         }
         if raw != confirm {
-            return Err(FieldError::new("password_confirm", "The two passwords do not match."));
+            return Err(FieldError::new(
+                "password_confirm",
+                "The two passwords do not match.",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -78,15 +96,29 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(EmailAddress::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@x.com", "a b@x.com", "ada@localhost", "ada@x.com."] {
+        assert_eq!(
+            EmailAddress::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@x.com",
+            "a b@x.com",
+            "ada@localhost",
+            "ada@x.com.",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn names() {
-        assert_eq!(PersonName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
+        assert_eq!(
+            PersonName::parse("  Ada Lovelace ").unwrap().as_str(),
+            "Ada Lovelace"
+        );
         assert!(PersonName::parse("   ").is_err());
         assert!(PersonName::parse(&"x".repeat(101)).is_err());
         assert!(PersonName::parse("a\u{0}b").is_err());
@@ -95,7 +127,12 @@ mod tests {
     #[test]
     fn passwords() {
         assert!(NewPassword::parse("short", "short").is_err());
-        assert_eq!(NewPassword::parse("long enough pw", "other").unwrap_err().field, "password_confirm");
+        assert_eq!(
+            NewPassword::parse("long enough pw", "other")
+                .unwrap_err()
+                .field,
+            "password_confirm"
+        );
         let p = NewPassword::parse("correct horse battery", "correct horse battery").unwrap();
         assert!(!format!("{p:?}").contains("horse"));
     }

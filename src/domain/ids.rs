@@ -6,7 +6,11 @@ use sha2::{Digest, Sha256};
 
 /// A random base62 string of `len` characters from the thread-local CSPRNG.
 pub fn random_base62(len: usize) -> String {
-    rand::rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
 }
 
 /// A public id such as `ws_4f9K2...`: a type prefix and 16 base62 characters (about 95 bits).

@@ -13,7 +13,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self { field, message: message.into() }
+        Self {
+            field,
+            message: message.into(),
+        }
     }
 }
 
@@ -36,14 +39,24 @@ pub(crate) fn clean_text(
     if len < min {
         return Err(FieldError::new(
             field,
-            if min == 1 { format!("{label} is required.") } else { format!("{label} must be at least {min} characters.") },
+            if min == 1 {
+                format!("{label} is required.")
+            } else {
+                format!("{label} must be at least {min} characters.")
+            },
         ));
     }
     if len > max {
-        return Err(FieldError::new(field, format!("{label} must be at most {max} characters.")));
+        return Err(FieldError::new(
+            field,
+            format!("{label} must be at most {max} characters."),
+        ));
     }
     if trimmed.chars().any(|c| c.is_control()) {
-        return Err(FieldError::new(field, format!("{label} cannot contain control characters.")));
+        return Err(FieldError::new(
+            field,
+            format!("{label} cannot contain control characters."),
+        ));
     }
     Ok(trimmed.to_owned())
 }

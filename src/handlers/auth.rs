@@ -31,14 +31,18 @@ fn signed_in(session: &Session) -> bool {
 fn begin_session(session: &Session, user_id: i64) -> Result<(), AppError> {
     session.renew();
     session.remove(SESSION_SETUP);
-    let err = |e: actix_session::SessionInsertError| AppError::Internal(anyhow::anyhow!("session: {e}"));
+    let err =
+        |e: actix_session::SessionInsertError| AppError::Internal(anyhow::anyhow!("session: {e}"));
     session.insert(SESSION_USER, user_id).map_err(err)?;
     session
         .insert(SESSION_CSRF, crate::domain::ids::random_base62(43))
         .map_err(err)
 }
 
-pub async fn login_form(session: Session, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn login_form(
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     if signed_in(&session) {
         return Ok(see_other(AFTER_SIGN_IN));
     }
@@ -80,7 +84,10 @@ pub async fn login(
         let (email, ip) = (email.clone(), ip.clone());
         run_db(&state.pool, move |c| {
             let since = now - throttle::WINDOW;
-            Ok((login_failures::for_email_since(c, &email, since)?, login_failures::for_ip_since(c, &ip, since)?))
+            Ok((
+                login_failures::for_email_since(c, &email, since)?,
+                login_failures::for_ip_since(c, &ip, since)?,
+            ))
         })
         .await?
     };
@@ -102,7 +109,9 @@ pub async fn login(
             let password = form.password;
             // Argon2 is CPU work: off the async workers. Unknown accounts cost the same time.
             let ok = web::block(move || match &user {
-                Some(u) => (password::verify(&u.password_hash, &password) && !u.disabled).then_some(u.id),
+                Some(u) => {
+                    (password::verify(&u.password_hash, &password) && !u.disabled).then_some(u.id)
+                }
                 None => {
                     password::verify_dummy(&password);
                     None
@@ -147,10 +156,19 @@ pub async fn login(
         Verdict::Failed => {
             {
                 let (email, ip) = (email.clone(), ip.clone());
-                run_db(&state.pool, move |c| Ok(login_failures::record(c, &email, &ip, now)?)).await?;
+                run_db(&state.pool, move |c| {
+                    Ok(login_failures::record(c, &email, &ip, now)?)
+                })
+                .await?;
             }
             tracing::info!("sign-in failed");
-            login_page(&session, form.email, BAD_CREDENTIALS.to_owned(), StatusCode::UNAUTHORIZED, None)
+            login_page(
+                &session,
+                form.email,
+                BAD_CREDENTIALS.to_owned(),
+                StatusCode::UNAUTHORIZED,
+                None,
+            )
         }
         Verdict::Throttled(secs) => {
             tracing::warn!(retry_after = secs, "sign-in throttled");
@@ -159,7 +177,13 @@ pub async fn login(
                 "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
                 if minutes == 1 { "" } else { "s" }
             );
-            login_page(&session, form.email, msg, StatusCode::TOO_MANY_REQUESTS, Some(secs))
+            login_page(
+                &session,
+                form.email,
+                msg,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(secs),
+            )
         }
     }
 }
@@ -181,7 +205,8 @@ fn login_page(
     if let Some(secs) = retry_after {
         resp.headers_mut().insert(
             header::RETRY_AFTER,
-            header::HeaderValue::from_str(&secs.to_string()).map_err(|e| AppError::Internal(e.into()))?,
+            header::HeaderValue::from_str(&secs.to_string())
+                .map_err(|e| AppError::Internal(e.into()))?,
         );
     }
     Ok(resp)
@@ -275,13 +300,21 @@ pub async fn setup(
         return Err(AppError::NotFound);
     }
     let mut errors = FormErrors::default();
-    let name = PersonName::parse(&form.name).map_err(|e| errors.push(e)).ok();
-    let email = EmailAddress::parse(&form.email).map_err(|e| errors.push(e)).ok();
-    let workspace = WorkspaceName::parse(&form.workspace).map_err(|e| errors.push(e)).ok();
+    let name = PersonName::parse(&form.name)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let email = EmailAddress::parse(&form.email)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let workspace = WorkspaceName::parse(&form.workspace)
+        .map_err(|e| errors.push(e))
+        .ok();
     let password = NewPassword::parse(&form.password, &form.password_confirm)
         .map_err(|e| errors.push(e))
         .ok();
-    let (Some(name), Some(email), Some(workspace), Some(password)) = (name, email, workspace, password) else {
+    let (Some(name), Some(email), Some(workspace), Some(password)) =
+        (name, email, workspace, password)
+    else {
         let page = SetupPage {
             ctx: PageContext::new(csrf::token(&session)?, None, None),
             name: form.name,
@@ -299,7 +332,9 @@ pub async fn setup(
     let user_id = run_db(&state.pool, move |c| {
         c.transaction::<_, AppError, _>(|c| {
             if users::any_admin(c)? {
-                return Err(AppError::Conflict("Setup has already been completed. Sign in instead.".into()));
+                return Err(AppError::Conflict(
+                    "Setup has already been completed. Sign in instead.".into(),
+                ));
             }
             let user = users::insert(
                 c,
@@ -334,6 +369,9 @@ pub async fn setup(
     .await?;
     state.close_setup();
     begin_session(&session, user_id)?;
-    set_flash(&session, "Welcome to Mailrith. Your admin account and workspace are ready.")?;
+    set_flash(
+        &session,
+        "Welcome to Mailrith. Your admin account and workspace are ready.",
+    )?;
     Ok(see_other(AFTER_SIGN_IN))
 }

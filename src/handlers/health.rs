@@ -8,7 +8,8 @@ use crate::telemetry::run_db;
 /// 200 when the database answers, 503 otherwise.
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let ok = run_db(&state.pool, |c| {
-        c.batch_execute("SELECT 1").map_err(crate::error::AppError::from)
+        c.batch_execute("SELECT 1")
+            .map_err(crate::error::AppError::from)
     })
     .await
     .is_ok();

@@ -27,5 +27,7 @@ pub fn set_flash(session: &Session, message: &str) -> Result<(), AppError> {
 }
 
 pub fn take_flash(session: &Session) -> Option<String> {
-    session.remove_as::<String>(SESSION_FLASH).and_then(Result::ok)
+    session
+        .remove_as::<String>(SESSION_FLASH)
+        .and_then(Result::ok)
 }

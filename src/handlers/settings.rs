@@ -29,13 +29,21 @@ pub async fn index() -> HttpResponse {
     see_other("/settings/api-keys")
 }
 
-fn profile_page(me: &CurrentUser, errors: FormErrors, name: Option<String>) -> Result<ProfilePage, AppError> {
+fn profile_page(
+    me: &CurrentUser,
+    errors: FormErrors,
+    name: Option<String>,
+) -> Result<ProfilePage, AppError> {
     Ok(ProfilePage {
         ctx: context(me, "profile")?,
         name: name.unwrap_or_else(|| me.user.name.clone()),
         email: me.user.email.clone(),
         created: views::format_date(me.user.created_at),
-        last_sign_in: me.user.last_sign_in_at.map(format_time).unwrap_or_else(|| "never".into()),
+        last_sign_in: me
+            .user
+            .last_sign_in_at
+            .map(format_time)
+            .unwrap_or_else(|| "never".into()),
         errors,
     })
 }
@@ -51,8 +59,23 @@ pub struct NameForm {
     name: String,
 }
 
-fn event<'a>(actor: i64, workspace: Option<i64>, action: &'a str, details: &'a str, ip: &'a str, now: time::PrimitiveDateTime) -> audit::NewEvent<'a> {
-    audit::NewEvent { workspace_id: workspace, actor_id: Some(actor), action, subject: None, details, ip: Some(ip), created_at: now }
+fn event<'a>(
+    actor: i64,
+    workspace: Option<i64>,
+    action: &'a str,
+    details: &'a str,
+    ip: &'a str,
+    now: time::PrimitiveDateTime,
+) -> audit::NewEvent<'a> {
+    audit::NewEvent {
+        workspace_id: workspace,
+        actor_id: Some(actor),
+        action,
+        subject: None,
+        details,
+        ip: Some(ip),
+        created_at: now,
+    }
 }
 
 pub async fn update_profile(
@@ -68,11 +91,18 @@ pub async fn update_profile(
             return views::render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let (uid, now, ip) = (me.user.id, state.clock.now(), client_ip(&req, &state.settings.trusted_proxies));
+    let (uid, now, ip) = (
+        me.user.id,
+        state.clock.now(),
+        client_ip(&req, &state.settings.trusted_proxies),
+    );
     run_db(&state.pool, move |c| {
         c.transaction(|c| {
             users::set_name(c, uid, name.as_str())?;
-            audit::record(c, &event(uid, None, "user.rename", "changed their name", &ip, now))
+            audit::record(
+                c,
+                &event(uid, None, "user.rename", "changed their name", &ip, now),
+            )
         })?;
         Ok(())
     })
@@ -98,10 +128,17 @@ pub async fn change_password(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let stored = me.user.password_hash.clone();
-    let PasswordForm { current_password, password: new, password_confirm } = form;
+    let PasswordForm {
+        current_password,
+        password: new,
+        password_confirm,
+    } = form;
     let result = web::block(move || -> anyhow::Result<Result<String, FieldError>> {
         if !password::verify(&stored, &current_password) {
-            return Ok(Err(FieldError::new("current_password", "The current password is not correct.")));
+            return Ok(Err(FieldError::new(
+                "current_password",
+                "The current password is not correct.",
+            )));
         }
         match NewPassword::parse(&new, &password_confirm) {
             Ok(p) => Ok(Ok(password::hash(p.expose())?)),
@@ -117,19 +154,36 @@ pub async fn change_password(
             return views::render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let (uid, now, ip) = (me.user.id, state.clock.now(), client_ip(&req, &state.settings.trusted_proxies));
+    let (uid, now, ip) = (
+        me.user.id,
+        state.clock.now(),
+        client_ip(&req, &state.settings.trusted_proxies),
+    );
     run_db(&state.pool, move |c| {
         c.transaction(|c| {
             users::set_password_hash(c, uid, &hash)?;
             // Every session of this user ends; this one continues under a new id (renew below).
             sessions::delete_for_user(c, uid, None)?;
-            audit::record(c, &event(uid, None, "user.password_change", "changed their password", &ip, now))
+            audit::record(
+                c,
+                &event(
+                    uid,
+                    None,
+                    "user.password_change",
+                    "changed their password",
+                    &ip,
+                    now,
+                ),
+            )
         })?;
         Ok(())
     })
     .await?;
     me.session.renew();
-    set_flash(&me.session, "Your password was changed. Other sessions were signed out.")?;
+    set_flash(
+        &me.session,
+        "Your password was changed. Other sessions were signed out.",
+    )?;
     Ok(see_other("/settings/profile"))
 }
 
@@ -141,7 +195,12 @@ async fn placeholder(
     section: &'static str,
     text: &'static str,
 ) -> Result<HttpResponse, AppError> {
-    let page = PlaceholderPage { ctx: context(me, tab)?, heading, section, text };
+    let page = PlaceholderPage {
+        ctx: context(me, tab)?,
+        heading,
+        section,
+        text,
+    };
     render_panel!(req, page)
 }
 
@@ -158,14 +217,27 @@ pub async fn api_keys(req: HttpRequest, me: CurrentUser) -> Result<HttpResponse,
 }
 
 pub async fn team_members(req: HttpRequest, me: CurrentUser) -> Result<HttpResponse, AppError> {
-    placeholder(&req, &me, "team-members", "Team Members", "Team Members", "Inviting people and setting their access arrives with the Team Members release.").await
+    placeholder(
+        &req,
+        &me,
+        "team-members",
+        "Team Members",
+        "Team Members",
+        "Inviting people and setting their access arrives with the Team Members release.",
+    )
+    .await
 }
 
 pub async fn authorized_apps(req: HttpRequest, me: CurrentUser) -> Result<HttpResponse, AppError> {
     placeholder(&req, &me, "authorized-apps", "Authorized Apps", "Authorized Apps", "Third-party apps connected through a consent screen will be listed here with the Authorized Apps release.").await
 }
 
-async fn workspaces_page(state: &AppState, me: &CurrentUser, errors: FormErrors, new_name: String) -> Result<WorkspacesPage, AppError> {
+async fn workspaces_page(
+    state: &AppState,
+    me: &CurrentUser,
+    errors: FormErrors,
+    new_name: String,
+) -> Result<WorkspacesPage, AppError> {
     let uid = me.user.id;
     let rows = run_db(&state.pool, move |c| {
         let mut rows = Vec::new();
@@ -183,10 +255,19 @@ async fn workspaces_page(state: &AppState, me: &CurrentUser, errors: FormErrors,
         Ok(rows)
     })
     .await?;
-    Ok(WorkspacesPage { ctx: context(me, "workspaces")?, rows, new_name, errors })
+    Ok(WorkspacesPage {
+        ctx: context(me, "workspaces")?,
+        rows,
+        new_name,
+        errors,
+    })
 }
 
-pub async fn list_workspaces(req: HttpRequest, me: CurrentUser, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn list_workspaces(
+    req: HttpRequest,
+    me: CurrentUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let page = workspaces_page(&state, &me, FormErrors::default(), String::new()).await?;
     render_panel!(&req, page)
 }
@@ -198,7 +279,9 @@ pub async fn create_workspace(
     CsrfForm(form): CsrfForm<NameForm>,
 ) -> Result<HttpResponse, AppError> {
     if !me.user.is_admin {
-        return Err(AppError::Forbidden("Only Mailrith admins can create workspaces."));
+        return Err(AppError::Forbidden(
+            "Only Mailrith admins can create workspaces.",
+        ));
     }
     let name = match WorkspaceName::parse(&form.name) {
         Ok(n) => n,
@@ -207,12 +290,26 @@ pub async fn create_workspace(
             return views::render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let (uid, now, ip) = (me.user.id, state.clock.now(), client_ip(&req, &state.settings.trusted_proxies));
+    let (uid, now, ip) = (
+        me.user.id,
+        state.clock.now(),
+        client_ip(&req, &state.settings.trusted_proxies),
+    );
     run_db(&state.pool, move |c| {
         c.transaction(|c| {
             let ws = workspaces::create(c, name.as_str(), now)?;
             workspaces::add_member(c, ws.id, uid, Role::Owner, now)?;
-            audit::record(c, &event(uid, Some(ws.id), "workspace.create", name.as_str(), &ip, now))
+            audit::record(
+                c,
+                &event(
+                    uid,
+                    Some(ws.id),
+                    "workspace.create",
+                    name.as_str(),
+                    &ip,
+                    now,
+                ),
+            )
         })?;
         Ok(())
     })
@@ -231,11 +328,15 @@ pub async fn rename_workspace(
     let ws_id = path.into_inner();
     let uid = me.user.id;
     // Scoped to the viewer: a workspace they do not belong to does not exist for them.
-    let membership = run_db(&state.pool, move |c| Ok(workspaces::membership(c, uid, &ws_id)?))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let membership = run_db(&state.pool, move |c| {
+        Ok(workspaces::membership(c, uid, &ws_id)?)
+    })
+    .await?
+    .ok_or(AppError::NotFound)?;
     if !membership.role.manages_workspace() {
-        return Err(AppError::Forbidden("Only the workspace's Owners and Admins can rename it."));
+        return Err(AppError::Forbidden(
+            "Only the workspace's Owners and Admins can rename it.",
+        ));
     }
     let name = match WorkspaceName::parse(&form.name) {
         Ok(n) => n,
@@ -245,13 +346,26 @@ pub async fn rename_workspace(
             return views::render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let (now, ip) = (state.clock.now(), client_ip(&req, &state.settings.trusted_proxies));
+    let (now, ip) = (
+        state.clock.now(),
+        client_ip(&req, &state.settings.trusted_proxies),
+    );
     let old = membership.workspace.name.clone();
     run_db(&state.pool, move |c| {
         c.transaction(|c| {
             workspaces::rename(c, membership.workspace.id, name.as_str())?;
             let details = format!("renamed from \"{old}\" to \"{}\"", name.as_str());
-            audit::record(c, &event(uid, Some(membership.workspace.id), "workspace.rename", &details, &ip, now))
+            audit::record(
+                c,
+                &event(
+                    uid,
+                    Some(membership.workspace.id),
+                    "workspace.rename",
+                    &details,
+                    &ip,
+                    now,
+                ),
+            )
         })?;
         Ok(())
     })

@@ -30,10 +30,16 @@ pub struct Event {
 }
 
 pub fn record(conn: &mut AnyConnection, event: &NewEvent<'_>) -> QueryResult<usize> {
-    diesel::insert_into(audit_events::table).values(event).execute(conn)
+    diesel::insert_into(audit_events::table)
+        .values(event)
+        .execute(conn)
 }
 
-pub fn recent_for_actor(conn: &mut AnyConnection, actor_id: i64, limit: i64) -> QueryResult<Vec<Event>> {
+pub fn recent_for_actor(
+    conn: &mut AnyConnection,
+    actor_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<Event>> {
     audit_events::table
         .filter(audit_events::actor_id.eq(actor_id))
         .order(audit_events::id.desc())

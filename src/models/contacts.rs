@@ -22,11 +22,16 @@ pub fn insert_many(conn: &mut AnyConnection, rows: &[NewContact<'_>]) -> QueryRe
     // MultiConnection has no batch insert; one statement a row, inside the caller's transaction.
     let mut n = 0;
     for row in rows {
-        n += diesel::insert_into(contacts::table).values(row).execute(conn)?;
+        n += diesel::insert_into(contacts::table)
+            .values(row)
+            .execute(conn)?;
     }
     Ok(n)
 }
 
 pub fn count_in_workspace(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<i64> {
-    contacts::table.filter(contacts::workspace_id.eq(workspace_id)).count().get_result(conn)
+    contacts::table
+        .filter(contacts::workspace_id.eq(workspace_id))
+        .count()
+        .get_result(conn)
 }

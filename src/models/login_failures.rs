@@ -6,7 +6,12 @@ use time::PrimitiveDateTime;
 use crate::db::schema::login_failures;
 use crate::db::AnyConnection;
 
-pub fn record(conn: &mut AnyConnection, email: &str, ip: &str, at: PrimitiveDateTime) -> QueryResult<usize> {
+pub fn record(
+    conn: &mut AnyConnection,
+    email: &str,
+    ip: &str,
+    at: PrimitiveDateTime,
+) -> QueryResult<usize> {
     diesel::insert_into(login_failures::table)
         .values((
             login_failures::email.eq(email),
@@ -17,7 +22,11 @@ pub fn record(conn: &mut AnyConnection, email: &str, ip: &str, at: PrimitiveDate
 }
 
 /// The times of failures for this email since `since`, oldest first.
-pub fn for_email_since(conn: &mut AnyConnection, email: &str, since: PrimitiveDateTime) -> QueryResult<Vec<PrimitiveDateTime>> {
+pub fn for_email_since(
+    conn: &mut AnyConnection,
+    email: &str,
+    since: PrimitiveDateTime,
+) -> QueryResult<Vec<PrimitiveDateTime>> {
     login_failures::table
         .filter(login_failures::email.eq(email))
         .filter(login_failures::created_at.gt(since))
@@ -26,7 +35,11 @@ pub fn for_email_since(conn: &mut AnyConnection, email: &str, since: PrimitiveDa
         .load(conn)
 }
 
-pub fn for_ip_since(conn: &mut AnyConnection, ip: &str, since: PrimitiveDateTime) -> QueryResult<Vec<PrimitiveDateTime>> {
+pub fn for_ip_since(
+    conn: &mut AnyConnection,
+    ip: &str,
+    since: PrimitiveDateTime,
+) -> QueryResult<Vec<PrimitiveDateTime>> {
     login_failures::table
         .filter(login_failures::ip.eq(ip))
         .filter(login_failures::created_at.gt(since))
@@ -40,5 +53,6 @@ pub fn clear_email(conn: &mut AnyConnection, email: &str) -> QueryResult<usize> 
 }
 
 pub fn prune(conn: &mut AnyConnection, before: PrimitiveDateTime) -> QueryResult<usize> {
-    diesel::delete(login_failures::table.filter(login_failures::created_at.le(before))).execute(conn)
+    diesel::delete(login_failures::table.filter(login_failures::created_at.le(before)))
+        .execute(conn)
 }

@@ -59,7 +59,11 @@ pub fn update_state(
         .execute(conn)
 }
 
-pub fn touch(conn: &mut AnyConnection, key_hash: &str, now: PrimitiveDateTime) -> QueryResult<usize> {
+pub fn touch(
+    conn: &mut AnyConnection,
+    key_hash: &str,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(sessions::table.filter(sessions::key_hash.eq(key_hash)))
         .set(sessions::last_seen_at.eq(now))
         .execute(conn)
@@ -70,7 +74,11 @@ pub fn delete(conn: &mut AnyConnection, key_hash: &str) -> QueryResult<usize> {
 }
 
 /// Ends every session of a user, except the one whose hash is `keep` (if any).
-pub fn delete_for_user(conn: &mut AnyConnection, user_id: i64, keep: Option<&str>) -> QueryResult<usize> {
+pub fn delete_for_user(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    keep: Option<&str>,
+) -> QueryResult<usize> {
     let q = sessions::table.filter(sessions::user_id.eq(user_id));
     match keep {
         Some(keep) => diesel::delete(q.filter(sessions::key_hash.ne(keep))).execute(conn),
@@ -79,7 +87,10 @@ pub fn delete_for_user(conn: &mut AnyConnection, user_id: i64, keep: Option<&str
 }
 
 pub fn count_for_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<i64> {
-    sessions::table.filter(sessions::user_id.eq(user_id)).count().get_result(conn)
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .count()
+        .get_result(conn)
 }
 
 /// Deletes sessions idle since `idle_cutoff` or created before `absolute_cutoff`.

@@ -42,7 +42,11 @@ pub struct NewUser<'a> {
 }
 
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<User>> {
-    users::table.find(id).select(User::as_select()).first(conn).optional()
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn find_by_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Option<User>> {
@@ -54,11 +58,16 @@ pub fn find_by_email(conn: &mut AnyConnection, email: &str) -> QueryResult<Optio
 }
 
 pub fn any_admin(conn: &mut AnyConnection) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(users::table.filter(users::is_admin.eq(true)))).get_result(conn)
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::is_admin.eq(true)),
+    ))
+    .get_result(conn)
 }
 
 pub fn insert(conn: &mut AnyConnection, new: &NewUser<'_>) -> QueryResult<User> {
-    diesel::insert_into(users::table).values(new).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(new)
+        .execute(conn)?;
     users::table
         .filter(users::public_id.eq(new.public_id))
         .select(User::as_select())
@@ -66,17 +75,29 @@ pub fn insert(conn: &mut AnyConnection, new: &NewUser<'_>) -> QueryResult<User> 
 }
 
 pub fn set_name(conn: &mut AnyConnection, id: i64, name: &str) -> QueryResult<usize> {
-    diesel::update(users::table.find(id)).set(users::name.eq(name)).execute(conn)
+    diesel::update(users::table.find(id))
+        .set(users::name.eq(name))
+        .execute(conn)
 }
 
 pub fn set_password_hash(conn: &mut AnyConnection, id: i64, hash: &str) -> QueryResult<usize> {
-    diesel::update(users::table.find(id)).set(users::password_hash.eq(hash)).execute(conn)
+    diesel::update(users::table.find(id))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)
 }
 
 pub fn set_disabled(conn: &mut AnyConnection, id: i64, disabled: bool) -> QueryResult<usize> {
-    diesel::update(users::table.find(id)).set(users::disabled.eq(disabled)).execute(conn)
+    diesel::update(users::table.find(id))
+        .set(users::disabled.eq(disabled))
+        .execute(conn)
 }
 
-pub fn record_sign_in(conn: &mut AnyConnection, id: i64, at: PrimitiveDateTime) -> QueryResult<usize> {
-    diesel::update(users::table.find(id)).set(users::last_sign_in_at.eq(Some(at))).execute(conn)
+pub fn record_sign_in(
+    conn: &mut AnyConnection,
+    id: i64,
+    at: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set(users::last_sign_in_at.eq(Some(at)))
+        .execute(conn)
 }

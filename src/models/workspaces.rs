@@ -30,7 +30,11 @@ pub fn find_by_name(conn: &mut AnyConnection, name: &str) -> QueryResult<Option<
         .optional()
 }
 
-pub fn create(conn: &mut AnyConnection, name: &str, now: PrimitiveDateTime) -> QueryResult<Workspace> {
+pub fn create(
+    conn: &mut AnyConnection,
+    name: &str,
+    now: PrimitiveDateTime,
+) -> QueryResult<Workspace> {
     let pid = public_id("ws");
     diesel::insert_into(workspaces::table)
         .values((
@@ -70,7 +74,9 @@ pub fn rename(conn: &mut AnyConnection, workspace_id: i64, name: &str) -> QueryR
 
 fn to_memberships(rows: Vec<(Workspace, String)>) -> Vec<Membership> {
     rows.into_iter()
-        .filter_map(|(workspace, role)| Role::parse(&role).map(|role| Membership { workspace, role }))
+        .filter_map(|(workspace, role)| {
+            Role::parse(&role).map(|role| Membership { workspace, role })
+        })
         .collect()
 }
 
@@ -86,7 +92,11 @@ pub fn for_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<Membe
 }
 
 /// One workspace by its public id, only if the user belongs to it.
-pub fn membership(conn: &mut AnyConnection, user_id: i64, workspace_public_id: &str) -> QueryResult<Option<Membership>> {
+pub fn membership(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    workspace_public_id: &str,
+) -> QueryResult<Option<Membership>> {
     let rows = memberships::table
         .inner_join(workspaces::table)
         .filter(memberships::user_id.eq(user_id))

@@ -41,7 +41,11 @@ impl PageContext {
     pub fn new(csrf: String, user: Option<&User>, flash: Option<String>) -> Self {
         Self {
             csrf,
-            user: user.map(|u| UserSummary { name: u.name.clone(), email: u.email.clone(), is_admin: u.is_admin }),
+            user: user.map(|u| UserSummary {
+                name: u.name.clone(),
+                email: u.email.clone(),
+                is_admin: u.is_admin,
+            }),
             flash,
             tab: "",
             css: static_files::url("app.css"),
@@ -78,7 +82,10 @@ pub fn render<T: Template>(t: &T) -> Result<HttpResponse, AppError> {
     Ok(html(actix_web::http::StatusCode::OK, t.render()?))
 }
 
-pub fn render_status<T: Template>(status: actix_web::http::StatusCode, t: &T) -> Result<HttpResponse, AppError> {
+pub fn render_status<T: Template>(
+    status: actix_web::http::StatusCode,
+    t: &T,
+) -> Result<HttpResponse, AppError> {
     Ok(html(status, t.render()?))
 }
 
@@ -86,14 +93,19 @@ pub fn render_status<T: Template>(status: actix_web::http::StatusCode, t: &T) ->
 #[macro_export]
 macro_rules! render_panel {
     ($req:expr, $page:expr) => {{
-        let body = if $crate::views::wants_partial($req) { $page.as_panel().render()? } else { $page.render()? };
+        let body = if $crate::views::wants_partial($req) {
+            $page.as_panel().render()?
+        } else {
+            $page.render()?
+        };
         Ok::<_, $crate::error::AppError>($crate::views::html(actix_web::http::StatusCode::OK, body))
     }};
 }
 
 /// "27 Nov 2026, 14:05 UTC".
 pub fn format_time(t: PrimitiveDateTime) -> String {
-    let fmt = time::macros::format_description!("[day] [month repr:short] [year], [hour]:[minute] UTC");
+    let fmt =
+        time::macros::format_description!("[day] [month repr:short] [year], [hour]:[minute] UTC");
     t.format(&fmt).unwrap_or_else(|_| t.to_string())
 }
 
@@ -108,7 +120,10 @@ pub struct FormErrors(pub Vec<crate::domain::FieldError>);
 
 impl FormErrors {
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
     }
 
     pub fn is_empty(&self) -> bool {

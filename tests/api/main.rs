@@ -1,1 +1,13 @@
+//! The one integration-test binary. Files mirror the URL tree; every test runs on SQLite and on
+//! PostgreSQL (see `backend_tests!`).
 
+mod helpers;
+
+mod cli;
+mod headers;
+mod health;
+mod login;
+mod migrations;
+mod sessions;
+mod settings;
+mod setup;

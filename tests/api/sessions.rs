@@ -1,0 +1,111 @@
+use diesel::prelude::*;
+use mailrith::db::schema::sessions;
+
+use crate::backend_tests;
+use crate::helpers::*;
+
+async fn idle_sessions_end_after_30_minutes(app: TestApp) {
+    app.setup_admin().await;
+    // Activity keeps the session alive...
+    for _ in 0..3 {
+        app.clock.advance(time::Duration::minutes(25));
+        assert_eq!(app.client.get("/settings/profile").await.status(), 200);
+    }
+    // ...31 idle minutes end it.
+    app.clock.advance(time::Duration::minutes(31));
+    assert_redirect_to(&app.client.get("/settings/profile").await, "/login");
+}
+
+async fn sessions_end_12_hours_after_sign_in_however_active(app: TestApp) {
+    app.setup_admin().await;
+    for _ in 0..(12 * 60 / 20) {
+        app.clock.advance(time::Duration::minutes(20));
+        if app.client.get("/settings/profile").await.status() != 200 {
+            panic!("ended before 12 hours");
+        }
+    }
+    app.clock.advance(time::Duration::minutes(20));
+    assert_redirect_to(&app.client.get("/settings/profile").await, "/login");
+}
+
+async fn timeouts_are_configurable(app: TestApp) {
+    let short = spawn_app_on(
+        app.backend,
+        app.database.clone(),
+        None,
+        app.clock.clone(),
+        |s| {
+            s.session.idle_timeout = std::time::Duration::from_secs(5 * 60);
+        },
+    )
+    .await;
+    let token = short.setup_token.clone().unwrap();
+    assert_redirect_to(
+        &short.client.get(&format!("/setup?token={token}")).await,
+        "/setup",
+    );
+    let r = short
+        .client
+        .post_form(
+            "/setup",
+            &[
+                ("name", ADMIN_NAME),
+                ("email", ADMIN_EMAIL),
+                ("workspace", WORKSPACE),
+                ("password", ADMIN_PASSWORD),
+                ("password_confirm", ADMIN_PASSWORD),
+            ],
+        )
+        .await;
+    assert_redirect_to(&r, "/settings/api-keys");
+    short.clock.advance(time::Duration::minutes(6));
+    assert_redirect_to(&short.client.get("/settings/profile").await, "/login");
+}
+
+async fn only_hashes_of_session_ids_are_stored(app: TestApp) {
+    app.setup_admin().await;
+    let cookie = app.client.cookie("__Host-mailrith").unwrap();
+    let hashes: Vec<String> = app
+        .db(|c| sessions::table.select(sessions::key_hash).load(c).unwrap())
+        .await;
+    assert!(!hashes.is_empty());
+    let decoded = cookie.replace("%3D", "=");
+    for h in &hashes {
+        assert_eq!(h.len(), 64, "a SHA-256 in hex");
+        assert!(!decoded.contains(h.as_str()));
+    }
+    // The cookie's session id part is not stored in any column.
+    let states: Vec<String> = app
+        .db(|c| sessions::table.select(sessions::state).load(c).unwrap())
+        .await;
+    for s in states {
+        assert!(!s.contains(&decoded[decoded.len().saturating_sub(64)..]));
+    }
+}
+
+async fn session_cookie_has_the_right_attributes(app: TestApp) {
+    app.setup_admin().await;
+    let _ = app.client.fresh().csrf().await;
+    let c = app.client.fresh();
+    let r = c.get("/login").await;
+    let set = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(set.starts_with("__Host-mailrith="), "{set}");
+    for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set.contains(attr), "{attr} missing in {set}");
+    }
+    assert!(!set.to_ascii_lowercase().contains("domain="), "{set}");
+}
+
+backend_tests!(
+    idle_sessions_end_after_30_minutes,
+    sessions_end_12_hours_after_sign_in_however_active,
+    timeouts_are_configurable,
+    only_hashes_of_session_ids_are_stored,
+    session_cookie_has_the_right_attributes,
+);

@@ -102,7 +102,29 @@ async fn session_cookie_has_the_right_attributes(app: TestApp) {
     assert!(!set.to_ascii_lowercase().contains("domain="), "{set}");
 }
 
+/// Two server processes on one database share sessions: signed in through one, the cookie works
+/// on the other, and signing out through the other ends it on both.
+async fn servers_sharing_a_database_share_sessions(app: TestApp) {
+    app.setup_admin().await;
+    let second = spawn_app_on(
+        app.backend,
+        app.database.clone(),
+        None,
+        app.clock.clone(),
+        |_| {},
+    )
+    .await;
+    let cookie = app.client.cookie("__Host-mailrith").unwrap();
+    second.client.set_cookie("__Host-mailrith", &cookie);
+    let (status, body) = second.client.page("/settings/profile").await;
+    assert_eq!(status, 200);
+    assert!(body.contains(ADMIN_NAME));
+    assert_redirect_to(&second.client.post_form("/logout", &[]).await, "/login");
+    assert_redirect_to(&app.client.get("/settings/profile").await, "/login");
+}
+
 backend_tests!(
+    servers_sharing_a_database_share_sessions,
     idle_sessions_end_after_30_minutes,
     sessions_end_12_hours_after_sign_in_however_active,
     timeouts_are_configurable,

@@ -9,7 +9,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, Error};
 
 use crate::auth::session_store::DbSessionStore;
-use crate::handlers::{auth, health, settings};
+use crate::handlers::{api_keys, auth, health, settings};
 use crate::middleware;
 use crate::startup::AppState;
 use crate::static_files;
@@ -72,7 +72,22 @@ pub fn app(
                     "/profile/password",
                     web::post().to(settings::change_password),
                 )
-                .route("/api-keys", web::get().to(settings::api_keys))
+                .route("/api-keys", web::get().to(api_keys::list))
+                .route("/api-keys", web::post().to(api_keys::create))
+                .route("/api-keys/new", web::get().to(api_keys::new_form))
+                .route("/api-keys/{key}", web::get().to(api_keys::detail))
+                .route("/api-keys/{key}", web::post().to(api_keys::update))
+                .route("/api-keys/{key}/edit", web::get().to(api_keys::edit_form))
+                .route(
+                    "/api-keys/{key}/rotate",
+                    web::get().to(api_keys::rotate_form),
+                )
+                .route("/api-keys/{key}/rotate", web::post().to(api_keys::rotate))
+                .route(
+                    "/api-keys/{key}/revoke",
+                    web::get().to(api_keys::revoke_form),
+                )
+                .route("/api-keys/{key}/revoke", web::post().to(api_keys::revoke))
                 .route("/team-members", web::get().to(settings::team_members))
                 .route("/authorized-apps", web::get().to(settings::authorized_apps))
                 .route("/workspaces", web::get().to(settings::list_workspaces))

@@ -54,6 +54,7 @@ diesel::table! {
         revoked_by -> Nullable<BigInt>,
         key_hash -> Text,
         hint -> Text,
+        request_id -> Nullable<Text>,
     }
 }
 

@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod ids;
+pub mod key;
+pub mod search;
 pub mod workspace;
 
 /// A field-level parse error: the form field it belongs to and what to tell the person.

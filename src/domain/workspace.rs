@@ -52,6 +52,12 @@ impl Role {
     pub fn manages_workspace(self) -> bool {
         self >= Role::Admin
     }
+
+    /// Generate, rotate, revoke and edit API keys. (Per-feature permissions for Members arrive
+    /// with Team Members; until then Members may view and search keys only.)
+    pub fn can_manage_keys(self) -> bool {
+        self.manages_workspace()
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Thin handlers: extract, parse, one `run_db`, render.
 
+pub mod api_keys;
 pub mod auth;
 pub mod health;
 pub mod settings;

@@ -204,18 +204,6 @@ async fn placeholder(
     render_panel!(req, page)
 }
 
-pub async fn api_keys(req: HttpRequest, me: CurrentUser) -> Result<HttpResponse, AppError> {
-    placeholder(
-        &req,
-        &me,
-        "api-keys",
-        "API Keys",
-        "Integration Credentials",
-        "Create a separate key for every integration: one for your website sign-up form, another for a CRM sync. Generate API Key arrives with the API Keys release.",
-    )
-    .await
-}
-
 pub async fn team_members(req: HttpRequest, me: CurrentUser) -> Result<HttpResponse, AppError> {
     placeholder(
         &req,

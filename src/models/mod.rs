@@ -1,5 +1,6 @@
 //! Diesel rows and queries. Every function takes `&mut AnyConnection`; none touches actix.
 
+pub mod api_keys;
 pub mod audit;
 pub mod contacts;
 pub mod login_failures;

@@ -112,3 +112,55 @@ pub fn count_members(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult
         .count()
         .get_result(conn)
 }
+
+/// A member of a workspace, as pickers and filters show them.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user_id: i64,
+    pub public_id: String,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+pub fn members(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<Vec<Member>> {
+    use crate::db::schema::users;
+    let rows: Vec<(i64, String, String, String, String)> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::workspace_id.eq(workspace_id))
+        .filter(users::disabled.eq(false))
+        .order((users::name.asc(), users::id.asc()))
+        .select((
+            users::id,
+            users::public_id,
+            users::name,
+            users::email,
+            memberships::role,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user_id, public_id, name, email, role)| Member {
+            user_id,
+            public_id,
+            name,
+            email,
+            role: Role::parse(&role).unwrap_or(Role::Member),
+        })
+        .collect())
+}
+
+/// Everyone who shares a workspace with the viewer, once each, by name.
+pub fn people_visible_to(conn: &mut AnyConnection, viewer: i64) -> QueryResult<Vec<Member>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut people = Vec::new();
+    for m in for_user(conn, viewer)? {
+        for person in members(conn, m.workspace.id)? {
+            if seen.insert(person.user_id) {
+                people.push(person);
+            }
+        }
+    }
+    people.sort_by_key(|p| p.name.to_lowercase());
+    Ok(people)
+}

@@ -1,5 +1,6 @@
 //! Askama page structs. Views hold ready-to-show values; templates only lay them out.
 
+pub mod api_keys;
 pub mod auth;
 pub mod settings;
 

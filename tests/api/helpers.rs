@@ -409,6 +409,14 @@ impl TestApp {
         .await
     }
 
+    /// Signs the admin in again (after the clock jumped past the session's idle timeout).
+    pub async fn sign_in_again(&self) {
+        assert_redirect_to(
+            &self.client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await,
+            "/settings/api-keys",
+        );
+    }
+
     pub fn clock_now(&self) -> time::PrimitiveDateTime {
         use mailrith::clock::Clock;
         self.clock.now()

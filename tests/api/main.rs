@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod api_keys;
 mod cli;
 mod headers;
 mod health;

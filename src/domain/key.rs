@@ -1,0 +1,514 @@
+//! API keys as the product defines them. The format is a product decision that never changes once
+//! shipped: `mlr_` + 30 base62 characters from a CSPRNG + a 6-character base62 CRC32 of those 30.
+//! 40 characters in all (about 178 bits of secret), recognisable offline by secret scanners.
+
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use time::{Date, Duration, PrimitiveDateTime, Time};
+
+use super::{clean_text, FieldError};
+
+pub const PREFIX: &str = "mlr_";
+pub const SECRET_CHARS: usize = 30;
+pub const CHECKSUM_CHARS: usize = 6;
+pub const KEY_LEN: usize = PREFIX.len() + SECRET_CHARS + CHECKSUM_CHARS;
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// CRC32 of `data`, as 6 base62 characters (most significant first, zero-padded).
+pub fn checksum(data: &str) -> String {
+    let mut n = crc32(data.as_bytes());
+    let mut out = [b'0'; CHECKSUM_CHARS];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// CRC-32 (IEEE 802.3, the zlib/PNG polynomial), bitwise: 30 bytes do not need a table.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+/// Why a presented key is not a Mailrith key. Decided before any database query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFormatError {
+    Prefix,
+    Length,
+    Alphabet,
+    Checksum,
+}
+
+/// A full API key. Never stored, never printed by `Debug`; handed only to the one response that
+/// shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlainKey(String);
+
+impl PlainKey {
+    pub fn generate() -> Self {
+        let mut rng = rand::rng();
+        let secret: String = (0..SECRET_CHARS)
+            .map(|_| BASE62[rng.random_range(0..62)] as char)
+            .collect();
+        let check = checksum(&secret);
+        Self(format!("{PREFIX}{secret}{check}"))
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, KeyFormatError> {
+        let rest = raw.strip_prefix(PREFIX).ok_or(KeyFormatError::Prefix)?;
+        if raw.len() != KEY_LEN {
+            return Err(KeyFormatError::Length);
+        }
+        if !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(KeyFormatError::Alphabet);
+        }
+        let (secret, check) = rest.split_at(SECRET_CHARS);
+        if checksum(secret) != check {
+            return Err(KeyFormatError::Checksum);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn hash(&self) -> KeyHash {
+        KeyHash(hex::encode(Sha256::digest(self.0.as_bytes())))
+    }
+
+    /// What identifies a key without revealing it: `mlr_…` and its last 4 characters.
+    pub fn hint(&self) -> String {
+        format!("{PREFIX}…{}", &self.0[self.0.len() - 4..])
+    }
+
+    /// The secret itself, for the one response that shows it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PlainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlainKey(mlr_****)")
+    }
+}
+
+/// The SHA-256 of a key, in hex: what is stored and looked up (unique index).
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyHash(String);
+
+impl KeyHash {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for KeyHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyHash({}…)", &self.0[..8])
+    }
+}
+
+/// A key's name: 1 to 80 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyName(String);
+
+impl KeyName {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        clean_text("name", "Name", raw, 1, 80).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What system uses the key and why: optional, up to 500 characters (line breaks allowed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purpose(String);
+
+impl Purpose {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let text = raw.trim().replace("\r\n", "\n");
+        if text.chars().count() > 500 {
+            return Err(FieldError::new(
+                "purpose",
+                "Purpose must be at most 500 characters.",
+            ));
+        }
+        if text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(FieldError::new(
+                "purpose",
+                "Purpose cannot contain control characters.",
+            ));
+        }
+        Ok(Self(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessLevel {
+    ReadOnly,
+    ReadWrite,
+}
+
+impl AccessLevel {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        match raw {
+            "read_only" => Ok(Self::ReadOnly),
+            "read_write" => Ok(Self::ReadWrite),
+            _ => Err(FieldError::new(
+                "access_level",
+                "Choose Read Only or Read and Write.",
+            )),
+        }
+    }
+
+    pub fn from_db(raw: &str) -> Self {
+        if raw == "read_write" {
+            Self::ReadWrite
+        } else {
+            Self::ReadOnly
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReadOnly => "read_only",
+            Self::ReadWrite => "read_write",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ReadOnly => "Read Only",
+            Self::ReadWrite => "Read and Write",
+        }
+    }
+
+    pub fn can_write(self) -> bool {
+        self == Self::ReadWrite
+    }
+}
+
+/// The Expiration choices of the Generate and Rotate forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiration {
+    Days(i64),
+    /// The end of this UTC date (the key works through that whole day).
+    On(Date),
+    Never,
+}
+
+pub const EXPIRATION_CHOICES: [(&str, &str); 6] = [
+    ("30", "30 days"),
+    ("60", "60 days"),
+    ("90", "90 days"),
+    ("365", "1 year"),
+    ("custom", "Custom date"),
+    ("never", "Never expires"),
+];
+
+impl Expiration {
+    /// Parses the radio value and, for `custom`, the date field. The date must be in the future.
+    pub fn parse(choice: &str, custom: &str, today: Date) -> Result<Self, FieldError> {
+        match choice {
+            "30" => Ok(Self::Days(30)),
+            "60" => Ok(Self::Days(60)),
+            "90" => Ok(Self::Days(90)),
+            "365" => Ok(Self::Days(365)),
+            "never" => Ok(Self::Never),
+            "custom" => {
+                let fmt = time::macros::format_description!("[year]-[month]-[day]");
+                let date = Date::parse(custom.trim(), &fmt)
+                    .map_err(|_| FieldError::new("expires_on", "Enter a date as YYYY-MM-DD."))?;
+                if date <= today {
+                    return Err(FieldError::new(
+                        "expires_on",
+                        "Choose a date in the future.",
+                    ));
+                }
+                if date > today + Duration::days(3 * 366) {
+                    return Err(FieldError::new(
+                        "expires_on",
+                        "Choose a date within three years, or Never expires.",
+                    ));
+                }
+                Ok(Self::On(date))
+            }
+            _ => Err(FieldError::new("expiration", "Choose an expiration.")),
+        }
+    }
+
+    /// The moment the key stops working, or `None` for never.
+    pub fn expires_at(self, now: PrimitiveDateTime) -> Option<PrimitiveDateTime> {
+        match self {
+            Self::Days(d) => Some(now + Duration::days(d)),
+            Self::On(date) => Some(PrimitiveDateTime::new(
+                date.next_day().unwrap_or(date),
+                Time::MIDNIGHT,
+            )),
+            Self::Never => None,
+        }
+    }
+}
+
+/// A key's state, derived from its timestamps and the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl KeyStatus {
+    pub fn of(
+        revoked_at: Option<PrimitiveDateTime>,
+        expires_at: Option<PrimitiveDateTime>,
+        now: PrimitiveDateTime,
+    ) -> Self {
+        if revoked_at.is_some() {
+            Self::Revoked
+        } else if expires_at.is_some_and(|e| e <= now) {
+            Self::Expired
+        } else {
+            Self::Active
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "active" => Some(Self::Active),
+            "expired" => Some(Self::Expired),
+            "revoked" => Some(Self::Revoked),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Expired => "Expired",
+            Self::Revoked => "Revoked",
+        }
+    }
+}
+
+/// "in 5 days", "3 hours ago", "just now".
+pub fn relative(now: PrimitiveDateTime, t: PrimitiveDateTime) -> String {
+    let d = t - now;
+    let future = d.is_positive();
+    let secs = d.whole_seconds().unsigned_abs();
+    let (n, unit) = if secs < 60 {
+        return "just now".into();
+    } else if secs < 3600 {
+        (secs / 60, "minute")
+    } else if secs < 86_400 {
+        (secs / 3600, "hour")
+    } else if secs < 86_400 * 60 {
+        (secs / 86_400, "day")
+    } else if secs < 86_400 * 730 {
+        (secs / (86_400 * 30), "month")
+    } else {
+        (secs / (86_400 * 365), "year")
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    if future {
+        format!("in {n} {unit}{plural}")
+    } else {
+        format!("{n} {unit}{plural} ago")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
+    }
+
+    #[test]
+    fn generated_keys_have_the_documented_shape() {
+        let k = PlainKey::generate();
+        let s = k.expose();
+        assert_eq!(s.len(), 40);
+        assert!(s.starts_with("mlr_"));
+        assert!(s[4..].bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_eq!(&s[34..], checksum(&s[4..34]));
+        assert_eq!(PlainKey::parse(s), Ok(k.clone()));
+        assert_eq!(k.hint(), format!("mlr_…{}", &s[36..]));
+        assert_eq!(k.hash().as_str().len(), 64);
+        assert!(!format!("{k:?}").contains(&s[4..]));
+        assert!(!format!("{:?}", k.hash()).contains(&k.hash().as_str()[8..]));
+    }
+
+    #[test]
+    fn parse_rejects_each_kind_of_bad_key() {
+        let good = PlainKey::generate().expose().to_owned();
+        assert_eq!(
+            PlainKey::parse(&good.replacen("mlr_", "mlx_", 1)),
+            Err(KeyFormatError::Prefix)
+        );
+        assert_eq!(PlainKey::parse(&good[4..]), Err(KeyFormatError::Prefix));
+        assert_eq!(PlainKey::parse(&good[..39]), Err(KeyFormatError::Length));
+        assert_eq!(
+            PlainKey::parse(&format!("{good}x")),
+            Err(KeyFormatError::Length)
+        );
+        let mut bad = good.clone().into_bytes();
+        bad[10] = b'-';
+        assert_eq!(
+            PlainKey::parse(&String::from_utf8(bad).unwrap()),
+            Err(KeyFormatError::Alphabet)
+        );
+        let mut flipped = good.clone().into_bytes();
+        flipped[10] = if flipped[10] == b'a' { b'b' } else { b'a' };
+        assert_eq!(
+            PlainKey::parse(&String::from_utf8(flipped).unwrap()),
+            Err(KeyFormatError::Checksum)
+        );
+        assert_eq!(PlainKey::parse(""), Err(KeyFormatError::Prefix));
+        assert_eq!(PlainKey::parse("mlr_é"), Err(KeyFormatError::Length));
+    }
+
+    #[test]
+    fn keys_are_unique() {
+        let keys: std::collections::HashSet<String> = (0..1000)
+            .map(|_| PlainKey::generate().expose().to_owned())
+            .collect();
+        assert_eq!(keys.len(), 1000);
+    }
+
+    proptest! {
+        #[test]
+        fn every_generated_key_parses(_seed in 0u32..1000) {
+            let k = PlainKey::generate();
+            prop_assert_eq!(PlainKey::parse(k.expose()), Ok(k));
+        }
+
+        #[test]
+        fn a_single_changed_character_is_caught(pos in 4usize..40, replacement in "[0-9A-Za-z]") {
+            let k = PlainKey::generate();
+            let mut s = k.expose().to_owned().into_bytes();
+            let r = replacement.as_bytes()[0];
+            prop_assume!(s[pos] != r);
+            s[pos] = r;
+            let changed = String::from_utf8(s).unwrap();
+            prop_assert_eq!(PlainKey::parse(&changed), Err(KeyFormatError::Checksum));
+        }
+
+        #[test]
+        fn arbitrary_strings_never_panic(s in "\\PC{0,60}") {
+            let _ = PlainKey::parse(&s);
+        }
+
+        #[test]
+        fn checksum_is_always_six_base62_chars(s in "[0-9A-Za-z]{30}") {
+            let c = checksum(&s);
+            prop_assert_eq!(c.len(), 6);
+            prop_assert!(c.bytes().all(|b| b.is_ascii_alphanumeric()));
+        }
+    }
+
+    #[test]
+    fn expirations() {
+        let today = date!(2026 - 11 - 27);
+        let now = datetime!(2026-11-27 10:00);
+        assert_eq!(
+            Expiration::parse("30", "", today).unwrap().expires_at(now),
+            Some(datetime!(2026-12-27 10:00))
+        );
+        assert_eq!(
+            Expiration::parse("never", "", today)
+                .unwrap()
+                .expires_at(now),
+            None
+        );
+        assert_eq!(
+            Expiration::parse("custom", "2026-12-31", today)
+                .unwrap()
+                .expires_at(now),
+            Some(datetime!(2027-01-01 00:00))
+        );
+        assert_eq!(
+            Expiration::parse("custom", "2026-11-27", today)
+                .unwrap_err()
+                .field,
+            "expires_on"
+        );
+        assert_eq!(
+            Expiration::parse("custom", "2026-11-01", today)
+                .unwrap_err()
+                .field,
+            "expires_on"
+        );
+        assert_eq!(
+            Expiration::parse("custom", "soon", today)
+                .unwrap_err()
+                .field,
+            "expires_on"
+        );
+        assert_eq!(
+            Expiration::parse("7", "", today).unwrap_err().field,
+            "expiration"
+        );
+    }
+
+    #[test]
+    fn statuses_and_relative_times() {
+        let now = datetime!(2026-11-27 10:00);
+        assert_eq!(KeyStatus::of(None, None, now), KeyStatus::Active);
+        assert_eq!(KeyStatus::of(None, Some(now), now), KeyStatus::Expired);
+        assert_eq!(
+            KeyStatus::of(Some(now), Some(now + Duration::days(1)), now),
+            KeyStatus::Revoked
+        );
+        assert_eq!(relative(now, now + Duration::days(5)), "in 5 days");
+        assert_eq!(relative(now, now - Duration::hours(1)), "1 hour ago");
+        assert_eq!(relative(now, now), "just now");
+    }
+
+    #[test]
+    fn names_and_purposes() {
+        assert_eq!(
+            KeyName::parse("  Website sign-up form ").unwrap().as_str(),
+            "Website sign-up form"
+        );
+        assert!(KeyName::parse(" ").is_err());
+        assert!(KeyName::parse(&"n".repeat(81)).is_err());
+        assert!(KeyName::parse(&"n".repeat(80)).is_ok());
+        assert_eq!(Purpose::parse("").unwrap().as_str(), "");
+        assert!(Purpose::parse(&"p".repeat(501)).is_err());
+        assert_eq!(
+            AccessLevel::parse("read_write").unwrap().label(),
+            "Read and Write"
+        );
+        assert!(AccessLevel::parse("admin").is_err());
+    }
+}

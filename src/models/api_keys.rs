@@ -1,0 +1,381 @@
+//! API key rows and queries. Reads are always scoped to the workspaces the acting user belongs to;
+//! writes take the key's row id only after such a scoped read.
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::schema::{api_keys, audit_events, memberships, users, workspaces};
+use crate::db::AnyConnection;
+use crate::domain::key::KeyStatus;
+use crate::domain::search::{KeyQuery, SortKey, PAGE_SIZE};
+use crate::domain::workspace::Role;
+use crate::models::audit::Event;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKey {
+    pub id: i64,
+    pub public_id: String,
+    pub workspace_id: i64,
+    pub name: String,
+    pub purpose: String,
+    pub access_level: String,
+    pub owner_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub created_at: PrimitiveDateTime,
+    pub expires_at: Option<PrimitiveDateTime>,
+    pub last_used_at: Option<PrimitiveDateTime>,
+    pub last_used_ip: Option<String>,
+    pub last_used_user_agent: Option<String>,
+    pub rotated_at: Option<PrimitiveDateTime>,
+    pub revoked_at: Option<PrimitiveDateTime>,
+    pub revoked_by: Option<i64>,
+    pub hint: String,
+}
+
+impl ApiKey {
+    pub fn status(&self, now: PrimitiveDateTime) -> KeyStatus {
+        KeyStatus::of(self.revoked_at, self.expires_at, now)
+    }
+}
+
+/// A key as the list and detail pages show it: with its workspace, owner, and the viewer's role.
+#[derive(Debug, Clone)]
+pub struct KeyListing {
+    pub key: ApiKey,
+    pub workspace_name: String,
+    pub workspace_public_id: String,
+    pub owner_name: Option<String>,
+    pub owner_email: Option<String>,
+    pub owner_public_id: Option<String>,
+    pub viewer_role: Role,
+}
+
+type ListingRow = (
+    ApiKey,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+fn to_listing(row: ListingRow) -> KeyListing {
+    let (key, workspace_name, workspace_public_id, owner_name, owner_email, owner_public_id, role) =
+        row;
+    KeyListing {
+        key,
+        workspace_name,
+        workspace_public_id,
+        owner_name,
+        owner_email,
+        owner_public_id,
+        viewer_role: Role::parse(&role).unwrap_or(Role::Member),
+    }
+}
+
+/// Keys joined to their workspace, the viewer's membership in it (so only their workspaces), and
+/// the owner.
+macro_rules! scoped_keys {
+    ($viewer:expr) => {
+        api_keys::table
+            .inner_join(workspaces::table)
+            .inner_join(
+                memberships::table.on(memberships::workspace_id
+                    .eq(api_keys::workspace_id)
+                    .and(memberships::user_id.eq($viewer))),
+            )
+            .left_join(users::table.on(api_keys::owner_id.eq(users::id.nullable())))
+    };
+}
+
+macro_rules! listing_columns {
+    () => {
+        (
+            ApiKey::as_select(),
+            workspaces::name,
+            workspaces::public_id,
+            users::name.nullable(),
+            users::email.nullable(),
+            users::public_id.nullable(),
+            memberships::role,
+        )
+    };
+}
+
+/// One page of the viewer's keys matching `q`, and the total number of matches.
+pub fn search(
+    conn: &mut AnyConnection,
+    viewer: i64,
+    q: &KeyQuery,
+    now: PrimitiveDateTime,
+) -> QueryResult<(Vec<KeyListing>, i64)> {
+    macro_rules! filtered {
+        () => {{
+            let mut query = scoped_keys!(viewer).into_boxed();
+            if let Some(pattern) = q.like_pattern() {
+                query = query.filter(
+                    lower(api_keys::name)
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(lower(api_keys::purpose).like(pattern.clone()).escape('\\'))
+                        .or(lower(workspaces::name).like(pattern.clone()).escape('\\'))
+                        .or(lower(users::name.assume_not_null())
+                            .like(pattern.clone())
+                            .escape('\\'))
+                        .or(lower(users::email.assume_not_null())
+                            .like(pattern.clone())
+                            .escape('\\')),
+                );
+            }
+            if let Some(ws) = &q.workspace {
+                query = query.filter(workspaces::public_id.eq(ws.clone()));
+            }
+            if let Some(owner) = &q.owner {
+                query = query.filter(users::public_id.assume_not_null().eq(owner.clone()));
+            }
+            if let Some(access) = q.access {
+                query = query.filter(api_keys::access_level.eq(access.as_str()));
+            }
+            match q.status {
+                Some(KeyStatus::Active) => {
+                    query = query.filter(
+                        api_keys::revoked_at.is_null().and(
+                            api_keys::expires_at
+                                .is_null()
+                                .or(api_keys::expires_at.gt(now)),
+                        ),
+                    )
+                }
+                Some(KeyStatus::Expired) => {
+                    query = query.filter(
+                        api_keys::revoked_at
+                            .is_null()
+                            .and(api_keys::expires_at.le(now)),
+                    )
+                }
+                Some(KeyStatus::Revoked) => {
+                    query = query.filter(api_keys::revoked_at.is_not_null())
+                }
+                None => {}
+            }
+            query
+        }};
+    }
+
+    let total: i64 = filtered!().count().get_result(conn)?;
+    let mut query = filtered!().select(listing_columns!());
+    query = match (q.sort, q.descending) {
+        (SortKey::Name, false) => query.order(lower(api_keys::name).asc()),
+        (SortKey::Name, true) => query.order(lower(api_keys::name).desc()),
+        (SortKey::Created, false) => query.order(api_keys::created_at.asc()),
+        (SortKey::Created, true) => query.order(api_keys::created_at.desc()),
+        // Never-used keys and keys that never expire go last either way.
+        (SortKey::LastUsed, false) => query.order((
+            api_keys::last_used_at.is_null().asc(),
+            api_keys::last_used_at.asc(),
+        )),
+        (SortKey::LastUsed, true) => query.order((
+            api_keys::last_used_at.is_null().asc(),
+            api_keys::last_used_at.desc(),
+        )),
+        (SortKey::Expires, false) => query.order((
+            api_keys::expires_at.is_null().asc(),
+            api_keys::expires_at.asc(),
+        )),
+        (SortKey::Expires, true) => query.order((
+            api_keys::expires_at.is_null().asc(),
+            api_keys::expires_at.desc(),
+        )),
+    };
+    let rows: Vec<ListingRow> = query
+        .then_order_by(api_keys::id.desc())
+        .limit(PAGE_SIZE)
+        .offset(q.offset())
+        .load(conn)?;
+    Ok((rows.into_iter().map(to_listing).collect(), total))
+}
+
+/// One key by public id, only if the viewer belongs to its workspace.
+pub fn find_for_viewer(
+    conn: &mut AnyConnection,
+    viewer: i64,
+    public_id: &str,
+) -> QueryResult<Option<KeyListing>> {
+    let row: Option<ListingRow> = scoped_keys!(viewer)
+        .filter(api_keys::public_id.eq(public_id))
+        .select(listing_columns!())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(to_listing))
+}
+
+/// How many keys the viewer can see at all (for the empty state).
+pub fn count_visible(conn: &mut AnyConnection, viewer: i64) -> QueryResult<i64> {
+    scoped_keys!(viewer).count().get_result(conn)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct NewApiKey<'a> {
+    pub public_id: &'a str,
+    pub workspace_id: i64,
+    pub name: &'a str,
+    pub purpose: &'a str,
+    pub access_level: &'a str,
+    pub owner_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub created_at: PrimitiveDateTime,
+    pub expires_at: Option<PrimitiveDateTime>,
+    pub key_hash: &'a str,
+    pub hint: &'a str,
+    pub request_id: Option<&'a str>,
+}
+
+pub fn insert(conn: &mut AnyConnection, new: &NewApiKey<'_>) -> QueryResult<ApiKey> {
+    diesel::insert_into(api_keys::table)
+        .values(new)
+        .execute(conn)?;
+    api_keys::table
+        .filter(api_keys::public_id.eq(new.public_id))
+        .select(ApiKey::as_select())
+        .first(conn)
+}
+
+/// The key created by an earlier submit of the same Generate form, if any.
+pub fn find_by_request_id(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    request_id: &str,
+) -> QueryResult<Option<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace_id))
+        .filter(api_keys::request_id.eq(request_id))
+        .select(ApiKey::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Whether an active key of the workspace already has this name (case-insensitive).
+pub fn active_name_taken(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    name: &str,
+    now: PrimitiveDateTime,
+    except: Option<i64>,
+) -> QueryResult<bool> {
+    let mut query = api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace_id))
+        .filter(lower(api_keys::name).eq(name.to_lowercase()))
+        .filter(api_keys::revoked_at.is_null())
+        .filter(
+            api_keys::expires_at
+                .is_null()
+                .or(api_keys::expires_at.gt(now)),
+        )
+        .into_boxed();
+    if let Some(id) = except {
+        query = query.filter(api_keys::id.ne(id));
+    }
+    let n: i64 = query.count().get_result(conn)?;
+    Ok(n > 0)
+}
+
+pub fn current_hash(conn: &mut AnyConnection, id: i64) -> QueryResult<String> {
+    api_keys::table
+        .find(id)
+        .select(api_keys::key_hash)
+        .first(conn)
+}
+
+/// Replaces the secret only if it is still `old_hash` (so of two concurrent rotations exactly one
+/// wins) and the key is not revoked. Returns the number of rows changed (0 or 1).
+pub fn rotate(
+    conn: &mut AnyConnection,
+    id: i64,
+    old_hash: &str,
+    new_hash: &str,
+    new_hint: &str,
+    expires_at: Option<PrimitiveDateTime>,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        api_keys::table
+            .filter(api_keys::id.eq(id))
+            .filter(api_keys::key_hash.eq(old_hash))
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set((
+        api_keys::key_hash.eq(new_hash),
+        api_keys::hint.eq(new_hint),
+        api_keys::expires_at.eq(expires_at),
+        api_keys::rotated_at.eq(Some(now)),
+    ))
+    .execute(conn)
+}
+
+/// Revokes a key that is not already revoked. Returns the number of rows changed (0 or 1).
+pub fn revoke(
+    conn: &mut AnyConnection,
+    id: i64,
+    by: i64,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        api_keys::table
+            .filter(api_keys::id.eq(id))
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set((
+        api_keys::revoked_at.eq(Some(now)),
+        api_keys::revoked_by.eq(Some(by)),
+    ))
+    .execute(conn)
+}
+
+pub fn update_details(
+    conn: &mut AnyConnection,
+    id: i64,
+    name: &str,
+    purpose: &str,
+    owner_id: Option<i64>,
+) -> QueryResult<usize> {
+    diesel::update(api_keys::table.find(id))
+        .set((
+            api_keys::name.eq(name),
+            api_keys::purpose.eq(purpose),
+            api_keys::owner_id.eq(owner_id),
+        ))
+        .execute(conn)
+}
+
+/// A key's history, newest first, with each actor's name.
+pub fn history(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    key_public_id: &str,
+) -> QueryResult<Vec<(Event, Option<String>)>> {
+    audit_events::table
+        .left_join(users::table.on(audit_events::actor_id.eq(users::id.nullable())))
+        .filter(audit_events::workspace_id.eq(workspace_id))
+        .filter(audit_events::subject.eq(key_public_id))
+        .order(audit_events::id.desc())
+        .limit(200)
+        .select((Event::as_select(), users::name.nullable()))
+        .load(conn)
+}
+
+/// A person's display name by id (creator, revoker).
+pub fn user_name(conn: &mut AnyConnection, id: Option<i64>) -> QueryResult<Option<String>> {
+    match id {
+        None => Ok(None),
+        Some(id) => users::table
+            .find(id)
+            .select(users::name)
+            .first(conn)
+            .optional(),
+    }
+}

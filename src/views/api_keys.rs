@@ -1,0 +1,307 @@
+//! The API Keys tab: list with search, Generate API Key drawer, Save Your API Key dialog, detail,
+//! edit, rotate and revoke.
+
+use askama::Template;
+use time::PrimitiveDateTime;
+
+use super::{format_time, FormErrors, PageContext};
+use crate::domain::key::{relative, AccessLevel, KeyStatus, EXPIRATION_CHOICES};
+use crate::domain::search::{KeyQuery, SortKey};
+use crate::models::api_keys::KeyListing;
+
+/// A badge: its text and its colour class.
+pub struct Badge {
+    pub text: String,
+    pub class: &'static str,
+}
+
+/// One key, ready to show.
+pub struct KeyRow {
+    pub public_id: String,
+    pub name: String,
+    pub purpose: String,
+    pub workspace: String,
+    pub owner: String,
+    pub owner_email: String,
+    pub access: &'static str,
+    pub hint: String,
+    pub created: String,
+    pub created_exact: String,
+    pub expiration: Badge,
+    pub last_used: String,
+    pub last_used_exact: String,
+    pub status: Badge,
+    pub highlight: bool,
+    pub can_manage: bool,
+    pub revoked: bool,
+}
+
+impl KeyRow {
+    pub fn new(l: &KeyListing, now: PrimitiveDateTime, highlight: &str) -> Self {
+        let k = &l.key;
+        let status = k.status(now);
+        Self {
+            public_id: k.public_id.clone(),
+            name: k.name.clone(),
+            purpose: k.purpose.clone(),
+            workspace: l.workspace_name.clone(),
+            owner: l.owner_name.clone().unwrap_or_else(|| "No owner".into()),
+            owner_email: l.owner_email.clone().unwrap_or_default(),
+            access: AccessLevel::from_db(&k.access_level).label(),
+            hint: k.hint.clone(),
+            created: relative(now, k.created_at),
+            created_exact: format_time(k.created_at),
+            expiration: expiration_badge(k.expires_at, status, now),
+            last_used: last_used_text(k.last_used_at, k.rotated_at, now),
+            last_used_exact: k.last_used_at.map(format_time).unwrap_or_default(),
+            status: status_badge(status),
+            highlight: k.public_id == highlight,
+            can_manage: l.viewer_role.can_manage_keys(),
+            revoked: status == KeyStatus::Revoked,
+        }
+    }
+}
+
+pub fn status_badge(s: KeyStatus) -> Badge {
+    let class = match s {
+        KeyStatus::Active => "ok",
+        KeyStatus::Expired => "warn",
+        KeyStatus::Revoked => "danger",
+    };
+    Badge {
+        text: s.label().to_owned(),
+        class,
+    }
+}
+
+pub fn expiration_badge(
+    expires_at: Option<PrimitiveDateTime>,
+    status: KeyStatus,
+    now: PrimitiveDateTime,
+) -> Badge {
+    match expires_at {
+        None => Badge {
+            text: "Never expires".into(),
+            class: "",
+        },
+        Some(e) if e <= now => Badge {
+            text: "expired".into(),
+            class: "danger",
+        },
+        Some(e) => {
+            let soon = e - now <= time::Duration::days(7) && status == KeyStatus::Active;
+            Badge {
+                text: format!("expires {}", relative(now, e)),
+                class: if soon { "warn" } else { "" },
+            }
+        }
+    }
+}
+
+pub fn last_used_text(
+    last_used: Option<PrimitiveDateTime>,
+    rotated: Option<PrimitiveDateTime>,
+    now: PrimitiveDateTime,
+) -> String {
+    match (last_used, rotated) {
+        (used, Some(r)) if used.is_none_or(|u| u < r) => {
+            "waiting for first use of the new secret".into()
+        }
+        (Some(u), _) => relative(now, u),
+        (None, _) => "never used".into(),
+    }
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct SortLink {
+    pub label: &'static str,
+    pub href: String,
+    /// `ascending`, `descending` or `none`, for `aria-sort`.
+    pub aria: &'static str,
+}
+
+pub struct PageLink {
+    pub href: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "api_keys/list.html", blocks = ["panel", "results"])]
+pub struct KeysPage {
+    pub ctx: PageContext,
+    pub rows: Vec<KeyRow>,
+    pub total: i64,
+    pub any_keys: bool,
+    pub can_generate: bool,
+    pub q: String,
+    pub workspaces: Vec<Choice>,
+    pub owners: Vec<Choice>,
+    pub statuses: Vec<Choice>,
+    pub accesses: Vec<Choice>,
+    pub sort_links: Vec<SortLink>,
+    pub sort: String,
+    pub dir: String,
+    pub prev: Option<PageLink>,
+    pub next: Option<PageLink>,
+    pub showing: String,
+    pub filtered: bool,
+}
+
+impl KeysPage {
+    pub fn sort_links(q: &KeyQuery) -> Vec<SortLink> {
+        [
+            ("Name", SortKey::Name),
+            ("Created", SortKey::Created),
+            ("Last used", SortKey::LastUsed),
+            ("Expiration", SortKey::Expires),
+        ]
+        .into_iter()
+        .map(|(label, key)| {
+            let active = q.sort == key;
+            let next_desc = if active {
+                !q.descending
+            } else {
+                key != SortKey::Name
+            };
+            SortLink {
+                label,
+                href: q.href(1, key, next_desc),
+                aria: match (active, q.descending) {
+                    (false, _) => "none",
+                    (true, true) => "descending",
+                    (true, false) => "ascending",
+                },
+            }
+        })
+        .collect()
+    }
+}
+
+/// The Generate API Key form's values and errors.
+pub struct GenerateForm {
+    pub request_id: String,
+    pub workspaces: Vec<Choice>,
+    pub name: String,
+    pub purpose: String,
+    pub access_level: String,
+    pub expiration: Vec<Choice>,
+    pub expires_on: String,
+    pub min_date: String,
+    pub errors: FormErrors,
+}
+
+pub fn expiration_choices(selected: &str, with_keep: Option<String>) -> Vec<Choice> {
+    let mut out = Vec::new();
+    if let Some(keep) = with_keep {
+        out.push(Choice {
+            value: "keep".into(),
+            label: keep,
+            selected: selected == "keep",
+        });
+    }
+    out.extend(EXPIRATION_CHOICES.iter().map(|(v, l)| Choice {
+        value: (*v).into(),
+        label: (*l).into(),
+        selected: *v == selected,
+    }));
+    out
+}
+
+#[derive(Template)]
+#[template(path = "api_keys/new.html", blocks = ["dialog"])]
+pub struct NewKeyPage {
+    pub ctx: PageContext,
+    pub modal: bool,
+    pub form: GenerateForm,
+}
+
+/// The Save Your API Key dialog: the one response that ever holds the secret.
+#[derive(Template)]
+#[template(path = "api_keys/save.html", blocks = ["dialog"])]
+pub struct SaveKeyPage {
+    pub ctx: PageContext,
+    pub modal: bool,
+    pub secret: String,
+    pub name: String,
+    pub workspace: String,
+    pub access: &'static str,
+    pub expiration: String,
+    pub rotated: bool,
+    pub done_href: String,
+}
+
+pub struct HistoryRow {
+    pub when: String,
+    pub when_exact: String,
+    pub actor: String,
+    pub action: String,
+    pub details: String,
+    pub ip: String,
+}
+
+#[derive(Template)]
+#[template(path = "api_keys/detail.html", blocks = ["panel"])]
+pub struct KeyDetailPage {
+    pub ctx: PageContext,
+    pub key: KeyRow,
+    pub expires_exact: String,
+    pub created_by: String,
+    pub rotated: String,
+    pub revoked: String,
+    pub last_used_ip: String,
+    pub last_used_agent: String,
+    pub history: Vec<HistoryRow>,
+}
+
+#[derive(Template)]
+#[template(path = "api_keys/edit.html", blocks = ["dialog"])]
+pub struct EditKeyPage {
+    pub ctx: PageContext,
+    pub modal: bool,
+    pub key_id: String,
+    pub key_name: String,
+    pub name: String,
+    pub purpose: String,
+    pub owners: Vec<Choice>,
+    pub errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "api_keys/rotate.html", blocks = ["dialog"])]
+pub struct RotateKeyPage {
+    pub ctx: PageContext,
+    pub modal: bool,
+    pub key_id: String,
+    pub key_name: String,
+    pub expired: bool,
+    pub expiration: Vec<Choice>,
+    pub expires_on: String,
+    pub min_date: String,
+    pub errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "api_keys/revoke.html", blocks = ["dialog"])]
+pub struct RevokeKeyPage {
+    pub ctx: PageContext,
+    pub modal: bool,
+    pub key_id: String,
+    pub key_name: String,
+    pub workspace: String,
+}
+
+/// Human words for audit actions.
+pub fn action_label(action: &str) -> String {
+    match action {
+        "api_key.generate" => "Generated".into(),
+        "api_key.rotate" => "Rotated".into(),
+        "api_key.revoke" => "Revoked".into(),
+        "api_key.edit" => "Edited".into(),
+        other => other.replace(['.', '_'], " "),
+    }
+}

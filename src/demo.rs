@@ -1,13 +1,14 @@
 //! `mailrith demo`: a realistic workspace set a newcomer can sign in to and look around.
 
-use diesel::Connection;
+use diesel::prelude::*;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db::DatabaseUrl;
 use crate::domain::ids::{public_id, random_base62};
+use crate::domain::key::PlainKey;
 use crate::domain::workspace::Role;
-use crate::models::{contacts, users, workspaces};
+use crate::models::{api_keys, audit, contacts, users, workspaces};
 use crate::startup::open_database;
 
 pub const WORKSPACES: [&str; 3] = ["Acme Marketing", "Globex Newsletter", "Initech Events"];
@@ -125,12 +126,25 @@ pub fn run(database: DatabaseUrl) -> anyhow::Result<()> {
             })
             .collect();
         contacts::insert_many(c, &rows)?;
+        let owners: Vec<i64> = {
+            let mut v = Vec::new();
+            for (email, ..) in PEOPLE {
+                v.push(
+                    users::find_by_email(c, email)?
+                        .map(|u| u.id)
+                        .unwrap_or_default(),
+                );
+            }
+            v
+        };
+        demo_keys(c, &ws_ids, &owners, now)?;
         Ok(())
     })?;
     println!(
-        "Demo data created: {} workspaces, {} team members, 200 contacts.",
+        "Demo data created: {} workspaces, {} team members, 200 contacts, {} API keys (active, expiring, expired, rotated and revoked).",
         WORKSPACES.len(),
-        PEOPLE.len()
+        PEOPLE.len(),
+        KEY_NAMES.len() * 4
     );
     println!();
     println!("Start the console with `cargo run --release` and sign in at http://127.0.0.1:8080/login as any of:");
@@ -142,5 +156,165 @@ pub fn run(database: DatabaseUrl) -> anyhow::Result<()> {
     }
     println!();
     println!("Password for every demo account: {password}");
+    Ok(())
+}
+
+/// Ten integrations; each workspace gets some of them, in every state a key can be in.
+const KEY_NAMES: [(&str, &str); 10] = [
+    (
+        "Website sign-up form",
+        "Adds subscribers from the footer form on the marketing site.",
+    ),
+    ("CRM sync", "Nightly two-way sync of contacts with the CRM."),
+    (
+        "Data import script",
+        "One-off import of the 2025 trade-show leads.",
+    ),
+    (
+        "Reporting dashboard",
+        "Reads campaign and contact counts for the BI dashboard.",
+    ),
+    (
+        "Zapier integration",
+        "Creates contacts from new Typeform responses.",
+    ),
+    (
+        "Webinar platform",
+        "Adds webinar registrants to the events list.",
+    ),
+    (
+        "Shopify store",
+        "Subscribes customers who opt in at checkout.",
+    ),
+    (
+        "Support desk",
+        "Looks up a contact's status from support tickets.",
+    ),
+    (
+        "Agency handoff (Q3)",
+        "Used by the agency that ran the Q3 campaign.",
+    ),
+    (
+        "Legacy newsletter tool",
+        "The old tool, replaced in the spring.",
+    ),
+];
+
+/// 40 keys: in each of three workspaces, and a fourth round across them, in every state.
+fn demo_keys(
+    c: &mut crate::db::AnyConnection,
+    ws_ids: &[i64],
+    owners: &[i64],
+    now: time::PrimitiveDateTime,
+) -> anyhow::Result<()> {
+    use time::Duration;
+    let mut n = 0usize;
+    for round in 0..4 {
+        for (i, (name, purpose)) in KEY_NAMES.iter().enumerate() {
+            n += 1;
+            let ws = ws_ids[(i + round) % ws_ids.len()];
+            let owner = owners[(i + round) % owners.len()];
+            let created = now - Duration::days(200 - (n as i64 * 4));
+            let state = (i + round * 3) % 8;
+            let expires_at = match state {
+                0 | 4 => None,                      // never expires
+                1 => Some(now + Duration::days(5)), // expires in 5 days
+                2 => Some(now - Duration::days(3)), // expired
+                _ => Some(now + Duration::days(30 + n as i64)),
+            };
+            let plain = PlainKey::generate();
+            let display_name = if round == 0 {
+                (*name).to_owned()
+            } else {
+                format!("{name} #{}", round + 1)
+            };
+            let key = api_keys::insert(
+                c,
+                &api_keys::NewApiKey {
+                    public_id: &crate::domain::ids::public_id("key"),
+                    workspace_id: ws,
+                    name: &display_name,
+                    purpose,
+                    access_level: if i % 3 == 1 {
+                        "read_write"
+                    } else {
+                        "read_only"
+                    },
+                    owner_id: Some(owner),
+                    created_by: Some(owners[0]),
+                    created_at: created,
+                    expires_at,
+                    key_hash: plain.hash().as_str(),
+                    hint: &plain.hint(),
+                    request_id: None,
+                },
+            )?;
+            audit::record(
+                c,
+                &audit::NewEvent {
+                    workspace_id: Some(ws),
+                    actor_id: Some(owners[0]),
+                    action: "api_key.generate",
+                    subject: Some(&key.public_id),
+                    details: "demo data",
+                    ip: Some("127.0.0.1"),
+                    created_at: created,
+                },
+            )?;
+            let used = (state != 5).then(|| now - Duration::hours(n as i64 * 5));
+            if let Some(used) = used {
+                diesel::update(crate::db::schema::api_keys::table.find(key.id))
+                    .set((
+                        crate::db::schema::api_keys::last_used_at.eq(Some(used)),
+                        crate::db::schema::api_keys::last_used_ip.eq(Some("203.0.113.24")),
+                        crate::db::schema::api_keys::last_used_user_agent
+                            .eq(Some("mailrith-demo/1.0")),
+                    ))
+                    .execute(c)?;
+            }
+            match state {
+                3 => {
+                    let fresh = PlainKey::generate();
+                    api_keys::rotate(
+                        c,
+                        key.id,
+                        plain.hash().as_str(),
+                        fresh.hash().as_str(),
+                        &fresh.hint(),
+                        expires_at,
+                        now - Duration::hours(2),
+                    )?;
+                    audit::record(
+                        c,
+                        &audit::NewEvent {
+                            workspace_id: Some(ws),
+                            actor_id: Some(owners[0]),
+                            action: "api_key.rotate",
+                            subject: Some(&key.public_id),
+                            details: "new secret",
+                            ip: Some("127.0.0.1"),
+                            created_at: now - Duration::hours(2),
+                        },
+                    )?;
+                }
+                6 => {
+                    api_keys::revoke(c, key.id, owners[0], now - Duration::days(10))?;
+                    audit::record(
+                        c,
+                        &audit::NewEvent {
+                            workspace_id: Some(ws),
+                            actor_id: Some(owners[0]),
+                            action: "api_key.revoke",
+                            subject: Some(&key.public_id),
+                            details: "access stopped",
+                            ip: Some("127.0.0.1"),
+                            created_at: now - Duration::days(10),
+                        },
+                    )?;
+                }
+                _ => {}
+            }
+        }
+    }
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use mailrith::db::schema::{contacts, memberships, users, workspaces};
+use mailrith::db::schema::{api_keys, contacts, memberships, users, workspaces};
 
 use crate::backend_tests;
 use crate::helpers::*;
@@ -134,6 +134,18 @@ async fn demo_fills_the_database(app: TestApp) {
         })
         .await;
     assert_eq!((ws, people, cts), (3, 6, 200));
+    let (keys, revoked, rotated, never): (i64, i64, i64, i64) = app
+        .db(|c| {
+            (
+                api_keys::table.count().get_result(c).unwrap(),
+                api_keys::table.filter(api_keys::revoked_at.is_not_null()).count().get_result(c).unwrap(),
+                api_keys::table.filter(api_keys::rotated_at.is_not_null()).count().get_result(c).unwrap(),
+                api_keys::table.filter(api_keys::expires_at.is_null()).count().get_result(c).unwrap(),
+            )
+        })
+        .await;
+    assert_eq!(keys, 40);
+    assert!(revoked > 0 && rotated > 0 && never > 0, "keys in every state");
     let c = app.client.fresh();
     assert_redirect_to(
         &c.login("maya.member@demo.mailrith.test", &password).await,

@@ -1,5 +1,6 @@
 //! Mailrith Keys: the Settings > API Keys console of Mailrith.
 
+pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -5,11 +5,12 @@ use actix_session::SessionMiddleware;
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
+use actix_web::http::header;
+use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, Error};
 
 use crate::auth::session_store::DbSessionStore;
-use crate::handlers::{api_keys, auth, health, settings};
+use crate::handlers::{api, api_keys, auth, developers, health, settings};
 use crate::middleware;
 use crate::startup::AppState;
 use crate::static_files;
@@ -50,54 +51,97 @@ pub fn app(
         .app_data(state)
         .app_data(web::FormConfig::default().limit(64 * 1024))
         // Innermost first: the last `wrap` sees the request first.
-        .wrap(from_fn(middleware::htmx_errors))
-        .wrap(sessions)
         .wrap(from_fn(middleware::same_origin))
         .wrap(from_fn(middleware::security_headers))
         .wrap(from_fn(middleware::request_log))
         .route("/healthz", web::get().to(health::healthz))
         .route("/static/{file:.*}", web::get().to(static_files::serve))
-        .route("/", web::get().to(settings::index))
-        .route("/login", web::get().to(auth::login_form))
-        .route("/login", web::post().to(auth::login))
-        .route("/logout", web::post().to(auth::logout))
-        .route("/setup", web::get().to(auth::setup_form))
-        .route("/setup", web::post().to(auth::setup))
+        // The JSON API: Bearer keys only, no session, never cached.
         .service(
-            web::scope("/settings")
-                .route("", web::get().to(settings::index))
-                .route("/profile", web::get().to(settings::profile))
-                .route("/profile", web::post().to(settings::update_profile))
+            web::scope("/api/v1")
+                .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
+                .route("/ping", web::get().to(api::ping))
+                .route("/openapi.json", web::get().to(api::openapi))
+                .route("/key", web::get().to(api::key))
+                .route("/contacts", web::get().to(api::list_contacts))
+                .route("/contacts", web::post().to(api::create_contact))
+                .route("/contacts/{id}", web::get().to(api::get_contact))
+                .route("/contacts/{id}", web::patch().to(api::update_contact))
+                .route("/contacts/{id}", web::delete().to(api::delete_contact))
+                .default_service(web::to(api::not_found)),
+        )
+        // The console: server-side sessions, htmx-aware errors.
+        .service(
+            web::scope("")
+                .wrap(from_fn(middleware::htmx_errors))
+                .wrap(sessions)
+                .route("/", web::get().to(settings::index))
+                .route("/login", web::get().to(auth::login_form))
+                .route("/login", web::post().to(auth::login))
+                .route("/logout", web::post().to(auth::logout))
+                .route("/setup", web::get().to(auth::setup_form))
+                .route("/setup", web::post().to(auth::setup))
                 .route(
-                    "/profile/password",
+                    "/developers/quickstart",
+                    web::get().to(developers::quickstart),
+                )
+                .route("/settings", web::get().to(settings::index))
+                .route("/settings/profile", web::get().to(settings::profile))
+                .route(
+                    "/settings/profile",
+                    web::post().to(settings::update_profile),
+                )
+                .route(
+                    "/settings/profile/password",
                     web::post().to(settings::change_password),
                 )
-                .route("/api-keys", web::get().to(api_keys::list))
-                .route("/api-keys", web::post().to(api_keys::create))
-                .route("/api-keys/new", web::get().to(api_keys::new_form))
-                .route("/api-keys/{key}", web::get().to(api_keys::detail))
-                .route("/api-keys/{key}", web::post().to(api_keys::update))
-                .route("/api-keys/{key}/edit", web::get().to(api_keys::edit_form))
+                .route("/settings/api-keys", web::get().to(api_keys::list))
+                .route("/settings/api-keys", web::post().to(api_keys::create))
+                .route("/settings/api-keys/new", web::get().to(api_keys::new_form))
+                .route("/settings/api-keys/{key}", web::get().to(api_keys::detail))
+                .route("/settings/api-keys/{key}", web::post().to(api_keys::update))
                 .route(
-                    "/api-keys/{key}/rotate",
+                    "/settings/api-keys/{key}/edit",
+                    web::get().to(api_keys::edit_form),
+                )
+                .route(
+                    "/settings/api-keys/{key}/rotate",
                     web::get().to(api_keys::rotate_form),
                 )
-                .route("/api-keys/{key}/rotate", web::post().to(api_keys::rotate))
                 .route(
-                    "/api-keys/{key}/revoke",
+                    "/settings/api-keys/{key}/rotate",
+                    web::post().to(api_keys::rotate),
+                )
+                .route(
+                    "/settings/api-keys/{key}/revoke",
                     web::get().to(api_keys::revoke_form),
                 )
-                .route("/api-keys/{key}/revoke", web::post().to(api_keys::revoke))
-                .route("/team-members", web::get().to(settings::team_members))
-                .route("/authorized-apps", web::get().to(settings::authorized_apps))
-                .route("/workspaces", web::get().to(settings::list_workspaces))
-                .route("/workspaces", web::post().to(settings::create_workspace))
                 .route(
-                    "/workspaces/{workspace}/rename",
+                    "/settings/api-keys/{key}/revoke",
+                    web::post().to(api_keys::revoke),
+                )
+                .route(
+                    "/settings/team-members",
+                    web::get().to(settings::team_members),
+                )
+                .route(
+                    "/settings/authorized-apps",
+                    web::get().to(settings::authorized_apps),
+                )
+                .route(
+                    "/settings/workspaces",
+                    web::get().to(settings::list_workspaces),
+                )
+                .route(
+                    "/settings/workspaces",
+                    web::post().to(settings::create_workspace),
+                )
+                .route(
+                    "/settings/workspaces/{workspace}/rename",
                     web::post().to(settings::rename_workspace),
-                ),
+                )
+                .default_service(web::to(not_found)),
         )
-        .default_service(web::to(not_found))
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, crate::error::AppError> {

@@ -10,15 +10,17 @@ use actix_web::dev::Server;
 use actix_web::{web, HttpServer};
 use anyhow::Context;
 
+use crate::api::ApiRuntime;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::domain::ids::{constant_time_eq, random_base62, sha256_hex};
-use crate::models::{login_failures, secrets, sessions, users};
+use crate::models::{api_keys, login_failures, secrets, sessions, users};
 use crate::routes;
 
 pub struct AppState {
     pub pool: Pool,
+    pub api: Arc<ApiRuntime>,
     pub clock: SharedClock,
     pub settings: Settings,
     /// SHA-256 of the one-time setup token, while no admin exists.
@@ -57,6 +59,8 @@ pub struct Application {
     server: Server,
     setup_token: Option<String>,
     pool: Pool,
+    api: Arc<ApiRuntime>,
+    clock: SharedClock,
 }
 
 /// Opens the pool and applies migrations (used by `serve`, `migrate`, `admin` and `demo`).
@@ -82,7 +86,7 @@ impl Application {
     pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
         let prepared = {
             let settings = settings.clone();
-            tokio::task::spawn_blocking(move || -> anyhow::Result<(Pool, Key, bool)> {
+            tokio::task::spawn_blocking(move || -> anyhow::Result<(Pool, Key, bool, i64)> {
                 let pool = open_database(&settings)?;
                 let mut conn = pool.get()?;
                 let key_hex = secrets::get_or_create(&mut conn, "session_cookie_key", || {
@@ -94,15 +98,18 @@ impl Application {
                 let key = Key::try_from(key_bytes.as_slice())
                     .context("stored session key is too short")?;
                 let has_admin = users::any_admin(&mut conn)?;
-                Ok((pool, key, has_admin))
+                let last_change = api_keys::last_change_id(&mut conn)?;
+                Ok((pool, key, has_admin, last_change))
             })
             .await??
         };
-        let (pool, key, has_admin) = prepared;
+        let (pool, key, has_admin, last_change) = prepared;
+        let api = ApiRuntime::new();
 
         let setup_token = (!has_admin).then(|| random_base62(32));
         let state = web::Data::new(AppState {
             pool: pool.clone(),
+            api: api.clone(),
             clock: clock.clone(),
             settings: settings.clone(),
             setup_token_hash: Mutex::new(setup_token.as_deref().map(sha256_hex)),
@@ -124,13 +131,17 @@ impl Application {
         }
         let server = server.run();
 
-        spawn_housekeeping(pool.clone(), clock, settings.clone());
+        spawn_housekeeping(pool.clone(), clock.clone(), settings.clone());
+        spawn_key_change_feed(pool.clone(), api.clone(), last_change);
+        spawn_last_used_flusher(pool.clone(), api.clone(), clock.clone());
         Ok(Self {
             port: addr.port(),
             host,
             server,
             setup_token,
             pool,
+            api,
+            clock,
         })
     }
 
@@ -153,8 +164,18 @@ impl Application {
         self.setup_token.as_deref()
     }
 
+    /// The API's per-process state (key cache, last-used tracker), for tests and tools.
+    pub fn api(&self) -> Arc<ApiRuntime> {
+        self.api.clone()
+    }
+
+    /// Serves until stopped, then writes pending last-used facts.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Err(e) = self.api.flush_last_used(&self.pool, &self.clock).await {
+            tracing::warn!(error = %e, "could not write last-used facts at shutdown");
+        }
+        result
     }
 }
 
@@ -174,6 +195,7 @@ fn spawn_housekeeping(pool: Pool, clock: SharedClock, settings: Settings) {
                     time::Duration::seconds(settings.session.absolute_timeout.as_secs() as i64);
                 let s = sessions::delete_expired(&mut conn, now - idle, now - absolute)?;
                 let f = login_failures::prune(&mut conn, now - crate::auth::throttle::WINDOW)?;
+                api_keys::prune_changes(&mut conn, now - time::Duration::hours(1))?;
                 Ok((s, f))
             })
             .await;
@@ -183,6 +205,52 @@ fn spawn_housekeeping(pool: Pool, clock: SharedClock, settings: Settings) {
                 }
                 Ok(Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),
                 _ => {}
+            }
+        }
+    });
+}
+
+/// Every 200 ms: read the key change feed and drop changed keys from this process's cache, so a
+/// revoke or rotation made by another server process takes effect here within a second.
+fn spawn_key_change_feed(pool: Pool, api: Arc<ApiRuntime>, mut last: i64) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let pool = pool.clone();
+            let after = last;
+            let changes = web::block(move || -> anyhow::Result<Vec<(i64, i64)>> {
+                let mut conn = pool.get()?;
+                Ok(api_keys::changes_since(&mut conn, after)?)
+            })
+            .await;
+            match changes {
+                Ok(Ok(changes)) => {
+                    for (id, key_id) in changes {
+                        api.keys.invalidate(key_id);
+                        last = last.max(id);
+                    }
+                }
+                Ok(Err(e)) => {
+                    // Without the feed we cannot trust the cache: empty it until the feed is back.
+                    api.keys.clear();
+                    tracing::warn!(error = %e, "key change feed unavailable");
+                }
+                Err(_) => api.keys.clear(),
+            }
+        }
+    });
+}
+
+/// Every 5 seconds: write last-used facts that are due (a key at most about once a minute).
+fn spawn_last_used_flusher(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            if let Err(e) = api.last_used.flush(&pool, &clock, false).await {
+                tracing::warn!(error = %e, "could not write last-used facts");
             }
         }
     });

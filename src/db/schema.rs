@@ -111,6 +111,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_key_changes (id) {
+        id -> BigInt,
+        key_id -> BigInt,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    retired_key_hashes (key_hash) {
+        key_hash -> Text,
+        key_id -> BigInt,
+        retired_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(api_keys -> workspaces (workspace_id));
@@ -126,4 +142,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     contacts,
     login_failures,
     instance_secrets,
+    api_key_changes,
+    retired_key_hashes,
 );

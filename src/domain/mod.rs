@@ -1,6 +1,7 @@
 //! Pure domain types: no actix, no diesel. They parse input once; the rest of the code trusts them.
 
 pub mod account;
+pub mod contact;
 pub mod ids;
 pub mod key;
 pub mod search;

@@ -679,6 +679,7 @@ pub async fn update(
         ));
     }
     let key_id = l.key.public_id.clone();
+    let row_id = l.key.id;
     if !changes.is_empty() {
         let details = changes.join("; ");
         run_db(&state.pool, move |c| {
@@ -690,11 +691,13 @@ pub async fn update(
                     purpose.as_str(),
                     Some(owner.user_id),
                 )?;
+                api_keys::record_change(c, l.key.id, now)?;
                 audit::record(c, &key_event(&l, uid, "api_key.edit", &details, &ip, now))
             })?;
             Ok(())
         })
         .await?;
+        state.api.keys.invalidate(row_id);
         set_flash(&me.session, "Changes saved.")?;
     }
     Ok(see_other(&format!("/settings/api-keys/{key_id}")))
@@ -793,6 +796,7 @@ pub async fn rotate(
     let plain = PlainKey::generate();
     let (new_hash, new_hint) = (plain.hash(), plain.hint());
     let old_expiry = expiration_text(l.key.expires_at);
+    let key_id = l.key.id;
     let rotated = run_db(&state.pool, move |c| {
         c.transaction::<_, AppError, _>(|c| {
             rotate_in_db(
@@ -809,6 +813,8 @@ pub async fn rotate(
         })
     })
     .await?;
+    // This process drops the old secret at once; others within a second (the change feed).
+    state.api.keys.invalidate(key_id);
     save_dialog(&req, &me, &rotated, &plain, true)
 }
 
@@ -831,6 +837,8 @@ fn rotate_in_db(
             "This key was just rotated or revoked by someone else. Reload to see its state.".into(),
         ));
     }
+    api_keys::retire_hash(c, l.key.id, &old_hash, now)?;
+    api_keys::record_change(c, l.key.id, now)?;
     let new_expiry = expiration_text(expires_at);
     let details = if new_expiry == old_expiry {
         "new secret".to_owned()
@@ -879,11 +887,13 @@ pub async fn revoke(
     );
     let name = l.key.name.clone();
     let key_id = l.key.public_id.clone();
+    let row_id = l.key.id;
     run_db(&state.pool, move |c| {
         c.transaction::<_, AppError, _>(|c| {
             if api_keys::revoke(c, l.key.id, uid, now)? != 1 {
                 return Err(AppError::Conflict("This key is already revoked.".into()));
             }
+            api_keys::record_change(c, l.key.id, now)?;
             audit::record(
                 c,
                 &key_event(&l, uid, "api_key.revoke", "access stopped", &ip, now),
@@ -892,6 +902,8 @@ pub async fn revoke(
         })
     })
     .await?;
+    // The key stops working in this process at once, in others within a second.
+    state.api.keys.invalidate(row_id);
     set_flash(
         &me.session,
         &format!("Revoked \"{name}\". It stopped working immediately."),

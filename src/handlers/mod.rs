@@ -1,7 +1,9 @@
 //! Thin handlers: extract, parse, one `run_db`, render.
 
+pub mod api;
 pub mod api_keys;
 pub mod auth;
+pub mod developers;
 pub mod health;
 pub mod settings;
 

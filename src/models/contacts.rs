@@ -35,3 +35,105 @@ pub fn count_in_workspace(conn: &mut AnyConnection, workspace_id: i64) -> QueryR
         .count()
         .get_result(conn)
 }
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = contacts)]
+pub struct Contact {
+    pub id: i64,
+    pub public_id: String,
+    pub workspace_id: i64,
+    pub email: String,
+    pub name: String,
+    pub status: String,
+    pub created_at: PrimitiveDateTime,
+    pub updated_at: PrimitiveDateTime,
+}
+
+/// A page of a workspace's contacts (oldest first), optionally those with one email, and the total.
+pub fn list(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    email: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<Contact>, i64)> {
+    let mut count = contacts::table
+        .filter(contacts::workspace_id.eq(workspace_id))
+        .into_boxed();
+    let mut page = contacts::table
+        .filter(contacts::workspace_id.eq(workspace_id))
+        .into_boxed();
+    if let Some(e) = email {
+        count = count.filter(contacts::email.eq(e.to_owned()));
+        page = page.filter(contacts::email.eq(e.to_owned()));
+    }
+    let total = count.count().get_result(conn)?;
+    let rows = page
+        .order(contacts::id.asc())
+        .limit(limit)
+        .offset(offset)
+        .select(Contact::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+pub fn find(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    public_id: &str,
+) -> QueryResult<Option<Contact>> {
+    contacts::table
+        .filter(contacts::workspace_id.eq(workspace_id))
+        .filter(contacts::public_id.eq(public_id))
+        .select(Contact::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn email_taken(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    email: &str,
+    except: Option<i64>,
+) -> QueryResult<bool> {
+    let mut q = contacts::table
+        .filter(contacts::workspace_id.eq(workspace_id))
+        .filter(contacts::email.eq(email.to_owned()))
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(contacts::id.ne(id));
+    }
+    Ok(q.count().get_result::<i64>(conn)? > 0)
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &NewContact<'_>) -> QueryResult<Contact> {
+    diesel::insert_into(contacts::table)
+        .values(row)
+        .execute(conn)?;
+    contacts::table
+        .filter(contacts::public_id.eq(&row.public_id))
+        .select(Contact::as_select())
+        .first(conn)
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    email: &str,
+    name: &str,
+    status: &str,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(contacts::table.find(id))
+        .set((
+            contacts::email.eq(email),
+            contacts::name.eq(name),
+            contacts::status.eq(status),
+            contacts::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn delete(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(contacts::table.find(id)).execute(conn)
+}

@@ -104,7 +104,7 @@ pub fn last_used_text(
     now: PrimitiveDateTime,
 ) -> String {
     match (last_used, rotated) {
-        (used, Some(r)) if used.is_none_or(|u| u < r) => {
+        (used, Some(r)) if used.is_none_or(|u| u <= r) => {
             "waiting for first use of the new secret".into()
         }
         (Some(u), _) => relative(now, u),

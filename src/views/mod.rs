@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod developers;
 pub mod settings;
 
 use actix_web::http::header;

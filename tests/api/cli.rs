@@ -138,14 +138,29 @@ async fn demo_fills_the_database(app: TestApp) {
         .db(|c| {
             (
                 api_keys::table.count().get_result(c).unwrap(),
-                api_keys::table.filter(api_keys::revoked_at.is_not_null()).count().get_result(c).unwrap(),
-                api_keys::table.filter(api_keys::rotated_at.is_not_null()).count().get_result(c).unwrap(),
-                api_keys::table.filter(api_keys::expires_at.is_null()).count().get_result(c).unwrap(),
+                api_keys::table
+                    .filter(api_keys::revoked_at.is_not_null())
+                    .count()
+                    .get_result(c)
+                    .unwrap(),
+                api_keys::table
+                    .filter(api_keys::rotated_at.is_not_null())
+                    .count()
+                    .get_result(c)
+                    .unwrap(),
+                api_keys::table
+                    .filter(api_keys::expires_at.is_null())
+                    .count()
+                    .get_result(c)
+                    .unwrap(),
             )
         })
         .await;
     assert_eq!(keys, 40);
-    assert!(revoked > 0 && rotated > 0 && never > 0, "keys in every state");
+    assert!(
+        revoked > 0 && rotated > 0 && never > 0,
+        "keys in every state"
+    );
     let c = app.client.fresh();
     assert_redirect_to(
         &c.login("maya.member@demo.mailrith.test", &password).await,

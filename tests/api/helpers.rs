@@ -54,6 +54,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub setup_token: Option<String>,
     pub client: Client,
+    pub api: Arc<mailrith::api::ApiRuntime>,
+    pub base: String,
     _dir: Option<Arc<TempDir>>,
 }
 
@@ -151,9 +153,13 @@ pub async fn spawn_app_on(
     let port = app.port();
     let pool = app.pool().clone();
     let setup_token = app.setup_token().map(str::to_owned);
+    let api = app.api();
     tokio::spawn(app.run_until_stopped());
+    let base = format!("http://127.0.0.1:{port}");
     TestApp {
-        client: Client::new(&format!("http://127.0.0.1:{port}")),
+        client: Client::new(&base),
+        api,
+        base,
         clock,
         pool,
         database,
@@ -415,6 +421,12 @@ impl TestApp {
             &self.client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await,
             "/settings/api-keys",
         );
+    }
+
+    /// Writes pending last-used facts now, as the flusher would.
+    pub async fn flush_last_used(&self) {
+        let clock: mailrith::clock::SharedClock = Arc::new(self.clock.clone());
+        self.api.flush_last_used(&self.pool, &clock).await.unwrap();
     }
 
     pub fn clock_now(&self) -> time::PrimitiveDateTime {

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod api_keys;
+mod api_v1;
 mod cli;
 mod headers;
 mod health;

@@ -1,0 +1,2 @@
+DROP TABLE retired_key_hashes;
+DROP TABLE api_key_changes;

@@ -1,0 +1,133 @@
+//! JSON errors of the API. Every 401 has the same body, whatever the cause.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::FieldError;
+
+/// `{"error": {"code": …, "message": …, "field": …}}`
+#[derive(Serialize, ToSchema, Debug)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema, Debug)]
+pub struct ErrorDetail {
+    /// A stable, machine-readable code: `unauthorized`, `insufficient_access`, `not_found`,
+    /// `invalid_json`, `invalid_field`, `conflict`, `rate_limited`, `internal`.
+    pub code: &'static str,
+    /// What happened and what to do, for a person.
+    pub message: String,
+    /// The request field at fault, for `invalid_field` and `conflict`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+pub const UNAUTHORIZED_MESSAGE: &str =
+    "A valid API key is required. Send it as the header `Authorization: Bearer <key>`.";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    BadJson(String),
+    #[error("{0}")]
+    InvalidField(FieldError),
+    #[error("{0}")]
+    Conflict(FieldError),
+    #[error("rate limited")]
+    TooManyRequests(u64),
+    #[error("internal: {0}")]
+    Internal(anyhow::Error),
+}
+
+impl From<crate::error::AppError> for ApiError {
+    fn from(e: crate::error::AppError) -> Self {
+        match e {
+            crate::error::AppError::NotFound => ApiError::NotFound("Not found."),
+            other => ApiError::Internal(anyhow::anyhow!("{other}")),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::InvalidField(e)
+    }
+}
+
+impl ApiError {
+    fn detail(&self) -> ErrorDetail {
+        let (code, message, field) = match self {
+            ApiError::Unauthorized => ("unauthorized", UNAUTHORIZED_MESSAGE.to_owned(), None),
+            ApiError::Forbidden(m) => ("insufficient_access", (*m).to_owned(), None),
+            ApiError::NotFound(m) => ("not_found", (*m).to_owned(), None),
+            ApiError::BadJson(m) => ("invalid_json", m.clone(), None),
+            ApiError::InvalidField(e) => ("invalid_field", e.message.clone(), Some(e.field)),
+            ApiError::Conflict(e) => ("conflict", e.message.clone(), Some(e.field)),
+            ApiError::TooManyRequests(s) => (
+                "rate_limited",
+                format!("Too many requests with invalid API keys. Retry after {s} seconds."),
+                None,
+            ),
+            ApiError::Internal(_) => (
+                "internal",
+                "Something went wrong on our side. Try again.".to_owned(),
+                None,
+            ),
+        };
+        ErrorDetail {
+            code,
+            message,
+            field,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(e) = self {
+            tracing::error!(error = %format!("{e:#}"), "internal API error");
+        }
+        let mut b = HttpResponse::build(self.status_code());
+        b.insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            ApiError::Unauthorized => {
+                b.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"Mailrith API\""));
+            }
+            ApiError::TooManyRequests(s) => {
+                b.insert_header((header::RETRY_AFTER, s.to_string()));
+            }
+            _ => {}
+        }
+        b.json(ErrorBody {
+            error: self.detail(),
+        })
+    }
+}

@@ -1,0 +1,165 @@
+//! Last-used tracking without a database write per request: each use updates memory; a flusher
+//! writes a key's latest use at most about once a minute, and everything at shutdown.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use time::PrimitiveDateTime;
+
+use crate::clock::SharedClock;
+use crate::db::Pool;
+use crate::models::api_keys;
+
+pub const FLUSH_EVERY: time::Duration = time::Duration::seconds(60);
+
+#[derive(Debug, Clone)]
+struct Usage {
+    at: PrimitiveDateTime,
+    ip: String,
+    user_agent: String,
+    dirty: bool,
+    flushed_at: Option<PrimitiveDateTime>,
+}
+
+#[derive(Default)]
+pub struct LastUsed {
+    map: Mutex<HashMap<i64, Usage>>,
+}
+
+impl LastUsed {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn record(&self, key_id: i64, at: PrimitiveDateTime, ip: &str, user_agent: &str) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get_mut(&key_id) {
+            Some(u) => {
+                if at >= u.at {
+                    u.at = at;
+                    if u.ip != ip {
+                        u.ip = ip.to_owned();
+                    }
+                    if u.user_agent != user_agent {
+                        u.user_agent = user_agent.to_owned();
+                    }
+                }
+                u.dirty = true;
+            }
+            None => {
+                map.insert(
+                    key_id,
+                    Usage {
+                        at,
+                        ip: ip.to_owned(),
+                        user_agent: user_agent.to_owned(),
+                        dirty: true,
+                        flushed_at: None,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Takes the uses due for writing: a key's first use at once, later ones a minute after the
+    /// previous write, or all of them when `force`.
+    fn take_due(&self, now: PrimitiveDateTime, force: bool) -> Vec<(i64, Usage)> {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut due = Vec::new();
+        for (id, u) in map.iter_mut() {
+            let ready = force || u.flushed_at.is_none_or(|f| now - f >= FLUSH_EVERY);
+            if u.dirty && ready {
+                u.dirty = false;
+                u.flushed_at = Some(now);
+                due.push((*id, u.clone()));
+            }
+        }
+        // Forget keys idle for a long while, so the map stays small.
+        map.retain(|_, u| u.dirty || now - u.at < time::Duration::hours(1));
+        due
+    }
+
+    /// Writes what is due in one transaction; returns how many keys were written.
+    pub async fn flush(
+        &self,
+        pool: &Pool,
+        clock: &SharedClock,
+        force: bool,
+    ) -> anyhow::Result<usize> {
+        let due = self.take_due(clock.now(), force);
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let pool = pool.clone();
+        let n = due.len();
+        actix_web::web::block(move || -> anyhow::Result<()> {
+            use diesel::Connection;
+            let mut conn = pool.get()?;
+            conn.transaction::<_, diesel::result::Error, _>(|c| {
+                for (id, u) in &due {
+                    api_keys::record_last_used(c, *id, u.at, &u.ip, &u.user_agent)?;
+                }
+                Ok(())
+            })?;
+            Ok(())
+        })
+        .await??;
+        Ok(n)
+    }
+
+    /// Keys with uses not yet written.
+    pub fn pending(&self) -> usize {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|u| u.dirty)
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn coalesces_to_at_most_one_write_a_minute_per_key() {
+        let t = LastUsed::new();
+        let start = datetime!(2026-11-27 10:00);
+        t.record(1, start, "1.1.1.1", "a");
+        assert_eq!(
+            t.take_due(start, false).len(),
+            1,
+            "a first use is written promptly"
+        );
+        for s in 1..50 {
+            t.record(1, start + time::Duration::seconds(s), "1.1.1.1", "a");
+            assert!(t
+                .take_due(start + time::Duration::seconds(s), false)
+                .is_empty());
+        }
+        let due = t.take_due(start + time::Duration::seconds(60), false);
+        assert_eq!(due.len(), 1);
+        assert_eq!(
+            due[0].1.at,
+            start + time::Duration::seconds(49),
+            "the latest use"
+        );
+    }
+
+    #[test]
+    fn force_writes_everything_pending() {
+        let t = LastUsed::new();
+        let start = datetime!(2026-11-27 10:00);
+        t.record(1, start, "ip", "ua");
+        t.take_due(start, false);
+        t.record(1, start + time::Duration::seconds(5), "ip", "ua");
+        t.record(2, start, "ip", "ua");
+        assert_eq!(
+            t.take_due(start + time::Duration::seconds(5), true).len(),
+            2
+        );
+        assert_eq!(t.pending(), 0);
+    }
+}

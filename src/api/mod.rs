@@ -1,0 +1,39 @@
+//! The machinery behind `/api/v1`: Bearer authentication with a cache of verified keys that every
+//! change invalidates, coalesced last-used tracking, invalid-key throttling, and the OpenAPI
+//! document. Handlers live in `handlers::api`.
+
+pub mod cache;
+pub mod caller;
+pub mod error;
+pub mod last_used;
+pub mod limiter;
+pub mod openapi;
+
+use std::sync::Arc;
+
+use crate::clock::SharedClock;
+use crate::db::Pool;
+
+/// Per-process state of the API, shared by every worker.
+pub struct ApiRuntime {
+    pub keys: cache::KeyCache,
+    pub last_used: last_used::LastUsed,
+    pub limiter: limiter::InvalidKeyLimiter,
+    pub rejections: limiter::RejectionLog,
+}
+
+impl ApiRuntime {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
+            keys: cache::KeyCache::new(),
+            last_used: last_used::LastUsed::new(),
+            limiter: limiter::InvalidKeyLimiter::new(),
+            rejections: limiter::RejectionLog::new(),
+        })
+    }
+
+    /// Writes pending last-used facts now (tests, shutdown).
+    pub async fn flush_last_used(&self, pool: &Pool, clock: &SharedClock) -> anyhow::Result<usize> {
+        self.last_used.flush(pool, clock, true).await
+    }
+}

@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use diesel::Connection;
-
 use crate::cli::NewAdmin;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
@@ -11,7 +9,7 @@ use crate::db::DatabaseUrl;
 use crate::domain::ids::public_id;
 use crate::domain::workspace::Role;
 use crate::models::{audit, users, workspaces};
-use crate::startup::{open_database, Application};
+use crate::startup::{open_connection, Application};
 
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let backend = settings.database.backend_name();
@@ -49,11 +47,10 @@ pub fn migrate(database: DatabaseUrl) -> anyhow::Result<()> {
 }
 
 pub fn create_admin(database: DatabaseUrl, admin: NewAdmin) -> anyhow::Result<()> {
-    let pool = open_database(&Settings::new("127.0.0.1:0", database))?;
-    let mut conn = pool.get()?;
+    let mut conn = open_connection(&database)?;
     let hash = crate::auth::password::hash(admin.password.expose())?;
     let now = SystemClock.now();
-    let (user, ws) = conn.transaction::<_, anyhow::Error, _>(|c| {
+    let (user, ws) = conn.write_transaction::<_, anyhow::Error, _>(|c| {
         if users::find_by_email(c, admin.email.as_str())?.is_some() {
             anyhow::bail!(
                 "a user with the email {} already exists",

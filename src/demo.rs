@@ -3,13 +3,12 @@
 use diesel::prelude::*;
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::Settings;
 use crate::db::DatabaseUrl;
 use crate::domain::ids::{public_id, random_base62};
 use crate::domain::key::PlainKey;
 use crate::domain::workspace::Role;
 use crate::models::{api_keys, audit, contacts, users, workspaces};
-use crate::startup::open_database;
+use crate::startup::open_connection;
 
 pub const WORKSPACES: [&str; 3] = ["Acme Marketing", "Globex Newsletter", "Initech Events"];
 
@@ -62,8 +61,7 @@ const LAST: [&str; 10] = [
 ];
 
 pub fn run(database: DatabaseUrl) -> anyhow::Result<()> {
-    let pool = open_database(&Settings::new("127.0.0.1:0", database))?;
-    let mut conn = pool.get()?;
+    let mut conn = open_connection(&database)?;
     if workspaces::find_by_name(&mut conn, WORKSPACES[0])?.is_some() {
         println!("The demo data is already in this database. Sign in as olivia.owner@demo.mailrith.test with the password printed when it was created.");
         return Ok(());
@@ -71,7 +69,7 @@ pub fn run(database: DatabaseUrl) -> anyhow::Result<()> {
     let password = format!("demo-{}", random_base62(12));
     let hash = crate::auth::password::hash(&password)?;
     let now = SystemClock.now();
-    conn.transaction::<_, anyhow::Error, _>(|c| {
+    conn.write_transaction::<_, anyhow::Error, _>(|c| {
         let mut ws_ids = Vec::new();
         for (i, name) in WORKSPACES.iter().enumerate() {
             let created = now - time::Duration::days(90 - 30 * i as i64);

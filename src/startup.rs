@@ -63,7 +63,16 @@ pub struct Application {
     clock: SharedClock,
 }
 
-/// Opens the pool and applies migrations (used by `serve`, `migrate`, `admin` and `demo`).
+/// One migrated connection for the short-lived commands (`migrate`, `admin`, `demo`).
+pub fn open_connection(
+    database: &crate::db::DatabaseUrl,
+) -> anyhow::Result<crate::db::AnyConnection> {
+    let mut conn = db::connect(database)?;
+    db::run_migrations(&mut conn)?;
+    Ok(conn)
+}
+
+/// Opens the pool and applies migrations (used by `serve`).
 pub fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
     let pool = db::build_pool(&settings.database, settings.pool_size)?;
     let mut conn = pool.get().context("cannot get a database connection")?;

@@ -93,9 +93,8 @@ impl LastUsed {
         let pool = pool.clone();
         let n = due.len();
         actix_web::web::block(move || -> anyhow::Result<()> {
-            use diesel::Connection;
             let mut conn = pool.get()?;
-            conn.transaction::<_, diesel::result::Error, _>(|c| {
+            conn.write_transaction::<_, diesel::result::Error, _>(|c| {
                 for (id, u) in &due {
                     api_keys::record_last_used(c, *id, u.at, &u.ip, &u.user_agent)?;
                 }

@@ -165,6 +165,12 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// One connection, outside any pool: for short-lived commands, which must not exit while a pool
+/// thread is still opening connections in the background (libpq would crash at exit).
+pub fn connect(url: &DatabaseUrl) -> anyhow::Result<AnyConnection> {
+    Manager::new(url.clone()).establish()
+}
+
 /// Opens one connection first (so a wrong password or an unreachable server is reported as
 /// itself, at once), then builds the pool.
 pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
@@ -190,6 +196,25 @@ pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<usize> {
     }
     .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
     Ok(applied)
+}
+
+impl AnyConnection {
+    /// A transaction that will write. On SQLite it takes the write lock with its first statement,
+    /// so that two writers wait for each other (`busy_timeout`) instead of one failing with
+    /// "database is locked" when it upgrades a read snapshot to a write. On PostgreSQL it is an
+    /// ordinary transaction.
+    pub fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        self.transaction(|c| {
+            if let AnyConnection::Sqlite(sqlite) = c {
+                sqlite.batch_execute("UPDATE instance_secrets SET value = value WHERE 0")?;
+            }
+            f(c)
+        })
+    }
 }
 
 pub fn is_postgres(conn: &AnyConnection) -> bool {

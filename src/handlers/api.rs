@@ -315,8 +315,7 @@ pub async fn create_contact(
     let status = f.status.unwrap_or(ContactStatus::Subscribed);
     let (ws, now) = (caller.key.workspace_id, state.clock.now());
     let created = run_db(&state.pool, move |c| {
-        use diesel::Connection;
-        c.transaction::<_, crate::error::AppError, _>(|c| {
+        c.write_transaction::<_, crate::error::AppError, _>(|c| {
             if contacts::email_taken(c, ws, email.as_str(), None)? {
                 return Ok(None);
             }
@@ -383,8 +382,7 @@ pub async fn update_contact(
         current.public_id.clone(),
     );
     let updated = run_db(&state.pool, move |c| {
-        use diesel::Connection;
-        c.transaction::<_, crate::error::AppError, _>(|c| {
+        c.write_transaction::<_, crate::error::AppError, _>(|c| {
             if contacts::email_taken(c, ws, &email, Some(id))? {
                 return Ok(None);
             }

@@ -4,7 +4,6 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
 use time::PrimitiveDateTime;
 
@@ -333,7 +332,7 @@ pub async fn create(
 
     let (uid, ip) = (me.user.id, client_ip(&req, &state.settings.trusted_proxies));
     let outcome = run_db(&state.pool, move |c| {
-        c.transaction::<_, AppError, _>(|c| {
+        c.write_transaction::<_, AppError, _>(|c| {
             if !request_id.is_empty() {
                 if let Some(existing) =
                     api_keys::find_by_request_id(c, m.workspace.id, &request_id)?
@@ -683,7 +682,7 @@ pub async fn update(
     if !changes.is_empty() {
         let details = changes.join("; ");
         run_db(&state.pool, move |c| {
-            c.transaction(|c| {
+            c.write_transaction(|c| {
                 api_keys::update_details(
                     c,
                     l.key.id,
@@ -798,7 +797,7 @@ pub async fn rotate(
     let old_expiry = expiration_text(l.key.expires_at);
     let key_id = l.key.id;
     let rotated = run_db(&state.pool, move |c| {
-        c.transaction::<_, AppError, _>(|c| {
+        c.write_transaction::<_, AppError, _>(|c| {
             rotate_in_db(
                 c,
                 &l,
@@ -889,7 +888,7 @@ pub async fn revoke(
     let key_id = l.key.public_id.clone();
     let row_id = l.key.id;
     run_db(&state.pool, move |c| {
-        c.transaction::<_, AppError, _>(|c| {
+        c.write_transaction::<_, AppError, _>(|c| {
             if api_keys::revoke(c, l.key.id, uid, now)? != 1 {
                 return Err(AppError::Conflict("This key is already revoked.".into()));
             }

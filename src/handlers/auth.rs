@@ -3,7 +3,6 @@
 use actix_session::Session;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::Connection;
 use serde::Deserialize;
 
 use super::{see_other, set_flash};
@@ -130,7 +129,7 @@ pub async fn login(
         Verdict::SignedIn(user_id) => {
             let ip2 = ip.clone();
             run_db(&state.pool, move |c| {
-                c.transaction(|c| {
+                c.write_transaction(|c| {
                     login_failures::clear_email(c, &email)?;
                     users::record_sign_in(c, user_id, now)?;
                     audit::record(
@@ -330,7 +329,7 @@ pub async fn setup(
     let now = state.clock.now();
     let ip = client_ip(&req, &state.settings.trusted_proxies);
     let user_id = run_db(&state.pool, move |c| {
-        c.transaction::<_, AppError, _>(|c| {
+        c.write_transaction::<_, AppError, _>(|c| {
             if users::any_admin(c)? {
                 return Err(AppError::Conflict(
                     "Setup has already been completed. Sign in instead.".into(),

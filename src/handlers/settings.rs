@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
 
 use super::{see_other, set_flash, take_flash};
@@ -97,7 +96,7 @@ pub async fn update_profile(
         client_ip(&req, &state.settings.trusted_proxies),
     );
     run_db(&state.pool, move |c| {
-        c.transaction(|c| {
+        c.write_transaction(|c| {
             users::set_name(c, uid, name.as_str())?;
             audit::record(
                 c,
@@ -160,7 +159,7 @@ pub async fn change_password(
         client_ip(&req, &state.settings.trusted_proxies),
     );
     run_db(&state.pool, move |c| {
-        c.transaction(|c| {
+        c.write_transaction(|c| {
             users::set_password_hash(c, uid, &hash)?;
             // Every session of this user ends; this one continues under a new id (renew below).
             sessions::delete_for_user(c, uid, None)?;
@@ -284,7 +283,7 @@ pub async fn create_workspace(
         client_ip(&req, &state.settings.trusted_proxies),
     );
     run_db(&state.pool, move |c| {
-        c.transaction(|c| {
+        c.write_transaction(|c| {
             let ws = workspaces::create(c, name.as_str(), now)?;
             workspaces::add_member(c, ws.id, uid, Role::Owner, now)?;
             audit::record(
@@ -340,7 +339,7 @@ pub async fn rename_workspace(
     );
     let old = membership.workspace.name.clone();
     run_db(&state.pool, move |c| {
-        c.transaction(|c| {
+        c.write_transaction(|c| {
             workspaces::rename(c, membership.workspace.id, name.as_str())?;
             let details = format!("renamed from \"{old}\" to \"{}\"", name.as_str());
             audit::record(

@@ -171,7 +171,13 @@ async fn demo_fills_the_database(app: TestApp) {
         .args(["--database-url", &db, "demo"])
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "{:?} {} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let n: i64 = app
         .db(|c| users::table.count().get_result(c).unwrap())
         .await;

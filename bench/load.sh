@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Load test of the API on loopback, in one run against one server (SQLite, release build):
+#   GET /api/v1/ping            no key, no database
+#   GET /api/v1/key             a valid key (parse + hash + cache + last-used tracking)
+#   GET /api/v1/contacts?limit=10   a valid key and a database query
+# Each is measured ROUNDS times, interleaved, so that noise on this shared machine hits all three.
+# Usage: bench/load.sh [seconds per run, default 10] [connections, default 32]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-10}
+CONNECTIONS=${2:-32}
+ROUNDS=${ROUNDS:-3}
+PORT=${PORT:-18555}
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk"; apt-get install -y -qq wrk >/dev/null
+fi
+cargo build --release --quiet
+BIN=target/release/mailrith
+DIR=$(mktemp -d)
+DB="sqlite://$DIR/bench.db"
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DIR"' EXIT
+
+PASSWORD=$($BIN --database-url "$DB" demo 2>/dev/null | sed -n 's/^Password for every demo account: //p')
+RUST_LOG=warn $BIN --database-url "$DB" serve --bind "127.0.0.1:$PORT" --workers 2 >"$DIR/out" 2>"$DIR/err" &
+SERVER=$!
+for _ in $(seq 1 50); do curl -sf "http://localhost:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+# Sign in and generate a Read Only key through the console, as a person would.
+JAR="$DIR/jar"; BASE="http://localhost:$PORT"
+csrf() { sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' | head -n 1; }
+TOKEN=$(curl -s -c "$JAR" -b "$JAR" "$BASE/login" | csrf)
+curl -s -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "email=olivia.owner@demo.mailrith.test" \
+  --data-urlencode "password=$PASSWORD" --data-urlencode "csrf_token=$TOKEN" "$BASE/login"
+FORM=$(curl -s -c "$JAR" -b "$JAR" "$BASE/settings/api-keys/new")
+TOKEN=$(echo "$FORM" | csrf)
+WS=$(echo "$FORM" | sed -n 's/.*<option value="\(ws_[^"]*\)".*/\1/p' | head -n 1)
+KEY=$(curl -s -c "$JAR" -b "$JAR" --data-urlencode "workspace=$WS" --data-urlencode "name=Load test $$" \
+  --data-urlencode "access_level=read_only" --data-urlencode "expiration=30" --data-urlencode "csrf_token=$TOKEN" \
+  "$BASE/settings/api-keys" | grep -o 'mlr_[A-Za-z0-9]\{36\}' | head -n 1)
+[ -n "$KEY" ] || { echo "could not generate a key" >&2; exit 1; }
+curl -sf -H "Authorization: Bearer $KEY" "$BASE/api/v1/key" >/dev/null
+
+rps() { wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
+declare -A total=([ping]=0 [key]=0 [contacts]=0)
+for round in $(seq 1 "$ROUNDS"); do
+  p=$(rps "$BASE/api/v1/ping")
+  k=$(rps -H "Authorization: Bearer $KEY" "$BASE/api/v1/key")
+  c=$(rps -H "Authorization: Bearer $KEY" "$BASE/api/v1/contacts?limit=10")
+  printf 'round %d: ping %8.0f req/s   key %8.0f req/s   contacts %8.0f req/s\n' "$round" "$p" "$k" "$c"
+  total[ping]=$(echo "${total[ping]} + $p" | bc -l)
+  total[key]=$(echo "${total[key]} + $k" | bc -l)
+  total[contacts]=$(echo "${total[contacts]} + $c" | bc -l)
+done
+printf '\nmean over %d rounds of %ss, %d connections, SQLite, last-used tracking on:\n' "$ROUNDS" "$DURATION" "$CONNECTIONS"
+printf '  /api/v1/ping      %8.0f req/s\n' "$(echo "${total[ping]} / $ROUNDS" | bc -l)"
+printf '  /api/v1/key       %8.0f req/s   (%.0f%% of ping; target >= 80%%)\n' "$(echo "${total[key]} / $ROUNDS" | bc -l)" "$(echo "100 * ${total[key]} / ${total[ping]}" | bc -l)"
+printf '  /api/v1/contacts  %8.0f req/s   (%.0f%% of ping)\n' "$(echo "${total[contacts]} / $ROUNDS" | bc -l)" "$(echo "100 * ${total[contacts]} / ${total[ping]}" | bc -l)"

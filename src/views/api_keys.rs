@@ -302,6 +302,7 @@ pub fn action_label(action: &str) -> String {
         "api_key.rotate" => "Rotated".into(),
         "api_key.revoke" => "Revoked".into(),
         "api_key.edit" => "Edited".into(),
+        "api_key.rejected" => "Refused an API call".into(),
         other => other.replace(['.', '_'], " "),
     }
 }

@@ -6,7 +6,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::db::DatabaseUrl;
 use crate::domain::ids::{public_id, random_base62};
 use crate::domain::key::PlainKey;
-use crate::domain::workspace::Role;
+use crate::domain::workspace::{Access, Role, WorkspaceAccess};
 use crate::models::{api_keys, audit, contacts, users, workspaces};
 use crate::startup::open_connection;
 
@@ -135,7 +135,42 @@ pub fn run(database: DatabaseUrl) -> anyhow::Result<()> {
             }
             v
         };
-        demo_keys(c, &ws_ids, &owners, now)?;
+        // Members with each per-feature permission, to sign in as and compare.
+        let (maya, carl, grace) = (owners[2], owners[3], owners[4]);
+        workspaces::set_access(
+            c,
+            ws_ids[0],
+            maya,
+            WorkspaceAccess::new(Role::Member, Access::Manage, Access::View),
+        )?;
+        workspaces::set_access(
+            c,
+            ws_ids[2],
+            maya,
+            WorkspaceAccess::new(Role::Member, Access::View, Access::None),
+        )?;
+        workspaces::set_access(
+            c,
+            ws_ids[0],
+            carl,
+            WorkspaceAccess::new(Role::Member, Access::View, Access::None),
+        )?;
+        workspaces::set_access(
+            c,
+            ws_ids[2],
+            grace,
+            WorkspaceAccess::new(Role::Member, Access::None, Access::View),
+        )?;
+        let mut members_of = Vec::new();
+        for ws in &ws_ids {
+            members_of.push(
+                workspaces::members(c, *ws)?
+                    .into_iter()
+                    .map(|m| m.user_id)
+                    .collect::<Vec<_>>(),
+            );
+        }
+        demo_keys(c, &ws_ids, &members_of, owners[0], carl, now)?;
         Ok(())
     })?;
     println!(
@@ -202,7 +237,9 @@ const KEY_NAMES: [(&str, &str); 10] = [
 fn demo_keys(
     c: &mut crate::db::AnyConnection,
     ws_ids: &[i64],
-    owners: &[i64],
+    members_of: &[Vec<i64>],
+    admin: i64,
+    contractor: i64,
     now: time::PrimitiveDateTime,
 ) -> anyhow::Result<()> {
     use time::Duration;
@@ -210,8 +247,15 @@ fn demo_keys(
     for round in 0..4 {
         for (i, (name, purpose)) in KEY_NAMES.iter().enumerate() {
             n += 1;
-            let ws = ws_ids[(i + round) % ws_ids.len()];
-            let owner = owners[(i + round) % owners.len()];
+            let w = (i + round) % ws_ids.len();
+            let ws = ws_ids[w];
+            // The agency contractor owned the handoff keys everywhere; outside Acme he is not a
+            // member, so those keys show "owner removed".
+            let owner = if i == 8 {
+                contractor
+            } else {
+                members_of[w][(i + round) % members_of[w].len()]
+            };
             let created = now - Duration::days(200 - (n as i64 * 4));
             let state = (i + round * 3) % 8;
             let expires_at = match state {
@@ -239,7 +283,7 @@ fn demo_keys(
                         "read_only"
                     },
                     owner_id: Some(owner),
-                    created_by: Some(owners[0]),
+                    created_by: Some(admin),
                     created_at: created,
                     expires_at,
                     key_hash: plain.hash().as_str(),
@@ -251,7 +295,7 @@ fn demo_keys(
                 c,
                 &audit::NewEvent {
                     workspace_id: Some(ws),
-                    actor_id: Some(owners[0]),
+                    actor_id: Some(admin),
                     action: "api_key.generate",
                     subject: Some(&key.public_id),
                     details: "demo data",
@@ -286,7 +330,7 @@ fn demo_keys(
                         c,
                         &audit::NewEvent {
                             workspace_id: Some(ws),
-                            actor_id: Some(owners[0]),
+                            actor_id: Some(admin),
                             action: "api_key.rotate",
                             subject: Some(&key.public_id),
                             details: "new secret",
@@ -296,12 +340,12 @@ fn demo_keys(
                     )?;
                 }
                 6 => {
-                    api_keys::revoke(c, key.id, owners[0], now - Duration::days(10))?;
+                    api_keys::revoke(c, key.id, admin, now - Duration::days(10))?;
                     audit::record(
                         c,
                         &audit::NewEvent {
                             workspace_id: Some(ws),
-                            actor_id: Some(owners[0]),
+                            actor_id: Some(admin),
                             action: "api_key.revoke",
                             subject: Some(&key.public_id),
                             details: "access stopped",

@@ -10,7 +10,7 @@ use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, Error};
 
 use crate::auth::session_store::DbSessionStore;
-use crate::handlers::{api, api_keys, auth, developers, health, settings};
+use crate::handlers::{api, api_keys, auth, developers, health, invitations, settings, team};
 use crate::middleware;
 use crate::startup::AppState;
 use crate::static_files;
@@ -120,10 +120,50 @@ pub fn app(
                     "/settings/api-keys/{key}/revoke",
                     web::post().to(api_keys::revoke),
                 )
+                .route("/settings/team-members", web::get().to(team::list))
                 .route(
-                    "/settings/team-members",
-                    web::get().to(settings::team_members),
+                    "/settings/team-members/invitations",
+                    web::post().to(team::invite),
                 )
+                .route(
+                    "/settings/team-members/invitations/{id}/cancel",
+                    web::post().to(team::cancel_invitation),
+                )
+                .route(
+                    "/settings/team-members/invitations/{id}/reissue",
+                    web::post().to(team::reissue_invitation),
+                )
+                .route(
+                    "/settings/team-members/{workspace}/{user}",
+                    web::get().to(team::member),
+                )
+                .route(
+                    "/settings/team-members/{workspace}/{user}/access",
+                    web::post().to(team::change_access),
+                )
+                .route(
+                    "/settings/team-members/{workspace}/{user}/remove",
+                    web::post().to(team::remove),
+                )
+                .route(
+                    "/settings/team-members/{workspace}/{user}/offboarding",
+                    web::get().to(team::offboarding),
+                )
+                .route(
+                    "/settings/team-members/{workspace}/{user}/offboarding/revoke-all",
+                    web::post().to(team::offboarding_revoke_all),
+                )
+                .route(
+                    "/settings/team-members/{workspace}/{user}/offboarding/transfer",
+                    web::post().to(team::offboarding_transfer),
+                )
+                .route(
+                    "/settings/people/{user}/{action}",
+                    web::post().to(team::set_disabled),
+                )
+                .route("/settings/activity", web::get().to(team::activity))
+                .route("/invitations/{token}", web::get().to(invitations::show))
+                .route("/invitations/{token}", web::post().to(invitations::accept))
                 .route(
                     "/settings/authorized-apps",
                     web::get().to(settings::authorized_apps),

@@ -31,6 +31,8 @@ diesel::table! {
         workspace_id -> BigInt,
         role -> Text,
         created_at -> Timestamp,
+        api_keys_permission -> Text,
+        apps_permission -> Text,
     }
 }
 
@@ -127,7 +129,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        public_id -> Text,
+        workspace_id -> BigInt,
+        email -> Text,
+        role -> Text,
+        api_keys_permission -> Text,
+        apps_permission -> Text,
+        token_hash -> Text,
+        invited_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        accepted_by -> Nullable<BigInt>,
+        cancelled_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(invitations -> workspaces (workspace_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(api_keys -> workspaces (workspace_id));
 diesel::joinable!(contacts -> workspaces (workspace_id));
@@ -144,4 +166,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     instance_secrets,
     api_key_changes,
     retired_key_hashes,
+    invitations,
 );

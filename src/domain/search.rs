@@ -6,6 +6,9 @@ use super::key::{AccessLevel, KeyStatus};
 
 pub const PAGE_SIZE: i64 = 25;
 
+/// The owner filter for keys whose owner left the workspace.
+pub const OWNER_REMOVED: &str = "removed";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
     Name,

@@ -52,11 +52,128 @@ impl Role {
     pub fn manages_workspace(self) -> bool {
         self >= Role::Admin
     }
+}
 
-    /// Generate, rotate, revoke and edit API keys. (Per-feature permissions for Members arrive
-    /// with Team Members; until then Members may view and search keys only.)
+/// A per-feature permission of a Member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    None,
+    View,
+    Manage,
+}
+
+impl Access {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "none" => Some(Self::None),
+            "view" => Some(Self::View),
+            "manage" => Some(Self::Manage),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::View => "view",
+            Self::Manage => "manage",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::None => "None",
+            Self::View => "View",
+            Self::Manage => "Manage",
+        }
+    }
+}
+
+/// What one person may do in one workspace: a role and, for Members, a permission per feature.
+/// Owners and Admins manage everything in their workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkspaceAccess {
+    pub role: Role,
+    api_keys: Access,
+    apps: Access,
+}
+
+impl WorkspaceAccess {
+    pub fn new(role: Role, api_keys: Access, apps: Access) -> Self {
+        Self {
+            role,
+            api_keys,
+            apps,
+        }
+    }
+
+    /// From the stored strings; anything unknown grants nothing.
+    pub fn from_db(role: &str, api_keys: &str, apps: &str) -> Self {
+        Self {
+            role: Role::parse(role).unwrap_or(Role::Member),
+            api_keys: Access::parse(api_keys).unwrap_or(Access::None),
+            apps: Access::parse(apps).unwrap_or(Access::None),
+        }
+    }
+
+    pub fn api_keys(self) -> Access {
+        if self.role.manages_workspace() {
+            Access::Manage
+        } else {
+            self.api_keys
+        }
+    }
+
+    pub fn apps(self) -> Access {
+        if self.role.manages_workspace() {
+            Access::Manage
+        } else {
+            self.apps
+        }
+    }
+
+    /// The stored per-feature values (meaningful for Members).
+    pub fn stored_api_keys(self) -> Access {
+        self.api_keys
+    }
+
+    pub fn stored_apps(self) -> Access {
+        self.apps
+    }
+
+    pub fn can_view_keys(self) -> bool {
+        self.api_keys() >= Access::View
+    }
+
     pub fn can_manage_keys(self) -> bool {
-        self.manages_workspace()
+        self.api_keys() == Access::Manage
+    }
+
+    /// Invite, change access, remove, see Activity.
+    pub fn manages_members(self) -> bool {
+        self.role.manages_workspace()
+    }
+
+    /// Whether this person may give `target` role to someone, or change someone who is `current`.
+    /// Only an Owner changes Owners (makes one, or changes or removes one).
+    pub fn may_assign(self, current: Option<Role>, target: Option<Role>) -> bool {
+        if !self.manages_members() {
+            return false;
+        }
+        let touches_owner = current == Some(Role::Owner) || target == Some(Role::Owner);
+        !touches_owner || self.role == Role::Owner
+    }
+
+    pub fn summary(self) -> String {
+        if self.role.manages_workspace() {
+            "Everything".into()
+        } else {
+            format!(
+                "API Keys: {} · Authorized Apps: {}",
+                self.api_keys.label(),
+                self.apps.label()
+            )
+        }
     }
 }
 
@@ -71,6 +188,22 @@ mod tests {
         }
         assert!(Role::Owner.manages_workspace());
         assert!(!Role::Member.manages_workspace());
+    }
+
+    #[test]
+    fn permissions() {
+        let owner = WorkspaceAccess::new(Role::Owner, Access::None, Access::None);
+        let admin = WorkspaceAccess::new(Role::Admin, Access::None, Access::None);
+        let viewer = WorkspaceAccess::new(Role::Member, Access::View, Access::None);
+        let none = WorkspaceAccess::new(Role::Member, Access::None, Access::Manage);
+        assert!(owner.can_manage_keys() && admin.can_manage_keys());
+        assert!(viewer.can_view_keys() && !viewer.can_manage_keys());
+        assert!(!none.can_view_keys() && none.apps() == Access::Manage);
+        assert!(owner.may_assign(Some(Role::Member), Some(Role::Owner)));
+        assert!(!admin.may_assign(Some(Role::Member), Some(Role::Owner)));
+        assert!(!admin.may_assign(Some(Role::Owner), None));
+        assert!(admin.may_assign(Some(Role::Member), Some(Role::Admin)));
+        assert!(!viewer.may_assign(Some(Role::Member), Some(Role::Member)));
     }
 
     #[test]

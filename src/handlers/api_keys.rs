@@ -118,7 +118,7 @@ pub async fn list(
         rows,
         total,
         any_keys: any,
-        can_generate: memberships.iter().any(|m| m.role.can_manage_keys()),
+        can_generate: memberships.iter().any(|m| m.access.can_manage_keys()),
         q: q.q.clone(),
         workspaces: memberships
             .iter()
@@ -167,6 +167,7 @@ pub async fn list(
             href: q.href(q.page + 1, q.sort, q.descending),
             label: "Next".into(),
         }),
+        owner_removed_filter: q.owner.as_deref() == Some(crate::domain::search::OWNER_REMOVED),
         filtered: q.like_pattern().is_some()
             || q.workspace.is_some()
             || q.owner.is_some()
@@ -215,7 +216,7 @@ async fn manageable_workspaces(
     let all = run_db(&state.pool, move |c| Ok(workspaces::for_user(c, uid)?)).await?;
     Ok(all
         .into_iter()
-        .filter(|m| m.role.can_manage_keys())
+        .filter(|m| m.access.can_manage_keys())
         .collect())
 }
 
@@ -304,10 +305,19 @@ pub async fn create(
         .find(|m| m.workspace.public_id == f.workspace)
         .cloned();
     if membership.is_none() {
-        errors.push(FieldError::new(
-            "workspace",
-            "Choose a workspace where you may manage API keys.",
-        ));
+        if !f.workspace.is_empty() {
+            // A forged workspace: 404 if the viewer is not in it, 403 if they may not manage keys.
+            let (uid, ws) = (me.user.id, f.workspace.clone());
+            let theirs = run_db(&state.pool, move |c| {
+                Ok(workspaces::membership(c, uid, &ws)?)
+            })
+            .await?;
+            return Err(match theirs {
+                Some(_) => AppError::Forbidden("You may not generate API keys in this workspace."),
+                None => AppError::NotFound,
+            });
+        }
+        errors.push(FieldError::new("workspace", "Choose a workspace."));
     }
     let name = KeyName::parse(&f.name).map_err(|e| errors.push(e)).ok();
     let purpose = Purpose::parse(&f.purpose).map_err(|e| errors.push(e)).ok();
@@ -485,7 +495,7 @@ async fn load_manageable(
     key_id: String,
 ) -> Result<KeyListing, AppError> {
     let l = load_key(state, me, key_id).await?;
-    if !l.viewer_role.can_manage_keys() {
+    if !l.viewer_access.can_manage_keys() {
         return Err(AppError::Forbidden(
             "You can view this workspace's API keys but not change them.",
         ));

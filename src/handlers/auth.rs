@@ -27,7 +27,7 @@ fn signed_in(session: &Session) -> bool {
 }
 
 /// Starts a fresh session for `user_id`: a new session id and a new CSRF token.
-fn begin_session(session: &Session, user_id: i64) -> Result<(), AppError> {
+pub fn begin_session(session: &Session, user_id: i64) -> Result<(), AppError> {
     session.renew();
     session.remove(SESSION_SETUP);
     let err =

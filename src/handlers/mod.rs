@@ -5,7 +5,9 @@ pub mod api_keys;
 pub mod auth;
 pub mod developers;
 pub mod health;
+pub mod invitations;
 pub mod settings;
+pub mod team;
 
 use actix_session::Session;
 use actix_web::http::header;

@@ -203,18 +203,6 @@ async fn placeholder(
     render_panel!(req, page)
 }
 
-pub async fn team_members(req: HttpRequest, me: CurrentUser) -> Result<HttpResponse, AppError> {
-    placeholder(
-        &req,
-        &me,
-        "team-members",
-        "Team Members",
-        "Team Members",
-        "Inviting people and setting their access arrives with the Team Members release.",
-    )
-    .await
-}
-
 pub async fn authorized_apps(req: HttpRequest, me: CurrentUser) -> Result<HttpResponse, AppError> {
     placeholder(&req, &me, "authorized-apps", "Authorized Apps", "Authorized Apps", "Third-party apps connected through a consent screen will be listed here with the Authorized Apps release.").await
 }

@@ -8,7 +8,7 @@ use crate::db::schema::{api_keys, audit_events, memberships, users, workspaces};
 use crate::db::AnyConnection;
 use crate::domain::key::KeyStatus;
 use crate::domain::search::{KeyQuery, SortKey, PAGE_SIZE};
-use crate::domain::workspace::Role;
+use crate::domain::workspace::WorkspaceAccess;
 use crate::models::audit::Event;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -41,7 +41,8 @@ impl ApiKey {
     }
 }
 
-/// A key as the list and detail pages show it: with its workspace, owner, and the viewer's role.
+/// A key as the list and detail pages show it: with its workspace, owner, and what the viewer
+/// may do in its workspace.
 #[derive(Debug, Clone)]
 pub struct KeyListing {
     pub key: ApiKey,
@@ -50,22 +51,29 @@ pub struct KeyListing {
     pub owner_name: Option<String>,
     pub owner_email: Option<String>,
     pub owner_public_id: Option<String>,
-    pub viewer_role: Role,
+    pub viewer_access: WorkspaceAccess,
+    /// No owner, or the owner left the workspace or was disabled.
+    pub owner_removed: bool,
 }
 
 type ListingRow = (
     ApiKey,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
+    (String, String),
+    (Option<String>, Option<String>, Option<String>, Option<bool>),
+    (String, String, String),
+    Option<i64>,
 );
 
 fn to_listing(row: ListingRow) -> KeyListing {
-    let (key, workspace_name, workspace_public_id, owner_name, owner_email, owner_public_id, role) =
-        row;
+    let (
+        key,
+        (workspace_name, workspace_public_id),
+        (owner_name, owner_email, owner_public_id, owner_disabled),
+        (role, keys, apps),
+        owner_membership,
+    ) = row;
+    let owner_removed =
+        key.owner_id.is_none() || owner_membership.is_none() || owner_disabled == Some(true);
     KeyListing {
         key,
         workspace_name,
@@ -73,12 +81,15 @@ fn to_listing(row: ListingRow) -> KeyListing {
         owner_name,
         owner_email,
         owner_public_id,
-        viewer_role: Role::parse(&role).unwrap_or(Role::Member),
+        viewer_access: WorkspaceAccess::from_db(&role, &keys, &apps),
+        owner_removed,
     }
 }
 
-/// Keys joined to their workspace, the viewer's membership in it (so only their workspaces), and
-/// the owner.
+diesel::alias!(memberships as owner_memberships: OwnerMemberships);
+
+/// Keys joined to their workspace, the viewer's membership in it (only workspaces where the
+/// viewer may at least view keys), the owner, and the owner's membership (to tell a removed owner).
 macro_rules! scoped_keys {
     ($viewer:expr) => {
         api_keys::table
@@ -86,9 +97,26 @@ macro_rules! scoped_keys {
             .inner_join(
                 memberships::table.on(memberships::workspace_id
                     .eq(api_keys::workspace_id)
-                    .and(memberships::user_id.eq($viewer))),
+                    .and(memberships::user_id.eq($viewer))
+                    .and(
+                        memberships::role
+                            .eq("owner")
+                            .or(memberships::role.eq("admin"))
+                            .or(memberships::api_keys_permission.ne("none")),
+                    )),
             )
             .left_join(users::table.on(api_keys::owner_id.eq(users::id.nullable())))
+            .left_join(
+                owner_memberships.on(owner_memberships
+                    .field(memberships::workspace_id)
+                    .eq(api_keys::workspace_id)
+                    .and(
+                        owner_memberships
+                            .field(memberships::user_id)
+                            .nullable()
+                            .eq(api_keys::owner_id),
+                    )),
+            )
     };
 }
 
@@ -96,12 +124,19 @@ macro_rules! listing_columns {
     () => {
         (
             ApiKey::as_select(),
-            workspaces::name,
-            workspaces::public_id,
-            users::name.nullable(),
-            users::email.nullable(),
-            users::public_id.nullable(),
-            memberships::role,
+            (workspaces::name, workspaces::public_id),
+            (
+                users::name.nullable(),
+                users::email.nullable(),
+                users::public_id.nullable(),
+                users::disabled.nullable(),
+            ),
+            (
+                memberships::role,
+                memberships::api_keys_permission,
+                memberships::apps_permission,
+            ),
+            owner_memberships.field(memberships::id).nullable(),
         )
     };
 }
@@ -134,8 +169,22 @@ pub fn search(
             if let Some(ws) = &q.workspace {
                 query = query.filter(workspaces::public_id.eq(ws.clone()));
             }
-            if let Some(owner) = &q.owner {
-                query = query.filter(users::public_id.assume_not_null().eq(owner.clone()));
+            match q.owner.as_deref() {
+                Some(crate::domain::search::OWNER_REMOVED) => {
+                    query = query.filter(
+                        api_keys::owner_id
+                            .is_null()
+                            .or(owner_memberships
+                                .field(memberships::id)
+                                .nullable()
+                                .is_null())
+                            .or(users::disabled.nullable().eq(Some(true))),
+                    )
+                }
+                Some(owner) => {
+                    query = query.filter(users::public_id.assume_not_null().eq(owner.to_owned()))
+                }
+                None => {}
             }
             if let Some(access) = q.access {
                 query = query.filter(api_keys::access_level.eq(access.as_str()));
@@ -506,4 +555,48 @@ pub fn record_last_used(
         api_keys::last_used_user_agent.eq(Some(user_agent)),
     ))
     .execute(conn)
+}
+
+/// Active (not revoked) keys a person owns in a workspace, for the offboarding review.
+pub fn owned_by(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    owner_id: i64,
+) -> QueryResult<Vec<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace_id))
+        .filter(api_keys::owner_id.eq(owner_id))
+        .filter(api_keys::revoked_at.is_null())
+        .order(api_keys::name.asc())
+        .select(ApiKey::as_select())
+        .load(conn)
+}
+
+/// How many unrevoked keys each person owns in a workspace.
+pub fn count_owned(conn: &mut AnyConnection, workspace_id: i64, owner_id: i64) -> QueryResult<i64> {
+    api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace_id))
+        .filter(api_keys::owner_id.eq(owner_id))
+        .filter(api_keys::revoked_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+pub fn set_owner(conn: &mut AnyConnection, id: i64, owner_id: i64) -> QueryResult<usize> {
+    diesel::update(api_keys::table.find(id))
+        .set(api_keys::owner_id.eq(Some(owner_id)))
+        .execute(conn)
+}
+
+pub fn find_in_workspace(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    public_id: &str,
+) -> QueryResult<Option<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace_id))
+        .filter(api_keys::public_id.eq(public_id))
+        .select(ApiKey::as_select())
+        .first(conn)
+        .optional()
 }

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod contacts;
+pub mod invitations;
 pub mod login_failures;
 pub mod secrets;
 pub mod sessions;

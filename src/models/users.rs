@@ -101,3 +101,11 @@ pub fn record_sign_in(
         .set(users::last_sign_in_at.eq(Some(at)))
         .execute(conn)
 }
+
+pub fn find_by_public_id(conn: &mut AnyConnection, public_id: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::public_id.eq(public_id))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}

@@ -4,7 +4,7 @@ use time::PrimitiveDateTime;
 use crate::db::schema::{memberships, workspaces};
 use crate::db::AnyConnection;
 use crate::domain::ids::public_id;
-use crate::domain::workspace::Role;
+use crate::domain::workspace::{Access, Role, WorkspaceAccess};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = workspaces)]
@@ -15,11 +15,12 @@ pub struct Workspace {
     pub created_at: PrimitiveDateTime,
 }
 
-/// A workspace together with the role the viewer holds in it.
+/// A workspace together with the role and permissions the viewer holds in it.
 #[derive(Debug, Clone)]
 pub struct Membership {
     pub workspace: Workspace,
     pub role: Role,
+    pub access: WorkspaceAccess,
 }
 
 pub fn find_by_name(conn: &mut AnyConnection, name: &str) -> QueryResult<Option<Workspace>> {
@@ -56,14 +57,83 @@ pub fn add_member(
     role: Role,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
+    add_member_with(
+        conn,
+        workspace_id,
+        user_id,
+        WorkspaceAccess::new(role, Access::View, Access::View),
+        now,
+    )
+}
+
+pub fn add_member_with(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    user_id: i64,
+    access: WorkspaceAccess,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
     diesel::insert_into(memberships::table)
         .values((
             memberships::workspace_id.eq(workspace_id),
             memberships::user_id.eq(user_id),
-            memberships::role.eq(role.as_str()),
+            memberships::role.eq(access.role.as_str()),
+            memberships::api_keys_permission.eq(access.stored_api_keys().as_str()),
+            memberships::apps_permission.eq(access.stored_apps().as_str()),
             memberships::created_at.eq(now),
         ))
         .execute(conn)
+}
+
+pub fn set_access(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    user_id: i64,
+    access: WorkspaceAccess,
+) -> QueryResult<usize> {
+    diesel::update(
+        memberships::table
+            .filter(memberships::workspace_id.eq(workspace_id))
+            .filter(memberships::user_id.eq(user_id)),
+    )
+    .set((
+        memberships::role.eq(access.role.as_str()),
+        memberships::api_keys_permission.eq(access.stored_api_keys().as_str()),
+        memberships::apps_permission.eq(access.stored_apps().as_str()),
+    ))
+    .execute(conn)
+}
+
+pub fn remove_member(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    user_id: i64,
+) -> QueryResult<usize> {
+    diesel::delete(
+        memberships::table
+            .filter(memberships::workspace_id.eq(workspace_id))
+            .filter(memberships::user_id.eq(user_id)),
+    )
+    .execute(conn)
+}
+
+pub fn count_owners(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<i64> {
+    memberships::table
+        .filter(memberships::workspace_id.eq(workspace_id))
+        .filter(memberships::role.eq("owner"))
+        .count()
+        .get_result(conn)
+}
+
+pub fn find_by_public_id(
+    conn: &mut AnyConnection,
+    public_id: &str,
+) -> QueryResult<Option<Workspace>> {
+    workspaces::table
+        .filter(workspaces::public_id.eq(public_id))
+        .select(Workspace::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn rename(conn: &mut AnyConnection, workspace_id: i64, name: &str) -> QueryResult<usize> {
@@ -72,10 +142,17 @@ pub fn rename(conn: &mut AnyConnection, workspace_id: i64, name: &str) -> QueryR
         .execute(conn)
 }
 
-fn to_memberships(rows: Vec<(Workspace, String)>) -> Vec<Membership> {
+type MembershipRow = (Workspace, String, String, String);
+
+fn to_memberships(rows: Vec<MembershipRow>) -> Vec<Membership> {
     rows.into_iter()
-        .filter_map(|(workspace, role)| {
-            Role::parse(&role).map(|role| Membership { workspace, role })
+        .map(|(workspace, role, keys, apps)| {
+            let access = WorkspaceAccess::from_db(&role, &keys, &apps);
+            Membership {
+                workspace,
+                role: access.role,
+                access,
+            }
         })
         .collect()
 }
@@ -86,8 +163,13 @@ pub fn for_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<Membe
         .inner_join(workspaces::table)
         .filter(memberships::user_id.eq(user_id))
         .order((workspaces::name.asc(), workspaces::id.asc()))
-        .select((Workspace::as_select(), memberships::role))
-        .load::<(Workspace, String)>(conn)?;
+        .select((
+            Workspace::as_select(),
+            memberships::role,
+            memberships::api_keys_permission,
+            memberships::apps_permission,
+        ))
+        .load::<MembershipRow>(conn)?;
     Ok(to_memberships(rows))
 }
 
@@ -101,8 +183,13 @@ pub fn membership(
         .inner_join(workspaces::table)
         .filter(memberships::user_id.eq(user_id))
         .filter(workspaces::public_id.eq(workspace_public_id))
-        .select((Workspace::as_select(), memberships::role))
-        .load::<(Workspace, String)>(conn)?;
+        .select((
+            Workspace::as_select(),
+            memberships::role,
+            memberships::api_keys_permission,
+            memberships::apps_permission,
+        ))
+        .load::<MembershipRow>(conn)?;
     Ok(to_memberships(rows).into_iter().next())
 }
 
@@ -113,7 +200,7 @@ pub fn count_members(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult
         .get_result(conn)
 }
 
-/// A member of a workspace, as pickers and filters show them.
+/// A member of a workspace, as pickers, filters and the Team Members tab show them.
 #[derive(Debug, Clone)]
 pub struct Member {
     pub user_id: i64,
@@ -121,11 +208,23 @@ pub struct Member {
     pub name: String,
     pub email: String,
     pub role: Role,
+    pub access: WorkspaceAccess,
+    pub last_sign_in_at: Option<PrimitiveDateTime>,
 }
 
 pub fn members(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<Vec<Member>> {
     use crate::db::schema::users;
-    let rows: Vec<(i64, String, String, String, String)> = memberships::table
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<PrimitiveDateTime>,
+    );
+    let rows: Vec<Row> = memberships::table
         .inner_join(users::table)
         .filter(memberships::workspace_id.eq(workspace_id))
         .filter(users::disabled.eq(false))
@@ -136,17 +235,27 @@ pub fn members(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<Vec<M
             users::name,
             users::email,
             memberships::role,
+            memberships::api_keys_permission,
+            memberships::apps_permission,
+            users::last_sign_in_at,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(user_id, public_id, name, email, role)| Member {
-            user_id,
-            public_id,
-            name,
-            email,
-            role: Role::parse(&role).unwrap_or(Role::Member),
-        })
+        .map(
+            |(user_id, public_id, name, email, role, keys, apps, last_sign_in_at)| {
+                let access = WorkspaceAccess::from_db(&role, &keys, &apps);
+                Member {
+                    user_id,
+                    public_id,
+                    name,
+                    email,
+                    role: access.role,
+                    access,
+                    last_sign_in_at,
+                }
+            },
+        )
         .collect())
 }
 

@@ -33,6 +33,8 @@ pub struct KeyRow {
     pub status: Badge,
     pub highlight: bool,
     pub can_manage: bool,
+    /// The owner left the workspace (or was disabled): someone must take the key over.
+    pub owner_removed: bool,
     pub revoked: bool,
 }
 
@@ -56,7 +58,8 @@ impl KeyRow {
             last_used_exact: k.last_used_at.map(format_time).unwrap_or_default(),
             status: status_badge(status),
             highlight: k.public_id == highlight,
-            can_manage: l.viewer_role.can_manage_keys(),
+            can_manage: l.viewer_access.can_manage_keys(),
+            owner_removed: l.owner_removed,
             revoked: status == KeyStatus::Revoked,
         }
     }
@@ -150,6 +153,7 @@ pub struct KeysPage {
     pub next: Option<PageLink>,
     pub showing: String,
     pub filtered: bool,
+    pub owner_removed_filter: bool,
 }
 
 impl KeysPage {

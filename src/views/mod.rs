@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod developers;
 pub mod settings;
+pub mod team;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};

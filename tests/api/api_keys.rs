@@ -298,10 +298,7 @@ async fn invalid_input_saves_nothing(app: TestApp) {
             vec![("expiration", "custom"), ("expires_on", "")],
             "Enter a date as YYYY-MM-DD.",
         ),
-        (
-            vec![("workspace", "ws_notmine")],
-            "Choose a workspace where you may manage API keys.",
-        ),
+        (vec![("workspace", "")], "Choose a workspace."),
     ];
     for (extra, message) in cases {
         let (status, body, secret) = generate(&app.client, &ws, "Import script", &extra).await;
@@ -309,6 +306,18 @@ async fn invalid_input_saves_nothing(app: TestApp) {
         assert!(body.contains(message), "{message}");
         assert!(secret.is_none());
     }
+    // A workspace one does not belong to does not exist.
+    assert_eq!(
+        generate(
+            &app.client,
+            &ws,
+            "Import script",
+            &[("workspace", "ws_notmine")]
+        )
+        .await
+        .0,
+        404
+    );
     let n: i64 = app
         .db(|c| api_keys::table.count().get_result(c).unwrap())
         .await;
@@ -969,7 +978,8 @@ async fn other_workspaces_keys_are_404_everywhere(app: TestApp) {
             .await;
         assert_eq!(r.status(), 404, "POST {path}");
     }
-    let (_, _, secret) = generate(&other, &ws, "Sneaky", &[]).await;
+    let (status, _, secret) = generate(&other, &ws, "Sneaky", &[]).await;
+    assert_eq!(status, 404);
     assert!(
         secret.is_none(),
         "cannot generate in a workspace one is not in"
@@ -1024,7 +1034,7 @@ async fn members_view_but_do_not_change(app: TestApp) {
         );
     }
     let (status, _, secret) = generate(&maya, &ws, "Mine", &[]).await;
-    assert_eq!((status, secret), (422, None));
+    assert_eq!((status, secret), (403, None));
     for (path, fields) in [
         ("", vec![("name", "X"), ("owner", "x")]),
         ("/rotate", vec![("expiration", "90")]),

@@ -13,3 +13,4 @@ mod migrations;
 mod sessions;
 mod settings;
 mod setup;
+mod team;

@@ -157,7 +157,7 @@ async fn team_data(state: &AppState, me: &CurrentUser, ws: &str) -> Result<TeamD
             }
         }
         let mut members = Vec::new();
-        for person in workspaces::members(c, selected.workspace.id)? {
+        for person in workspaces::team_of(c, selected.workspace.id)? {
             let owned = api_keys::count_owned(c, selected.workspace.id, person.user_id)?;
             let names = shared
                 .get(&person.user_id)
@@ -202,6 +202,7 @@ fn team_page(
         })
         .map(|(p, owned, shared)| MemberRow {
             is_self: p.user_id == me.user.id,
+            disabled: p.disabled,
             can_change: viewer.may_assign(Some(p.role), None) && viewer.manages_members(),
             href: format!("/settings/team-members/{ws_id}/{}", p.public_id),
             public_id: p.public_id,

@@ -210,9 +210,19 @@ pub struct Member {
     pub role: Role,
     pub access: WorkspaceAccess,
     pub last_sign_in_at: Option<PrimitiveDateTime>,
+    pub disabled: bool,
 }
 
+/// The workspace's members who can sign in, by name (for pickers and permissions).
 pub fn members(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<Vec<Member>> {
+    Ok(team_of(conn, workspace_id)?
+        .into_iter()
+        .filter(|m| !m.disabled)
+        .collect())
+}
+
+/// Every member of the workspace, disabled people included (the Team Members tab).
+pub fn team_of(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<Vec<Member>> {
     use crate::db::schema::users;
     type Row = (
         i64,
@@ -223,11 +233,11 @@ pub fn members(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<Vec<M
         String,
         String,
         Option<PrimitiveDateTime>,
+        bool,
     );
     let rows: Vec<Row> = memberships::table
         .inner_join(users::table)
         .filter(memberships::workspace_id.eq(workspace_id))
-        .filter(users::disabled.eq(false))
         .order((users::name.asc(), users::id.asc()))
         .select((
             users::id,
@@ -238,12 +248,13 @@ pub fn members(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<Vec<M
             memberships::api_keys_permission,
             memberships::apps_permission,
             users::last_sign_in_at,
+            users::disabled,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
         .map(
-            |(user_id, public_id, name, email, role, keys, apps, last_sign_in_at)| {
+            |(user_id, public_id, name, email, role, keys, apps, last_sign_in_at, disabled)| {
                 let access = WorkspaceAccess::from_db(&role, &keys, &apps);
                 Member {
                     user_id,
@@ -253,6 +264,7 @@ pub fn members(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<Vec<M
                     role: access.role,
                     access,
                     last_sign_in_at,
+                    disabled,
                 }
             },
         )

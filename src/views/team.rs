@@ -17,6 +17,7 @@ pub struct MemberRow {
     pub last_sign_in: String,
     pub is_self: bool,
     pub can_change: bool,
+    pub disabled: bool,
 }
 
 pub struct InvitationRow {

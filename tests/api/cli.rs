@@ -157,6 +157,28 @@ async fn demo_fills_the_database(app: TestApp) {
         })
         .await;
     assert_eq!(keys, 40);
+    let mut perms: Vec<(String, String)> = app
+        .db(|c| {
+            memberships::table
+                .select((memberships::role, memberships::api_keys_permission))
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    perms.sort();
+    perms.dedup();
+    for (role, perm) in [
+        ("owner", "view"),
+        ("admin", "view"),
+        ("member", "manage"),
+        ("member", "view"),
+        ("member", "none"),
+    ] {
+        assert!(
+            perms.contains(&(role.to_owned(), perm.to_owned())),
+            "demo has a {role} with API Keys {perm}"
+        );
+    }
     assert!(
         revoked > 0 && rotated > 0 && never > 0,
         "keys in every state"

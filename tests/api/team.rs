@@ -934,6 +934,19 @@ async fn disabling_a_person_signs_them_out_and_opens_the_review(app: TestApp) {
             || list.contains(">Ivan&#39;s script</a>")
             || list.contains("Ivan")
     );
+    let (_, team) = app
+        .client
+        .page(&format!("/settings/team-members?workspace={acme}"))
+        .await;
+    assert!(team.contains("Disabled") && team.contains(&format!("/settings/people/{ivan}/enable")));
+    assert_eq!(
+        app.client
+            .post_form(&format!("/settings/people/{ivan}/enable"), &[])
+            .await
+            .status(),
+        303
+    );
+    assert_redirect_to(&c.login("ivan@example.com", PW).await, "/settings/api-keys");
     // Only instance admins disable people.
     let maya = person(
         &app,

@@ -5,6 +5,8 @@ mod helpers;
 
 mod api_keys;
 mod api_v1;
+#[path = "../browser/mod.rs"]
+mod browser;
 mod cli;
 mod headers;
 mod health;

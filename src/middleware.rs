@@ -105,7 +105,10 @@ pub async fn same_origin(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && !req.path().starts_with("/api/") && !origin_ok(&req) {
+    let machine = req.path().starts_with("/api/")
+        || req.path() == "/oauth/token"
+        || req.path() == "/oauth/revoke";
+    if unsafe_method && !machine && !origin_ok(&req) {
         tracing::warn!("cross-site request refused");
         return Ok(req.error_response(AppError::Csrf));
     }

@@ -10,7 +10,9 @@ use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App, Error};
 
 use crate::auth::session_store::DbSessionStore;
-use crate::handlers::{api, api_keys, auth, developers, health, invitations, settings, team};
+use crate::handlers::{
+    api, api_keys, apps, auth, developers, health, invitations, oauth, settings, team,
+};
 use crate::middleware;
 use crate::startup::AppState;
 use crate::static_files;
@@ -55,6 +57,13 @@ pub fn app(
         .wrap(from_fn(middleware::security_headers))
         .wrap(from_fn(middleware::request_log))
         .route("/healthz", web::get().to(health::healthz))
+        // OAuth endpoints that apps' servers call: client authentication, no session, no CSRF.
+        .route("/oauth/token", web::post().to(oauth::token))
+        .route("/oauth/revoke", web::post().to(oauth::revoke))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            web::get().to(oauth::metadata),
+        )
         .route("/static/{file:.*}", web::get().to(static_files::serve))
         // The JSON API: Bearer keys only, no session, never cached.
         .service(
@@ -164,10 +173,21 @@ pub fn app(
                 .route("/settings/activity", web::get().to(team::activity))
                 .route("/invitations/{token}", web::get().to(invitations::show))
                 .route("/invitations/{token}", web::post().to(invitations::accept))
+                .route("/settings/authorized-apps", web::get().to(apps::list))
                 .route(
-                    "/settings/authorized-apps",
-                    web::get().to(settings::authorized_apps),
+                    "/settings/authorized-apps/clients",
+                    web::post().to(apps::register),
                 )
+                .route(
+                    "/settings/authorized-apps/clients/{client}/rotate-secret",
+                    web::post().to(apps::rotate_secret),
+                )
+                .route(
+                    "/settings/authorized-apps/{grant}/revoke",
+                    web::post().to(apps::revoke),
+                )
+                .route("/oauth/authorize", web::get().to(oauth::authorize))
+                .route("/oauth/authorize", web::post().to(oauth::consent))
                 .route(
                     "/settings/workspaces",
                     web::get().to(settings::list_workspaces),

@@ -261,6 +261,9 @@ fn spawn_last_used_flusher(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock)
             if let Err(e) = api.last_used.flush(&pool, &clock, false).await {
                 tracing::warn!(error = %e, "could not write last-used facts");
             }
+            if let Err(e) = api.grant_last_used.flush(&pool, &clock, false).await {
+                tracing::warn!(error = %e, "could not write apps' last-used facts");
+            }
         }
     });
 }

@@ -18,8 +18,11 @@ use crate::startup::AppState;
 use crate::telemetry::run_db;
 
 pub struct ApiCaller {
+    /// The key, or for an app's access token its grant presented the same way.
     pub key: KeyForAuth,
     pub access: AccessLevel,
+    /// True when the caller is an app with an OAuth access token.
+    pub via_app: bool,
 }
 
 impl ApiCaller {
@@ -78,6 +81,49 @@ impl FromRequest for ApiCaller {
             let api = &state.api;
             if let Some(secs) = api.limiter.check(&ip, now) {
                 return Err(ApiError::TooManyRequests(secs));
+            }
+
+            if let Some(t) = token
+                .as_deref()
+                .filter(|t| t.starts_with(crate::domain::oauth::ACCESS_TOKEN_PREFIX))
+            {
+                let hash = crate::domain::oauth::hash(t);
+                let found = run_db(&state.pool, move |c| {
+                    Ok(crate::models::oauth::find_token(c, &hash)?)
+                })
+                .await?;
+                return match found {
+                    Some((tok, grant, _client, app, ws_public, ws_name))
+                        if tok.kind == "access"
+                            && tok.revoked_at.is_none()
+                            && tok.expires_at > now
+                            && grant.revoked_at.is_none() =>
+                    {
+                        api.grant_last_used.record(grant.id, now, &ip, &user_agent);
+                        let access = crate::domain::oauth::Scope::parse(&grant.scope)
+                            .map(|s| s.0)
+                            .unwrap_or(AccessLevel::ReadOnly);
+                        Ok(ApiCaller {
+                            key: KeyForAuth {
+                                id: grant.id,
+                                public_id: grant.public_id,
+                                name: app,
+                                workspace_id: grant.workspace_id,
+                                workspace_public_id: ws_public,
+                                workspace_name: ws_name,
+                                access_level: access.as_str().to_owned(),
+                                expires_at: Some(tok.expires_at),
+                                revoked_at: None,
+                            },
+                            access,
+                            via_app: true,
+                        })
+                    }
+                    _ => {
+                        api.limiter.fail(&ip, now);
+                        Err(ApiError::Unauthorized)
+                    }
+                };
             }
 
             let outcome = match token.as_deref().map(PlainKey::parse) {
@@ -139,7 +185,11 @@ impl FromRequest for ApiCaller {
                 Ok(key) => {
                     api.last_used.record(key.id, now, &ip, &user_agent);
                     let access = AccessLevel::from_db(&key.access_level);
-                    Ok(ApiCaller { key, access })
+                    Ok(ApiCaller {
+                        key,
+                        access,
+                        via_app: false,
+                    })
                 }
                 Err(rejection) => {
                     api.limiter.fail(&ip, now);

@@ -21,14 +21,30 @@ struct Usage {
     flushed_at: Option<PrimitiveDateTime>,
 }
 
+/// Whose last use is tracked: API keys, or OAuth grants (apps).
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Target {
+    #[default]
+    Keys,
+    Grants,
+}
+
 #[derive(Default)]
 pub struct LastUsed {
     map: Mutex<HashMap<i64, Usage>>,
+    target: Target,
 }
 
 impl LastUsed {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    pub fn for_grants() -> Self {
+        Self {
+            target: Target::Grants,
+            ..Self::default()
+        }
     }
 
     pub fn record(&self, key_id: i64, at: PrimitiveDateTime, ip: &str, user_agent: &str) {
@@ -92,11 +108,23 @@ impl LastUsed {
         }
         let pool = pool.clone();
         let n = due.len();
+        let target = self.target;
         actix_web::web::block(move || -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             conn.write_transaction::<_, diesel::result::Error, _>(|c| {
                 for (id, u) in &due {
-                    api_keys::record_last_used(c, *id, u.at, &u.ip, &u.user_agent)?;
+                    match target {
+                        Target::Keys => {
+                            api_keys::record_last_used(c, *id, u.at, &u.ip, &u.user_agent)?
+                        }
+                        Target::Grants => crate::models::oauth::record_last_used(
+                            c,
+                            *id,
+                            u.at,
+                            &u.ip,
+                            &u.user_agent,
+                        )?,
+                    };
                 }
                 Ok(())
             })?;

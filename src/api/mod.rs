@@ -18,6 +18,8 @@ use crate::db::Pool;
 pub struct ApiRuntime {
     pub keys: cache::KeyCache,
     pub last_used: last_used::LastUsed,
+    /// Last use of apps' access tokens, per grant.
+    pub grant_last_used: last_used::LastUsed,
     pub limiter: limiter::InvalidKeyLimiter,
     pub rejections: limiter::RejectionLog,
 }
@@ -27,6 +29,7 @@ impl ApiRuntime {
         Arc::new(Self {
             keys: cache::KeyCache::new(),
             last_used: last_used::LastUsed::new(),
+            grant_last_used: last_used::LastUsed::for_grants(),
             limiter: limiter::InvalidKeyLimiter::new(),
             rejections: limiter::RejectionLog::new(),
         })
@@ -34,6 +37,7 @@ impl ApiRuntime {
 
     /// Writes pending last-used facts now (tests, shutdown).
     pub async fn flush_last_used(&self, pool: &Pool, clock: &SharedClock) -> anyhow::Result<usize> {
-        self.last_used.flush(pool, clock, true).await
+        let keys = self.last_used.flush(pool, clock, true).await?;
+        Ok(keys + self.grant_last_used.flush(pool, clock, true).await?)
     }
 }

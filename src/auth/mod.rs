@@ -14,3 +14,5 @@ pub const SESSION_USER: &str = "uid";
 pub const SESSION_CSRF: &str = "csrf";
 pub const SESSION_SETUP: &str = "setup";
 pub const SESSION_FLASH: &str = "flash";
+/// The page to return to after signing in.
+pub const SESSION_NEXT: &str = "next";

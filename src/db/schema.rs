@@ -148,6 +148,69 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    oauth_clients (id) {
+        id -> BigInt,
+        client_id -> Text,
+        name -> Text,
+        homepage -> Text,
+        redirect_uris -> Text,
+        logo_url -> Nullable<Text>,
+        secret_hash -> Nullable<Text>,
+        secret_hint -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        secret_rotated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_grants (id) {
+        id -> BigInt,
+        public_id -> Text,
+        client_id -> BigInt,
+        workspace_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        scope -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<BigInt>,
+        last_used_at -> Nullable<Timestamp>,
+        last_used_ip -> Nullable<Text>,
+        last_used_user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    oauth_codes (id) {
+        id -> BigInt,
+        code_hash -> Text,
+        grant_id -> BigInt,
+        redirect_uri -> Text,
+        code_challenge -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oauth_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        kind -> Text,
+        grant_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        replaced_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(oauth_grants -> oauth_clients (client_id));
+diesel::joinable!(oauth_grants -> workspaces (workspace_id));
+diesel::joinable!(oauth_tokens -> oauth_grants (grant_id));
+diesel::joinable!(oauth_codes -> oauth_grants (grant_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(invitations -> workspaces (workspace_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
@@ -167,4 +230,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_key_changes,
     retired_key_hashes,
     invitations,
+    oauth_clients,
+    oauth_grants,
+    oauth_codes,
+    oauth_tokens,
 );

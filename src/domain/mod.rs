@@ -4,6 +4,7 @@ pub mod account;
 pub mod contact;
 pub mod ids;
 pub mod key;
+pub mod oauth;
 pub mod search;
 pub mod workspace;
 

@@ -148,9 +148,15 @@ pub async fn login(
                 Ok(())
             })
             .await?;
+            let next = session
+                .get::<String>(crate::auth::SESSION_NEXT)
+                .ok()
+                .flatten()
+                .filter(|p| p.starts_with('/') && !p.starts_with("//"));
             begin_session(&session, user_id)?;
+            session.remove(crate::auth::SESSION_NEXT);
             tracing::info!(user_id, "signed in");
-            Ok(see_other(AFTER_SIGN_IN))
+            Ok(see_other(next.as_deref().unwrap_or(AFTER_SIGN_IN)))
         }
         Verdict::Failed => {
             {

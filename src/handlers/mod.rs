@@ -2,10 +2,12 @@
 
 pub mod api;
 pub mod api_keys;
+pub mod apps;
 pub mod auth;
 pub mod developers;
 pub mod health;
 pub mod invitations;
+pub mod oauth;
 pub mod settings;
 pub mod team;
 

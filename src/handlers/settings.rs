@@ -17,7 +17,7 @@ use crate::models::{audit, contacts, sessions, users, workspaces};
 use crate::render_panel;
 use crate::startup::AppState;
 use crate::telemetry::run_db;
-use crate::views::settings::{PlaceholderPage, ProfilePage, WorkspaceRow, WorkspacesPage};
+use crate::views::settings::{ProfilePage, WorkspaceRow, WorkspacesPage};
 use crate::views::{self, format_time, FormErrors, PageContext};
 
 fn context(me: &CurrentUser, tab: &'static str) -> Result<PageContext, AppError> {
@@ -28,11 +28,17 @@ pub async fn index() -> HttpResponse {
     see_other("/settings/api-keys")
 }
 
-fn profile_page(
+async fn profile_page(
+    state: &AppState,
     me: &CurrentUser,
     errors: FormErrors,
     name: Option<String>,
 ) -> Result<ProfilePage, AppError> {
+    let (uid, now) = (me.user.id, state.clock.now());
+    let grants = run_db(&state.pool, move |c| {
+        Ok(crate::models::oauth::active_by_user(c, uid)?)
+    })
+    .await?;
     Ok(ProfilePage {
         ctx: context(me, "profile")?,
         name: name.unwrap_or_else(|| me.user.name.clone()),
@@ -44,11 +50,19 @@ fn profile_page(
             .map(format_time)
             .unwrap_or_else(|| "never".into()),
         errors,
+        apps: grants
+            .iter()
+            .map(|g| crate::handlers::apps::grant_row(g, now))
+            .collect(),
     })
 }
 
-pub async fn profile(req: HttpRequest, me: CurrentUser) -> Result<HttpResponse, AppError> {
-    let page = profile_page(&me, FormErrors::default(), None)?;
+pub async fn profile(
+    req: HttpRequest,
+    me: CurrentUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let page = profile_page(&state, &me, FormErrors::default(), None).await?;
     render_panel!(&req, page)
 }
 
@@ -86,7 +100,7 @@ pub async fn update_profile(
     let name = match PersonName::parse(&form.name) {
         Ok(n) => n,
         Err(e) => {
-            let page = profile_page(&me, FormErrors(vec![e]), Some(form.name))?;
+            let page = profile_page(&state, &me, FormErrors(vec![e]), Some(form.name)).await?;
             return views::render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -149,7 +163,7 @@ pub async fn change_password(
     let hash = match result {
         Ok(h) => h,
         Err(e) => {
-            let page = profile_page(&me, FormErrors(vec![e]), None)?;
+            let page = profile_page(&state, &me, FormErrors(vec![e]), None).await?;
             return views::render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -184,27 +198,6 @@ pub async fn change_password(
         "Your password was changed. Other sessions were signed out.",
     )?;
     Ok(see_other("/settings/profile"))
-}
-
-async fn placeholder(
-    req: &HttpRequest,
-    me: &CurrentUser,
-    tab: &'static str,
-    heading: &'static str,
-    section: &'static str,
-    text: &'static str,
-) -> Result<HttpResponse, AppError> {
-    let page = PlaceholderPage {
-        ctx: context(me, tab)?,
-        heading,
-        section,
-        text,
-    };
-    render_panel!(req, page)
-}
-
-pub async fn authorized_apps(req: HttpRequest, me: CurrentUser) -> Result<HttpResponse, AppError> {
-    placeholder(&req, &me, "authorized-apps", "Authorized Apps", "Authorized Apps", "Third-party apps connected through a consent screen will be listed here with the Authorized Apps release.").await
 }
 
 async fn workspaces_page(

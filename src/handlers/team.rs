@@ -717,11 +717,12 @@ pub async fn offboarding(
     let (ws, user) = path.into_inner();
     let m = managed(&state, &me, &ws).await?;
     let ws_id = m.workspace.id;
-    let (person, keys, members) = run_db(&state.pool, move |c| {
+    let (person, keys, members, apps) = run_db(&state.pool, move |c| {
         let person = users::find_by_public_id(c, &user)?.ok_or(AppError::NotFound)?;
         let keys = api_keys::owned_by(c, ws_id, person.id)?;
         let members = workspaces::members(c, ws_id)?;
-        Ok((person, keys, members))
+        let apps = crate::models::oauth::active_by_user_in(c, person.id, ws_id)?;
+        Ok((person, keys, members, apps))
     })
     .await?;
     let now = state.clock.now();
@@ -747,6 +748,10 @@ pub async fn offboarding(
                     now,
                 ),
             })
+            .collect(),
+        apps: apps
+            .iter()
+            .map(|g| crate::handlers::apps::grant_row(g, now))
             .collect(),
         new_owners: members
             .iter()
@@ -803,6 +808,22 @@ pub async fn offboarding_revoke_all(
                     )?;
                     ids.push(k.id);
                 }
+            }
+            for g in crate::models::oauth::active_by_user_in(c, person.id, ws_id)? {
+                crate::models::oauth::revoke_grant(c, g.grant.id, Some(uid), now)?;
+                let details = format!("offboarding review: {} left", person.name);
+                audit::record(
+                    c,
+                    &event(
+                        ws_id,
+                        uid,
+                        "app.revoke",
+                        Some(&g.grant.public_id),
+                        &details,
+                        &ip,
+                        now,
+                    ),
+                )?;
             }
             Ok(ids)
         })

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod contacts;
 pub mod invitations;
 pub mod login_failures;
+pub mod oauth;
 pub mod secrets;
 pub mod sessions;
 pub mod users;

@@ -1,6 +1,7 @@
 //! Askama page structs. Views hold ready-to-show values; templates only lay them out.
 
 pub mod api_keys;
+pub mod apps;
 pub mod auth;
 pub mod developers;
 pub mod settings;

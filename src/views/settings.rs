@@ -11,15 +11,8 @@ pub struct ProfilePage {
     pub created: String,
     pub last_sign_in: String,
     pub errors: FormErrors,
-}
-
-#[derive(Template)]
-#[template(path = "settings/placeholder.html", blocks = ["panel"])]
-pub struct PlaceholderPage {
-    pub ctx: PageContext,
-    pub heading: &'static str,
-    pub section: &'static str,
-    pub text: &'static str,
+    /// Apps this person connected, in any workspace.
+    pub apps: Vec<super::apps::GrantRow>,
 }
 
 pub struct WorkspaceRow {

@@ -93,6 +93,7 @@ pub struct OffboardingPage {
     pub disabled: bool,
     pub keys: Vec<OffboardKey>,
     pub new_owners: Vec<Choice>,
+    pub apps: Vec<super::apps::GrantRow>,
 }
 
 pub struct ActivityRow {

@@ -12,6 +12,7 @@ mod headers;
 mod health;
 mod login;
 mod migrations;
+mod oauth;
 mod sessions;
 mod settings;
 mod setup;

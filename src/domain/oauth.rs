@@ -1,0 +1,175 @@
+//! OAuth 2.0 pieces that need no database: token formats, scopes, PKCE (RFC 7636, S256 only) and
+//! redirect URIs.
+
+use sha2::{Digest, Sha256};
+
+use super::ids::random_base62;
+use super::key::AccessLevel;
+
+pub const CLIENT_ID_PREFIX: &str = "mlrc_";
+pub const CLIENT_SECRET_PREFIX: &str = "mlrs_";
+pub const ACCESS_TOKEN_PREFIX: &str = "mlra_";
+pub const REFRESH_TOKEN_PREFIX: &str = "mlrr_";
+pub const CODE_PREFIX: &str = "mlro_";
+
+pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
+pub const REFRESH_TOKEN_DAYS: i64 = 90;
+pub const CODE_SECONDS: i64 = 600;
+
+/// A random credential with a recognisable prefix and 40 base62 characters (about 238 bits).
+pub fn new_secret(prefix: &str) -> String {
+    format!("{prefix}{}", random_base62(40))
+}
+
+pub fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// `contacts:read` or `contacts:read contacts:write` (in any order, space-separated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope(pub AccessLevel);
+
+impl Scope {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let mut parts: Vec<&str> = raw.split_whitespace().collect();
+        parts.sort_unstable();
+        parts.dedup();
+        match parts.as_slice() {
+            ["contacts:read"] => Some(Self(AccessLevel::ReadOnly)),
+            ["contacts:read", "contacts:write"] => Some(Self(AccessLevel::ReadWrite)),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self.0 {
+            AccessLevel::ReadOnly => "contacts:read",
+            AccessLevel::ReadWrite => "contacts:read contacts:write",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self.0 {
+            AccessLevel::ReadOnly => "Read your contacts",
+            AccessLevel::ReadWrite => "Read, create, change and delete your contacts",
+        }
+    }
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 2);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// RFC 7636: a verifier is 43 to 128 unreserved characters.
+pub fn valid_verifier(v: &str) -> bool {
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+/// RFC 7636 S256: BASE64URL(SHA256(verifier)) == challenge.
+pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
+    valid_verifier(verifier)
+        && crate::domain::ids::constant_time_eq(
+            &base64url(&Sha256::digest(verifier.as_bytes())),
+            challenge,
+        )
+}
+
+/// A challenge is the 43-character base64url of a SHA-256.
+pub fn valid_challenge(c: &str) -> bool {
+    c.len() == 43
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Registered redirect URIs: absolute http(s) URLs without a fragment; plain http only on loopback.
+pub fn parse_redirect_uris(raw: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for line in raw.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let u = url::Url::parse(line).map_err(|_| format!("\"{line}\" is not an absolute URL."))?;
+        let loopback = matches!(
+            u.host_str(),
+            Some("localhost") | Some("127.0.0.1") | Some("[::1]")
+        );
+        if u.scheme() != "https" && !(u.scheme() == "http" && loopback) {
+            return Err(format!(
+                "\"{line}\" must use https (plain http only for localhost)."
+            ));
+        }
+        if u.fragment().is_some() {
+            return Err(format!("\"{line}\" must not have a #fragment."));
+        }
+        out.push(line.to_owned());
+    }
+    if out.is_empty() {
+        return Err("Enter at least one redirect URI.".into());
+    }
+    if out.len() > 10 {
+        return Err("Enter at most 10 redirect URIs.".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc7636_appendix_b() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert!(pkce_matches(
+            verifier,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+        assert!(!pkce_matches(
+            verifier,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"
+        ));
+        assert!(!pkce_matches(
+            "short",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+        assert!(valid_challenge(
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+    }
+
+    #[test]
+    fn scopes() {
+        assert_eq!(
+            Scope::parse("contacts:read").unwrap().0,
+            AccessLevel::ReadOnly
+        );
+        assert_eq!(
+            Scope::parse("contacts:write contacts:read").unwrap().0,
+            AccessLevel::ReadWrite
+        );
+        assert!(Scope::parse("contacts:write").is_none());
+        assert!(Scope::parse("admin").is_none());
+        assert!(Scope::parse("").is_none());
+    }
+
+    #[test]
+    fn redirect_uris() {
+        assert!(
+            parse_redirect_uris("https://app.example.com/cb\nhttp://127.0.0.1:9999/cb").is_ok()
+        );
+        assert!(parse_redirect_uris("http://app.example.com/cb").is_err());
+        assert!(parse_redirect_uris("https://app.example.com/cb#x").is_err());
+        assert!(parse_redirect_uris("  ").is_err());
+    }
+}

@@ -1,0 +1,414 @@
+//! OAuth clients, grants, codes and tokens.
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::schema::{
+    oauth_clients, oauth_codes, oauth_grants, oauth_tokens, users, workspaces,
+};
+use crate::db::AnyConnection;
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = oauth_clients)]
+pub struct OauthClient {
+    pub id: i64,
+    pub client_id: String,
+    pub name: String,
+    pub homepage: String,
+    pub redirect_uris: String,
+    pub logo_url: Option<String>,
+    pub secret_hash: Option<String>,
+    pub secret_hint: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_at: PrimitiveDateTime,
+    pub secret_rotated_at: Option<PrimitiveDateTime>,
+}
+
+impl OauthClient {
+    pub fn redirect_uris(&self) -> impl Iterator<Item = &str> {
+        self.redirect_uris
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = oauth_grants)]
+pub struct Grant {
+    pub id: i64,
+    pub public_id: String,
+    pub client_id: i64,
+    pub workspace_id: i64,
+    pub user_id: Option<i64>,
+    pub scope: String,
+    pub created_at: PrimitiveDateTime,
+    pub revoked_at: Option<PrimitiveDateTime>,
+    pub revoked_by: Option<i64>,
+    pub last_used_at: Option<PrimitiveDateTime>,
+    pub last_used_ip: Option<String>,
+    pub last_used_user_agent: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn insert_client(
+    conn: &mut AnyConnection,
+    client_id: &str,
+    name: &str,
+    homepage: &str,
+    redirect_uris: &str,
+    logo_url: Option<&str>,
+    secret: Option<(&str, &str)>,
+    created_by: i64,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(oauth_clients::table)
+        .values((
+            oauth_clients::client_id.eq(client_id),
+            oauth_clients::name.eq(name),
+            oauth_clients::homepage.eq(homepage),
+            oauth_clients::redirect_uris.eq(redirect_uris),
+            oauth_clients::logo_url.eq(logo_url),
+            oauth_clients::secret_hash.eq(secret.map(|s| s.0)),
+            oauth_clients::secret_hint.eq(secret.map(|s| s.1)),
+            oauth_clients::created_by.eq(Some(created_by)),
+            oauth_clients::created_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+pub fn find_client(conn: &mut AnyConnection, client_id: &str) -> QueryResult<Option<OauthClient>> {
+    oauth_clients::table
+        .filter(oauth_clients::client_id.eq(client_id))
+        .select(OauthClient::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn clients_by(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<OauthClient>> {
+    oauth_clients::table
+        .filter(oauth_clients::created_by.eq(user_id))
+        .order(oauth_clients::id.desc())
+        .select(OauthClient::as_select())
+        .load(conn)
+}
+
+pub fn rotate_client_secret(
+    conn: &mut AnyConnection,
+    id: i64,
+    hash: &str,
+    hint: &str,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(oauth_clients::table.find(id))
+        .set((
+            oauth_clients::secret_hash.eq(Some(hash)),
+            oauth_clients::secret_hint.eq(Some(hint)),
+            oauth_clients::secret_rotated_at.eq(Some(now)),
+        ))
+        .execute(conn)
+}
+
+pub fn insert_grant(
+    conn: &mut AnyConnection,
+    public_id: &str,
+    client_id: i64,
+    workspace_id: i64,
+    user_id: i64,
+    scope: &str,
+    now: PrimitiveDateTime,
+) -> QueryResult<Grant> {
+    diesel::insert_into(oauth_grants::table)
+        .values((
+            oauth_grants::public_id.eq(public_id),
+            oauth_grants::client_id.eq(client_id),
+            oauth_grants::workspace_id.eq(workspace_id),
+            oauth_grants::user_id.eq(Some(user_id)),
+            oauth_grants::scope.eq(scope),
+            oauth_grants::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    oauth_grants::table
+        .filter(oauth_grants::public_id.eq(public_id))
+        .select(Grant::as_select())
+        .first(conn)
+}
+
+pub fn revoke_grant(
+    conn: &mut AnyConnection,
+    grant_id: i64,
+    by: Option<i64>,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        oauth_tokens::table
+            .filter(oauth_tokens::grant_id.eq(grant_id))
+            .filter(oauth_tokens::revoked_at.is_null()),
+    )
+    .set(oauth_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)?;
+    diesel::update(
+        oauth_grants::table
+            .filter(oauth_grants::id.eq(grant_id))
+            .filter(oauth_grants::revoked_at.is_null()),
+    )
+    .set((
+        oauth_grants::revoked_at.eq(Some(now)),
+        oauth_grants::revoked_by.eq(by),
+    ))
+    .execute(conn)
+}
+
+pub fn find_grant(conn: &mut AnyConnection, public_id: &str) -> QueryResult<Option<Grant>> {
+    oauth_grants::table
+        .filter(oauth_grants::public_id.eq(public_id))
+        .select(Grant::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// An active grant as the Authorized Apps tab and Profile show it.
+#[derive(Debug, Clone)]
+pub struct GrantListing {
+    pub grant: Grant,
+    pub app: String,
+    pub homepage: String,
+    pub workspace: String,
+    pub authorized_by: Option<String>,
+}
+
+type GrantRow = (Grant, String, String, String, Option<String>);
+
+fn listing((grant, app, homepage, workspace, authorized_by): GrantRow) -> GrantListing {
+    GrantListing {
+        grant,
+        app,
+        homepage,
+        workspace,
+        authorized_by,
+    }
+}
+
+macro_rules! grants_joined {
+    () => {
+        oauth_grants::table
+            .inner_join(oauth_clients::table)
+            .inner_join(workspaces::table)
+            .left_join(users::table.on(oauth_grants::user_id.eq(users::id.nullable())))
+            .filter(oauth_grants::revoked_at.is_null())
+            .order(oauth_grants::id.desc())
+            .select((
+                Grant::as_select(),
+                oauth_clients::name,
+                oauth_clients::homepage,
+                workspaces::name,
+                users::name.nullable(),
+            ))
+    };
+}
+
+pub fn active_in_workspace(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+) -> QueryResult<Vec<GrantListing>> {
+    let rows: Vec<GrantRow> = grants_joined!()
+        .filter(oauth_grants::workspace_id.eq(workspace_id))
+        .load(conn)?;
+    Ok(rows.into_iter().map(listing).collect())
+}
+
+pub fn active_by_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<GrantListing>> {
+    let rows: Vec<GrantRow> = grants_joined!()
+        .filter(oauth_grants::user_id.eq(user_id))
+        .load(conn)?;
+    Ok(rows.into_iter().map(listing).collect())
+}
+
+pub fn active_by_user_in(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    workspace_id: i64,
+) -> QueryResult<Vec<GrantListing>> {
+    let rows: Vec<GrantRow> = grants_joined!()
+        .filter(oauth_grants::user_id.eq(user_id))
+        .filter(oauth_grants::workspace_id.eq(workspace_id))
+        .load(conn)?;
+    Ok(rows.into_iter().map(listing).collect())
+}
+
+pub fn insert_code(
+    conn: &mut AnyConnection,
+    code_hash: &str,
+    grant_id: i64,
+    redirect_uri: &str,
+    challenge: &str,
+    now: PrimitiveDateTime,
+    expires_at: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(oauth_codes::table)
+        .values((
+            oauth_codes::code_hash.eq(code_hash),
+            oauth_codes::grant_id.eq(grant_id),
+            oauth_codes::redirect_uri.eq(redirect_uri),
+            oauth_codes::code_challenge.eq(challenge),
+            oauth_codes::created_at.eq(now),
+            oauth_codes::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+}
+
+/// (code id, grant, redirect uri, code challenge, expires at, used at)
+pub type CodeRow = (
+    i64,
+    Grant,
+    String,
+    String,
+    PrimitiveDateTime,
+    Option<PrimitiveDateTime>,
+);
+
+pub fn find_code(conn: &mut AnyConnection, code_hash: &str) -> QueryResult<Option<CodeRow>> {
+    oauth_codes::table
+        .inner_join(oauth_grants::table)
+        .filter(oauth_codes::code_hash.eq(code_hash))
+        .select((
+            oauth_codes::id,
+            Grant::as_select(),
+            oauth_codes::redirect_uri,
+            oauth_codes::code_challenge,
+            oauth_codes::expires_at,
+            oauth_codes::used_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Marks a code used; 0 when it already was (a replay).
+pub fn use_code(conn: &mut AnyConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        oauth_codes::table
+            .filter(oauth_codes::id.eq(id))
+            .filter(oauth_codes::used_at.is_null()),
+    )
+    .set(oauth_codes::used_at.eq(Some(now)))
+    .execute(conn)
+}
+
+pub fn insert_token(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    kind: &str,
+    grant_id: i64,
+    now: PrimitiveDateTime,
+    expires_at: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(oauth_tokens::table)
+        .values((
+            oauth_tokens::token_hash.eq(token_hash),
+            oauth_tokens::kind.eq(kind),
+            oauth_tokens::grant_id.eq(grant_id),
+            oauth_tokens::created_at.eq(now),
+            oauth_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+}
+
+#[derive(Queryable, Debug, Clone)]
+pub struct TokenRow {
+    pub id: i64,
+    pub kind: String,
+    pub expires_at: PrimitiveDateTime,
+    pub revoked_at: Option<PrimitiveDateTime>,
+    pub replaced_at: Option<PrimitiveDateTime>,
+}
+
+/// A token, its grant, and the grant's client id, app name, workspace public id and name.
+pub type TokenWithGrant = (TokenRow, Grant, String, String, String, String);
+
+/// A token with its grant and the grant's client id and workspace.
+pub fn find_token(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> QueryResult<Option<TokenWithGrant>> {
+    oauth_tokens::table
+        .inner_join(
+            oauth_grants::table
+                .inner_join(oauth_clients::table)
+                .inner_join(workspaces::table),
+        )
+        .filter(oauth_tokens::token_hash.eq(token_hash))
+        .select((
+            (
+                oauth_tokens::id,
+                oauth_tokens::kind,
+                oauth_tokens::expires_at,
+                oauth_tokens::revoked_at,
+                oauth_tokens::replaced_at,
+            ),
+            Grant::as_select(),
+            oauth_clients::client_id,
+            oauth_clients::name,
+            workspaces::public_id,
+            workspaces::name,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Retires a refresh token in favour of its successor; 0 when it already was (a replay).
+pub fn replace_token(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        oauth_tokens::table
+            .filter(oauth_tokens::id.eq(id))
+            .filter(oauth_tokens::replaced_at.is_null())
+            .filter(oauth_tokens::revoked_at.is_null()),
+    )
+    .set(oauth_tokens::replaced_at.eq(Some(now)))
+    .execute(conn)
+}
+
+pub fn revoke_token(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        oauth_tokens::table
+            .filter(oauth_tokens::id.eq(id))
+            .filter(oauth_tokens::revoked_at.is_null()),
+    )
+    .set(oauth_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)
+}
+
+pub fn record_last_used(
+    conn: &mut AnyConnection,
+    grant_id: i64,
+    at: PrimitiveDateTime,
+    ip: &str,
+    ua: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        oauth_grants::table
+            .filter(oauth_grants::id.eq(grant_id))
+            .filter(
+                oauth_grants::last_used_at
+                    .is_null()
+                    .or(oauth_grants::last_used_at.lt(at)),
+            ),
+    )
+    .set((
+        oauth_grants::last_used_at.eq(Some(at)),
+        oauth_grants::last_used_ip.eq(Some(ip)),
+        oauth_grants::last_used_user_agent.eq(Some(ua)),
+    ))
+    .execute(conn)
+}

@@ -351,6 +351,14 @@ pub async fn create(
                 }
             }
             if api_keys::active_name_taken(c, m.workspace.id, name.as_str(), now, None)? {
+                // A double submit whose twin committed meanwhile is a duplicate, not a clash.
+                if !request_id.is_empty() {
+                    if let Some(existing) =
+                        api_keys::find_by_request_id(c, m.workspace.id, &request_id)?
+                    {
+                        return Ok(Created::Duplicate(existing.public_id));
+                    }
+                }
                 return Ok(Created::NameTaken);
             }
             let plain = PlainKey::generate();

@@ -176,14 +176,12 @@ impl Browser {
         panic!("{css} never went away");
     }
 
+    /// The page's visible text ("" while a navigation is in flight).
     pub async fn body_text(&self) -> String {
-        self.client
-            .find(Locator::Css("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap_or_default()
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 
     /// The form control whose `<label>` reads `label`.

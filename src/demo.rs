@@ -171,10 +171,11 @@ pub fn run(database: DatabaseUrl) -> anyhow::Result<()> {
             );
         }
         demo_keys(c, &ws_ids, &members_of, owners[0], carl, now)?;
+        demo_apps(c, &ws_ids, owners[0], carl, now)?;
         Ok(())
     })?;
     println!(
-        "Demo data created: {} workspaces, {} team members, 200 contacts, {} API keys (active, expiring, expired, rotated and revoked).",
+        "Demo data created: {} workspaces, {} team members, 200 contacts, {} API keys (active, expiring, expired, rotated and revoked), 2 authorized apps.",
         WORKSPACES.len(),
         PEOPLE.len(),
         KEY_NAMES.len() * 4
@@ -357,6 +358,97 @@ fn demo_keys(
                 _ => {}
             }
         }
+    }
+    Ok(())
+}
+
+/// Two registered apps and the grants people gave them (one by the contractor, for offboarding).
+fn demo_apps(
+    c: &mut crate::db::AnyConnection,
+    ws_ids: &[i64],
+    admin: i64,
+    contractor: i64,
+    now: time::PrimitiveDateTime,
+) -> anyhow::Result<()> {
+    use crate::domain::oauth as o;
+    use crate::models::oauth as m;
+    let apps = [
+        (
+            "Zapline",
+            "https://zapline.example.com",
+            "https://zapline.example.com/oauth/callback",
+        ),
+        (
+            "Sheetsync",
+            "https://sheetsync.example.com",
+            "https://sheetsync.example.com/callback",
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (name, homepage, redirect) in apps {
+        let client_id = o::new_secret(o::CLIENT_ID_PREFIX);
+        let secret = o::new_secret(o::CLIENT_SECRET_PREFIX);
+        let hint = format!(
+            "{}…{}",
+            o::CLIENT_SECRET_PREFIX,
+            &secret[secret.len() - 4..]
+        );
+        m::insert_client(
+            c,
+            &client_id,
+            name,
+            homepage,
+            redirect,
+            None,
+            Some((&o::hash(&secret), &hint)),
+            admin,
+            now - time::Duration::days(40),
+        )?;
+        ids.push(
+            m::find_client(c, &client_id)?
+                .map(|cl| cl.id)
+                .unwrap_or_default(),
+        );
+    }
+    let grants = [
+        (ids[0], ws_ids[0], admin, "contacts:read"),
+        (
+            ids[1],
+            ws_ids[0],
+            contractor,
+            "contacts:read contacts:write",
+        ),
+        (ids[0], ws_ids[1], admin, "contacts:read"),
+    ];
+    for (client, ws, user, scope) in grants {
+        let g = m::insert_grant(
+            c,
+            &crate::domain::ids::public_id("grt"),
+            client,
+            ws,
+            user,
+            scope,
+            now - time::Duration::days(12),
+        )?;
+        m::record_last_used(
+            c,
+            g.id,
+            now - time::Duration::hours(3),
+            "198.51.100.20",
+            "zapline-worker/4.2",
+        )?;
+        crate::models::audit::record(
+            c,
+            &crate::models::audit::NewEvent {
+                workspace_id: Some(ws),
+                actor_id: Some(user),
+                action: "app.authorize",
+                subject: Some(&g.public_id),
+                details: "demo data",
+                ip: Some("127.0.0.1"),
+                created_at: now - time::Duration::days(12),
+            },
+        )?;
     }
     Ok(())
 }

@@ -157,6 +157,15 @@ async fn demo_fills_the_database(app: TestApp) {
         })
         .await;
     assert_eq!(keys, 40);
+    let grants: i64 = app
+        .db(|c| {
+            mailrith::db::schema::oauth_grants::table
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(grants, 3, "authorized apps in the demo");
     let mut perms: Vec<(String, String)> = app
         .db(|c| {
             memberships::table

@@ -1,7 +1,7 @@
 //! Settings > API Keys: list and search, generate, the one-time Save dialog, detail, edit, rotate,
 //! revoke. Every action is scoped to the viewer's workspaces and checked on the server.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -471,14 +471,7 @@ fn save_dialog(
             l.key.public_id, l.key.public_id
         ),
     };
-    let mut resp: HttpResponse = render_dialog!(req, StatusCode::OK, page)?;
-    let h = resp.headers_mut();
-    h.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store, max-age=0"),
-    );
-    h.insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
-    Ok(resp)
+    Ok(views::no_store(render_dialog!(req, StatusCode::OK, page)?))
 }
 
 // ---- Detail --------------------------------------------------------------------------------------

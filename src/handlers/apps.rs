@@ -220,20 +220,6 @@ pub struct ClientFields {
     client_type: String,
 }
 
-fn show_secret(req: &HttpRequest, p: AppsPage) -> Result<HttpResponse, AppError> {
-    let body = if views::wants_partial(req) {
-        p.as_panel().render()?
-    } else {
-        p.render()?
-    };
-    let mut resp = views::html(StatusCode::OK, body);
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    Ok(resp)
-}
-
 pub async fn register(
     req: HttpRequest,
     me: CurrentUser,
@@ -322,7 +308,7 @@ pub async fn register(
                 },
             )
             .await?;
-            show_secret(&req, p)
+            Ok(views::no_store(crate::render_panel!(&req, p)?))
         }
         None => {
             set_flash(&me.session, &format!("App registered. Its client ID is {client_id}; it is a public client and uses PKCE without a secret."))?;
@@ -371,5 +357,5 @@ pub async fn rotate_secret(
         },
     )
     .await?;
-    show_secret(&req, p)
+    Ok(views::no_store(crate::render_panel!(&req, p)?))
 }

@@ -164,25 +164,11 @@ pub async fn authorize(
 #[derive(Deserialize, Default)]
 pub struct ConsentFields {
     #[serde(flatten)]
-    params: AuthorizeParamsForm,
+    params: AuthorizeParams,
     #[serde(default)]
     workspace: String,
     #[serde(default)]
     decision: String,
-}
-
-#[derive(Deserialize, Default)]
-pub struct AuthorizeParamsForm {
-    #[serde(default)]
-    client_id: String,
-    #[serde(default)]
-    redirect_uri: String,
-    #[serde(default)]
-    scope: String,
-    #[serde(default)]
-    state: String,
-    #[serde(default)]
-    code_challenge: String,
 }
 
 pub async fn consent(
@@ -191,14 +177,11 @@ pub async fn consent(
     state: web::Data<AppState>,
     CsrfForm(f): CsrfForm<ConsentFields>,
 ) -> Result<HttpResponse, AppError> {
+    // The consent form carries the checked request back; it was a code request with S256.
     let p = AuthorizeParams {
         response_type: "code".into(),
-        client_id: f.params.client_id,
-        redirect_uri: f.params.redirect_uri,
-        scope: f.params.scope,
-        state: f.params.state,
-        code_challenge: f.params.code_challenge,
         code_challenge_method: "S256".into(),
+        ..f.params
     };
     let (client, scope) = match check(&state, &p).await? {
         Ok(ok) => ok,

@@ -1,7 +1,7 @@
 //! Settings > Team Members: members and their access per workspace, invitations, removal with an
 //! offboarding review of the keys a person owns, disabling people, and the workspace Activity log.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -275,21 +275,6 @@ pub async fn list(
     crate::render_panel!(&req, page)
 }
 
-/// The invitation link, shown once to the inviter to pass on.
-fn link_response(req: &HttpRequest, page: TeamPage) -> Result<HttpResponse, AppError> {
-    let body = if views::wants_partial(req) {
-        page.as_panel().render()?
-    } else {
-        page.render()?
-    };
-    let mut resp = views::html(StatusCode::OK, body);
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    Ok(resp)
-}
-
 fn base_url(req: &HttpRequest) -> String {
     let info = req.connection_info();
     format!("{}://{}", info.scheme(), info.host())
@@ -388,7 +373,7 @@ pub async fn invite(
         FormErrors::default(),
         Some(link),
     )?;
-    link_response(&req, page)
+    Ok(views::no_store(crate::render_panel!(&req, page)?))
 }
 
 async fn managed_invitation(
@@ -531,7 +516,7 @@ pub async fn reissue_invitation(
         FormErrors::default(),
         Some(link),
     )?;
-    link_response(&req, page)
+    Ok(views::no_store(crate::render_panel!(&req, page)?))
 }
 
 // ---- One member: access, removal ------------------------------------------------------------------

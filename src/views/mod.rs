@@ -106,6 +106,18 @@ macro_rules! render_panel {
     }};
 }
 
+/// Marks a response that carries a one-time secret (a key, a client secret, an invitation link):
+/// never stored by a browser or proxy.
+pub fn no_store(mut resp: HttpResponse) -> HttpResponse {
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store, max-age=0"),
+    );
+    resp.headers_mut()
+        .insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+    resp
+}
+
 /// "27 Nov 2026, 14:05 UTC".
 pub fn format_time(t: PrimitiveDateTime) -> String {
     let fmt =

@@ -751,6 +751,35 @@ pub async fn offboarding(
     crate::render_panel!(&req, page)
 }
 
+/// Who acts in an offboarding review, when, from where, in which workspace.
+struct Acting {
+    uid: i64,
+    now: PrimitiveDateTime,
+    ip: String,
+    ws_id: i64,
+}
+
+/// Offboarding actions change keys: the viewer must manage the workspace's team and its keys.
+async fn offboarding_actor(
+    req: &HttpRequest,
+    state: &AppState,
+    me: &CurrentUser,
+    ws: &str,
+) -> Result<Acting, AppError> {
+    let m = managed(state, me, ws).await?;
+    if !m.access.can_manage_keys() {
+        return Err(AppError::Forbidden(
+            "You cannot change this workspace's API keys.",
+        ));
+    }
+    Ok(Acting {
+        uid: me.user.id,
+        now: state.clock.now(),
+        ip: client_ip(req, &state.settings.trusted_proxies),
+        ws_id: m.workspace.id,
+    })
+}
+
 pub async fn offboarding_revoke_all(
     req: HttpRequest,
     me: CurrentUser,
@@ -759,18 +788,12 @@ pub async fn offboarding_revoke_all(
     _f: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, AppError> {
     let (ws, user) = path.into_inner();
-    let m = managed(&state, &me, &ws).await?;
-    if !m.access.can_manage_keys() {
-        return Err(AppError::Forbidden(
-            "You cannot revoke this workspace's API keys.",
-        ));
-    }
-    let (uid, now, ip, ws_id) = (
-        me.user.id,
-        state.clock.now(),
-        client_ip(&req, &state.settings.trusted_proxies),
-        m.workspace.id,
-    );
+    let Acting {
+        uid,
+        now,
+        ip,
+        ws_id,
+    } = offboarding_actor(&req, &state, &me, &ws).await?;
     let revoked = run_db(&state.pool, move |c| {
         c.write_transaction::<_, AppError, _>(|c| {
             let person = users::find_by_public_id(c, &user)?.ok_or(AppError::NotFound)?;
@@ -843,18 +866,12 @@ pub async fn offboarding_transfer(
     CsrfForm(f): CsrfForm<TransferFields>,
 ) -> Result<HttpResponse, AppError> {
     let (ws, user) = path.into_inner();
-    let m = managed(&state, &me, &ws).await?;
-    if !m.access.can_manage_keys() {
-        return Err(AppError::Forbidden(
-            "You cannot change this workspace's API keys.",
-        ));
-    }
-    let (uid, now, ip, ws_id) = (
-        me.user.id,
-        state.clock.now(),
-        client_ip(&req, &state.settings.trusted_proxies),
-        m.workspace.id,
-    );
+    let Acting {
+        uid,
+        now,
+        ip,
+        ws_id,
+    } = offboarding_actor(&req, &state, &me, &ws).await?;
     run_db(&state.pool, move |c| {
         c.write_transaction::<_, AppError, _>(|c| {
             let person = users::find_by_public_id(c, &user)?.ok_or(AppError::NotFound)?;

@@ -15,7 +15,7 @@ use tracing::Instrument;
 use crate::domain::ids::random_base62;
 use crate::error::AppError;
 
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
 font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'";
 
 /// One structured log line per request: id, method, path (never the query string, which may hold

@@ -218,6 +218,8 @@ pub struct ClientFields {
     redirect_uris: String,
     #[serde(default)]
     client_type: String,
+    #[serde(default)]
+    logo_url: String,
 }
 
 pub async fn register(
@@ -251,10 +253,25 @@ pub async fn register(
             "Enter the app's homepage as an http(s) URL.",
         ));
     }
+    let logo = match f.logo_url.trim() {
+        "" => None,
+        raw => match url::Url::parse(raw).ok().filter(|u| u.scheme() == "https") {
+            Some(u) => Some(u.to_string()),
+            None => {
+                errors.push(FieldError::new(
+                    "logo_url",
+                    "Enter the logo as an https URL, or leave it empty.",
+                ));
+                None
+            }
+        },
+    };
     let redirects = o::parse_redirect_uris(&f.redirect_uris)
         .map_err(|e| errors.push(FieldError::new("redirect_uris", e)))
         .ok();
-    let (Some(name), Some(homepage), Some(redirects)) = (name, homepage, redirects) else {
+    let (Some(name), Some(homepage), Some(redirects), true) =
+        (name, homepage, redirects, errors.is_empty())
+    else {
         let extra = Extra {
             name: f.name,
             homepage: f.homepage,
@@ -289,7 +306,7 @@ pub async fn register(
             name.as_str(),
             &homepage,
             &joined,
-            None,
+            logo.as_deref(),
             secret,
             uid,
             now,

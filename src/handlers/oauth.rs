@@ -144,6 +144,7 @@ pub async fn authorize(
         ctx: PageContext::new(me.csrf()?, Some(&me.user), take_flash(&me.session)),
         app: client.name.clone(),
         homepage: client.homepage.clone(),
+        logo_url: client.logo_url.clone(),
         redirect_host: host,
         access: scope.describe(),
         workspaces: allowed,

@@ -11,6 +11,7 @@ pub struct ConsentPage {
     pub ctx: PageContext,
     pub app: String,
     pub homepage: String,
+    pub logo_url: Option<String>,
     pub redirect_host: String,
     pub access: &'static str,
     pub workspaces: Vec<Choice>,

@@ -59,6 +59,7 @@ async fn register(app: &TestApp, name: &str, public: bool) -> (String, Option<St
                 ("homepage", "https://zapline.example.com"),
                 ("redirect_uris", REDIRECT),
                 ("client_type", kind),
+                ("logo_url", "https://zapline.example.com/logo.png"),
             ],
         )
         .await;
@@ -123,6 +124,10 @@ async fn consent(
         page.contains("Zapline")
             && page.contains("zapline.example.com")
             && page.contains("127.0.0.1")
+    );
+    assert!(
+        page.contains("src=\"https://zapline.example.com/logo.png\""),
+        "the app's logo"
     );
     let field = |name: &str| {
         between(&page, &format!("name=\"{name}\" value=\""), '"')

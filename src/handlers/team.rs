@@ -358,14 +358,27 @@ pub async fn invite(
         })
     })
     .await?;
-    let data = team_data(&state, &me, &f.workspace).await?;
+    invite_link_page(&req, &state, &me, &f.workspace, &token, email.as_str(), now).await
+}
+
+/// The Team Members tab with a new invitation link, shown this once (never stored but hashed).
+async fn invite_link_page(
+    req: &HttpRequest,
+    state: &AppState,
+    me: &CurrentUser,
+    ws: &str,
+    token: &str,
+    email: &str,
+    now: PrimitiveDateTime,
+) -> Result<HttpResponse, AppError> {
+    let data = team_data(state, me, ws).await?;
     let link = InviteLink {
-        url: format!("{}/invitations/{token}", base_url(&req)),
-        email: email.as_str().to_owned(),
+        url: format!("{}/invitations/{token}", base_url(req)),
+        email: email.to_owned(),
         days: INVITATION_DAYS,
     };
     let page = team_page(
-        &me,
+        me,
         data,
         "",
         now,
@@ -373,7 +386,7 @@ pub async fn invite(
         FormErrors::default(),
         Some(link),
     )?;
-    Ok(views::no_store(crate::render_panel!(&req, page)?))
+    Ok(views::no_store(crate::render_panel!(req, page)?))
 }
 
 async fn managed_invitation(
@@ -501,22 +514,16 @@ pub async fn reissue_invitation(
         })
     })
     .await?;
-    let data = team_data(&state, &me, &m.workspace.public_id).await?;
-    let link = InviteLink {
-        url: format!("{}/invitations/{token}", base_url(&req)),
-        email,
-        days: INVITATION_DAYS,
-    };
-    let page = team_page(
+    invite_link_page(
+        &req,
+        &state,
         &me,
-        data,
-        "",
+        &m.workspace.public_id,
+        &token,
+        &email,
         now,
-        InviteFields::default(),
-        FormErrors::default(),
-        Some(link),
-    )?;
-    Ok(views::no_store(crate::render_panel!(&req, page)?))
+    )
+    .await
 }
 
 // ---- One member: access, removal ------------------------------------------------------------------

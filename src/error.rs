@@ -21,6 +21,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    /// A known URL asked with a method it does not answer; holds the `Allow` header value.
+    #[error("this page does not answer that kind of request")]
+    MethodNotAllowed(String),
     #[error("too many attempts; try again in {} minutes", retry_after_secs.div_ceil(60))]
     TooManyRequests { retry_after_secs: u64 },
     #[error("something went wrong on our side")]
@@ -51,6 +54,7 @@ impl AppError {
             AppError::Csrf => "Form expired",
             AppError::BadRequest(_) => "Bad request",
             AppError::Conflict(_) => "Conflict",
+            AppError::MethodNotAllowed(_) => "Method not allowed",
             AppError::TooManyRequests { .. } => "Too many attempts",
             AppError::Internal(_) => "Something went wrong",
         }
@@ -70,6 +74,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -86,6 +91,9 @@ impl ResponseError for AppError {
         }
         if let AppError::TooManyRequests { retry_after_secs } = self {
             builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let AppError::MethodNotAllowed(allow) = self {
+            builder.insert_header((header::ALLOW, allow.as_str()));
         }
         let page = ErrorPage {
             title: self.title(),

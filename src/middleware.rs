@@ -50,20 +50,21 @@ pub async fn request_log(
     }
 }
 
-/// Security headers on every response, a charset on every text type, no server banner, and TRACE
-/// refused.
+/// Security headers on every response (errors, 404s and 405s included), a charset on every text
+/// type, and no server banner. No route answers TRACE or CONNECT, so they get 405 with `Allow`.
 pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    if req.method() == Method::TRACE || req.method() == Method::CONNECT {
-        let res = HttpResponse::MethodNotAllowed()
-            .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
-            .body("method not allowed");
-        return Ok(req.into_response(res).map_into_boxed_body());
-    }
     let mut res = next.call(req).await?.map_into_boxed_body();
     let h = res.headers_mut();
+    // `identity` only told the response compressor to leave a body alone (`views::no_store`,
+    // static files); it is not sent.
+    if h.get(header::CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"identity"))
+    {
+        h.remove(header::CONTENT_ENCODING);
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),

@@ -6,8 +6,11 @@ use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::{from_fn, DefaultHeaders};
-use actix_web::{web, App, Error};
+use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
+use actix_web::{guard, web, App, Error, FromRequest, Handler, HttpResponse, Resource, Responder};
+
+use crate::api::error::ApiError;
+use crate::error::AppError;
 
 use crate::auth::session_store::DbSessionStore;
 use crate::handlers::{
@@ -52,31 +55,43 @@ pub fn app(
     App::new()
         .app_data(state)
         .app_data(web::FormConfig::default().limit(64 * 1024))
-        // Innermost first: the last `wrap` sees the request first.
+        // Innermost first: the last `wrap` sees the request first. `Compress` skips responses
+        // that carry a one-time secret (see `views::no_store`).
+        .wrap(Compress::default())
         .wrap(from_fn(middleware::same_origin))
         .wrap(from_fn(middleware::security_headers))
         .wrap(from_fn(middleware::request_log))
-        .route("/healthz", web::get().to(health::healthz))
+        .service(at("/healthz").get(health::healthz).page())
+        .service(at("/favicon.ico").get(static_files::favicon).page())
         // OAuth endpoints that apps' servers call: client authentication, no session, no CSRF.
-        .route("/oauth/token", web::post().to(oauth::token))
-        .route("/oauth/revoke", web::post().to(oauth::revoke))
-        .route(
-            "/.well-known/oauth-authorization-server",
-            web::get().to(oauth::metadata),
+        .service(at("/oauth/token").post(oauth::token).json())
+        .service(at("/oauth/revoke").post(oauth::revoke).json())
+        .service(
+            at("/.well-known/oauth-authorization-server")
+                .get(oauth::metadata)
+                .json(),
         )
-        .route("/static/{file:.*}", web::get().to(static_files::serve))
+        .service(at("/static/{file:.*}").get(static_files::serve).page())
         // The JSON API: Bearer keys only, no session, never cached.
         .service(
             web::scope("/api/v1")
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
-                .route("/ping", web::get().to(api::ping))
-                .route("/openapi.json", web::get().to(api::openapi))
-                .route("/key", web::get().to(api::key))
-                .route("/contacts", web::get().to(api::list_contacts))
-                .route("/contacts", web::post().to(api::create_contact))
-                .route("/contacts/{id}", web::get().to(api::get_contact))
-                .route("/contacts/{id}", web::patch().to(api::update_contact))
-                .route("/contacts/{id}", web::delete().to(api::delete_contact))
+                .service(at("/ping").get(api::ping).json())
+                .service(at("/openapi.json").get(api::openapi).json())
+                .service(at("/key").get(api::key).json())
+                .service(
+                    at("/contacts")
+                        .get(api::list_contacts)
+                        .post(api::create_contact)
+                        .json(),
+                )
+                .service(
+                    at("/contacts/{id}")
+                        .get(api::get_contact)
+                        .patch(api::update_contact)
+                        .delete(api::delete_contact)
+                        .json(),
+                )
                 .default_service(web::to(api::not_found)),
         )
         // The console: server-side sessions, htmx-aware errors.
@@ -84,126 +99,211 @@ pub fn app(
             web::scope("")
                 .wrap(from_fn(middleware::htmx_errors))
                 .wrap(sessions)
-                .route("/", web::get().to(settings::index))
-                .route("/login", web::get().to(auth::login_form))
-                .route("/login", web::post().to(auth::login))
-                .route("/logout", web::post().to(auth::logout))
-                .route("/setup", web::get().to(auth::setup_form))
-                .route("/setup", web::post().to(auth::setup))
-                .route(
-                    "/developers/quickstart",
-                    web::get().to(developers::quickstart),
+                .service(at("/").get(settings::index).page())
+                .service(at("/login").get(auth::login_form).post(auth::login).page())
+                .service(at("/logout").post(auth::logout).page())
+                .service(at("/setup").get(auth::setup_form).post(auth::setup).page())
+                .service(
+                    at("/developers/quickstart")
+                        .get(developers::quickstart)
+                        .page(),
                 )
-                .route("/settings", web::get().to(settings::index))
-                .route("/settings/profile", web::get().to(settings::profile))
-                .route(
-                    "/settings/profile",
-                    web::post().to(settings::update_profile),
+                .service(at("/settings").get(settings::index).page())
+                .service(
+                    at("/settings/profile")
+                        .get(settings::profile)
+                        .post(settings::update_profile)
+                        .page(),
                 )
-                .route(
-                    "/settings/profile/password",
-                    web::post().to(settings::change_password),
+                .service(
+                    at("/settings/profile/password")
+                        .post(settings::change_password)
+                        .page(),
                 )
-                .route("/settings/api-keys", web::get().to(api_keys::list))
-                .route("/settings/api-keys", web::post().to(api_keys::create))
-                .route("/settings/api-keys/new", web::get().to(api_keys::new_form))
-                .route("/settings/api-keys/{key}", web::get().to(api_keys::detail))
-                .route("/settings/api-keys/{key}", web::post().to(api_keys::update))
-                .route(
-                    "/settings/api-keys/{key}/edit",
-                    web::get().to(api_keys::edit_form),
+                .service(
+                    at("/settings/api-keys")
+                        .get(api_keys::list)
+                        .post(api_keys::create)
+                        .page(),
                 )
-                .route(
-                    "/settings/api-keys/{key}/rotate",
-                    web::get().to(api_keys::rotate_form),
+                .service(at("/settings/api-keys/new").get(api_keys::new_form).page())
+                .service(
+                    at("/settings/api-keys/{key}")
+                        .get(api_keys::detail)
+                        .post(api_keys::update)
+                        .page(),
                 )
-                .route(
-                    "/settings/api-keys/{key}/rotate",
-                    web::post().to(api_keys::rotate),
+                .service(
+                    at("/settings/api-keys/{key}/edit")
+                        .get(api_keys::edit_form)
+                        .page(),
                 )
-                .route(
-                    "/settings/api-keys/{key}/revoke",
-                    web::get().to(api_keys::revoke_form),
+                .service(
+                    at("/settings/api-keys/{key}/rotate")
+                        .get(api_keys::rotate_form)
+                        .post(api_keys::rotate)
+                        .page(),
                 )
-                .route(
-                    "/settings/api-keys/{key}/revoke",
-                    web::post().to(api_keys::revoke),
+                .service(
+                    at("/settings/api-keys/{key}/revoke")
+                        .get(api_keys::revoke_form)
+                        .post(api_keys::revoke)
+                        .page(),
                 )
-                .route("/settings/team-members", web::get().to(team::list))
-                .route(
-                    "/settings/team-members/invitations",
-                    web::post().to(team::invite),
+                .service(at("/settings/team-members").get(team::list).page())
+                .service(
+                    at("/settings/team-members/invitations")
+                        .post(team::invite)
+                        .page(),
                 )
-                .route(
-                    "/settings/team-members/invitations/{id}/cancel",
-                    web::post().to(team::cancel_invitation),
+                .service(
+                    at("/settings/team-members/invitations/{id}/cancel")
+                        .post(team::cancel_invitation)
+                        .page(),
                 )
-                .route(
-                    "/settings/team-members/invitations/{id}/reissue",
-                    web::post().to(team::reissue_invitation),
+                .service(
+                    at("/settings/team-members/invitations/{id}/reissue")
+                        .post(team::reissue_invitation)
+                        .page(),
                 )
-                .route(
-                    "/settings/team-members/{workspace}/{user}",
-                    web::get().to(team::member),
+                .service(
+                    at("/settings/team-members/{workspace}/{user}")
+                        .get(team::member)
+                        .page(),
                 )
-                .route(
-                    "/settings/team-members/{workspace}/{user}/access",
-                    web::post().to(team::change_access),
+                .service(
+                    at("/settings/team-members/{workspace}/{user}/access")
+                        .post(team::change_access)
+                        .page(),
                 )
-                .route(
-                    "/settings/team-members/{workspace}/{user}/remove",
-                    web::post().to(team::remove),
+                .service(
+                    at("/settings/team-members/{workspace}/{user}/remove")
+                        .post(team::remove)
+                        .page(),
                 )
-                .route(
-                    "/settings/team-members/{workspace}/{user}/offboarding",
-                    web::get().to(team::offboarding),
+                .service(
+                    at("/settings/team-members/{workspace}/{user}/offboarding")
+                        .get(team::offboarding)
+                        .page(),
                 )
-                .route(
-                    "/settings/team-members/{workspace}/{user}/offboarding/revoke-all",
-                    web::post().to(team::offboarding_revoke_all),
+                .service(
+                    at("/settings/team-members/{workspace}/{user}/offboarding/revoke-all")
+                        .post(team::offboarding_revoke_all)
+                        .page(),
                 )
-                .route(
-                    "/settings/team-members/{workspace}/{user}/offboarding/transfer",
-                    web::post().to(team::offboarding_transfer),
+                .service(
+                    at("/settings/team-members/{workspace}/{user}/offboarding/transfer")
+                        .post(team::offboarding_transfer)
+                        .page(),
                 )
-                .route(
-                    "/settings/people/{user}/{action}",
-                    web::post().to(team::set_disabled),
+                .service(
+                    at("/settings/people/{user}/{action}")
+                        .post(team::set_disabled)
+                        .page(),
                 )
-                .route("/settings/activity", web::get().to(team::activity))
-                .route("/invitations/{token}", web::get().to(invitations::show))
-                .route("/invitations/{token}", web::post().to(invitations::accept))
-                .route("/settings/authorized-apps", web::get().to(apps::list))
-                .route(
-                    "/settings/authorized-apps/clients",
-                    web::post().to(apps::register),
+                .service(at("/settings/activity").get(team::activity).page())
+                .service(
+                    at("/invitations/{token}")
+                        .get(invitations::show)
+                        .post(invitations::accept)
+                        .page(),
                 )
-                .route(
-                    "/settings/authorized-apps/clients/{client}/rotate-secret",
-                    web::post().to(apps::rotate_secret),
+                .service(at("/settings/authorized-apps").get(apps::list).page())
+                .service(
+                    at("/settings/authorized-apps/clients")
+                        .post(apps::register)
+                        .page(),
                 )
-                .route(
-                    "/settings/authorized-apps/{grant}/revoke",
-                    web::post().to(apps::revoke),
+                .service(
+                    at("/settings/authorized-apps/clients/{client}/rotate-secret")
+                        .post(apps::rotate_secret)
+                        .page(),
                 )
-                .route("/oauth/authorize", web::get().to(oauth::authorize))
-                .route("/oauth/authorize", web::post().to(oauth::consent))
-                .route(
-                    "/settings/workspaces",
-                    web::get().to(settings::list_workspaces),
+                .service(
+                    at("/settings/authorized-apps/{grant}/revoke")
+                        .post(apps::revoke)
+                        .page(),
                 )
-                .route(
-                    "/settings/workspaces",
-                    web::post().to(settings::create_workspace),
+                .service(
+                    at("/oauth/authorize")
+                        .get(oauth::authorize)
+                        .post(oauth::consent)
+                        .page(),
                 )
-                .route(
-                    "/settings/workspaces/{workspace}/rename",
-                    web::post().to(settings::rename_workspace),
+                .service(
+                    at("/settings/workspaces")
+                        .get(settings::list_workspaces)
+                        .post(settings::create_workspace)
+                        .page(),
+                )
+                .service(
+                    at("/settings/workspaces/{workspace}/rename")
+                        .post(settings::rename_workspace)
+                        .page(),
                 )
                 .default_service(web::to(not_found)),
         )
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, crate::error::AppError> {
-    Err(crate::error::AppError::NotFound)
+/// One URL and the methods it answers. GET also answers HEAD (RFC 9110: the same headers, no
+/// body); any other method gets 405 with an `Allow` header, as an error page or a JSON error.
+struct Endpoint {
+    resource: Resource,
+    allow: Vec<&'static str>,
+}
+
+fn at(path: &str) -> Endpoint {
+    Endpoint {
+        resource: web::resource(path),
+        allow: Vec::new(),
+    }
+}
+
+macro_rules! method {
+    ($name:ident, $guard:expr, $($allow:literal),+) => {
+        fn $name<F, Args>(mut self, handler: F) -> Self
+        where
+            F: Handler<Args>,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+        {
+            self.resource = self.resource.route(web::route().guard($guard).to(handler));
+            self.allow.extend([$($allow),+]);
+            self
+        }
+    };
+}
+
+impl Endpoint {
+    method!(
+        get,
+        guard::Any(guard::Get()).or(guard::Head()),
+        "GET",
+        "HEAD"
+    );
+    method!(post, guard::Post(), "POST");
+    method!(patch, guard::Patch(), "PATCH");
+    method!(delete, guard::Delete(), "DELETE");
+
+    /// 405 as the console's error page.
+    fn page(self) -> Resource {
+        let allow = self.allow.join(", ");
+        self.resource.default_service(web::to(move || {
+            let allow = allow.clone();
+            async move { Err::<HttpResponse, _>(AppError::MethodNotAllowed(allow)) }
+        }))
+    }
+
+    /// 405 as the API's JSON error.
+    fn json(self) -> Resource {
+        let allow = self.allow.join(", ");
+        self.resource.default_service(web::to(move || {
+            let allow = allow.clone();
+            async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allow)) }
+        }))
+    }
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
 }

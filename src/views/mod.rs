@@ -107,14 +107,20 @@ macro_rules! render_panel {
 }
 
 /// Marks a response that carries a one-time secret (a key, a client secret, an invitation link):
-/// never stored by a browser or proxy.
+/// never stored by a browser or proxy, and never compressed, so that a compression side channel
+/// (BREACH) has nothing to measure. (`identity` stops the compressor; `security_headers` drops
+/// the header before it is sent.)
 pub fn no_store(mut resp: HttpResponse) -> HttpResponse {
-    resp.headers_mut().insert(
+    let h = resp.headers_mut();
+    h.insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store, max-age=0"),
     );
-    resp.headers_mut()
-        .insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+    h.insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::CONTENT_ENCODING,
+        header::HeaderValue::from_static("identity"),
+    );
     resp
 }
 

@@ -115,6 +115,12 @@ impl std::fmt::Debug for KeyHash {
     }
 }
 
+/// Which secret a key has now, for a Rotate confirmation to name the secret it was issued for: the
+/// first 16 hex digits of the SHA-256 of the secret's (already SHA-256) hash. Reveals nothing.
+pub fn secret_version(key_hash: &str) -> String {
+    hex::encode(Sha256::digest(key_hash.as_bytes()))[..16].to_owned()
+}
+
 /// A key's name: 1 to 80 characters after trimming.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyName(String);
@@ -136,6 +142,12 @@ pub struct Purpose(String);
 impl Purpose {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let text = raw.trim().replace("\r\n", "\n");
+        if super::has_invalid_utf8(&text) {
+            return Err(FieldError::new(
+                "purpose",
+                "Purpose contains bytes that are not valid UTF-8 text.",
+            ));
+        }
         if text.chars().count() > 500 {
             return Err(FieldError::new(
                 "purpose",

@@ -30,7 +30,13 @@ impl std::fmt::Display for FieldError {
     }
 }
 
-/// Trims, refuses control characters, and bounds the length in characters.
+/// A form or query value that was not valid UTF-8 arrives with U+FFFD in place of the bad bytes
+/// (the url-encoded decoders are lossy). Such text is refused with a field error, never stored.
+pub(crate) fn has_invalid_utf8(text: &str) -> bool {
+    text.contains('\u{FFFD}')
+}
+
+/// Trims, refuses control characters and invalid UTF-8, and bounds the length in characters.
 pub(crate) fn clean_text(
     field: &'static str,
     label: &str,
@@ -39,6 +45,12 @@ pub(crate) fn clean_text(
     max: usize,
 ) -> Result<String, FieldError> {
     let trimmed = raw.trim();
+    if has_invalid_utf8(trimmed) {
+        return Err(FieldError::new(
+            field,
+            format!("{label} contains bytes that are not valid UTF-8 text."),
+        ));
+    }
     let len = trimmed.chars().count();
     if len < min {
         return Err(FieldError::new(

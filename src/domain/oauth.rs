@@ -30,6 +30,8 @@ pub fn hash(secret: &str) -> String {
 pub struct Scope(pub AccessLevel);
 
 impl Scope {
+    pub const READ_WRITE: &'static str = "contacts:read contacts:write";
+
     pub fn parse(raw: &str) -> Option<Self> {
         let mut parts: Vec<&str> = raw.split_whitespace().collect();
         parts.sort_unstable();
@@ -44,7 +46,7 @@ impl Scope {
     pub fn as_str(self) -> &'static str {
         match self.0 {
             AccessLevel::ReadOnly => "contacts:read",
-            AccessLevel::ReadWrite => "contacts:read contacts:write",
+            AccessLevel::ReadWrite => Self::READ_WRITE,
         }
     }
 

@@ -72,7 +72,12 @@ pub struct KeyQuery {
     pub sort: SortKey,
     pub descending: bool,
     pub page: i64,
+    /// Why the search text was set aside (it was not valid UTF-8), for the field's error.
+    pub q_error: Option<&'static str>,
 }
+
+pub const INVALID_SEARCH: &str =
+    "The search contains bytes that are not valid UTF-8 text. Type it again.";
 
 impl KeyQuery {
     /// Unknown values fall back to defaults: a shared or hand-edited URL never errors.
@@ -84,8 +89,14 @@ impl KeyQuery {
             _ => sort != SortKey::Name,
         };
         let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+        let invalid = super::has_invalid_utf8(&p.q);
         Self {
-            q: p.q.trim().chars().take(200).collect(),
+            q: if invalid {
+                String::new()
+            } else {
+                p.q.trim().chars().take(200).collect()
+            },
+            q_error: invalid.then_some(INVALID_SEARCH),
             workspace: non_empty(&p.workspace),
             owner: non_empty(&p.owner),
             status: KeyStatus::parse(&p.status),
@@ -190,6 +201,14 @@ mod tests {
         );
         let n = q("sort=name");
         assert!(!n.descending, "names sort A to Z by default");
+    }
+
+    #[test]
+    fn invalid_utf8_is_set_aside_with_a_reason() {
+        let x = q("q=%FF%FE");
+        assert_eq!(x.q, "");
+        assert_eq!(x.q_error, Some(INVALID_SEARCH));
+        assert_eq!(q("q=caf%C3%A9").q_error, None);
     }
 
     #[test]

@@ -12,8 +12,10 @@ use crate::auth::client_ip::client_ip;
 use crate::auth::csrf::{CsrfForm, NoFields};
 use crate::auth::CurrentUser;
 use crate::db::AnyConnection;
-use crate::domain::ids::{public_id, random_base62};
-use crate::domain::key::{AccessLevel, Expiration, KeyName, KeyStatus, PlainKey, Purpose};
+use crate::domain::ids::{constant_time_eq, public_id, random_base62};
+use crate::domain::key::{
+    secret_version, AccessLevel, Expiration, KeyName, KeyStatus, PlainKey, Purpose,
+};
 use crate::domain::search::{KeyQuery, KeyQueryParams, PAGE_SIZE};
 use crate::domain::FieldError;
 use crate::error::AppError;
@@ -120,6 +122,7 @@ pub async fn list(
         any_keys: any,
         can_generate: memberships.iter().any(|m| m.access.can_manage_keys()),
         q: q.q.clone(),
+        q_error: q.q_error,
         workspaces: memberships
             .iter()
             .map(|m| Choice {
@@ -518,17 +521,15 @@ pub async fn detail(
 ) -> Result<HttpResponse, AppError> {
     let l = load_key(&state, &me, path.into_inner()).await?;
     let now = state.clock.now();
-    let (ws, pid, created_by, revoked_by) = (
+    let (ws, pid, created_by) = (
         l.key.workspace_id,
         l.key.public_id.clone(),
         l.key.created_by,
-        l.key.revoked_by,
     );
-    let (history, creator, revoker) = run_db(&state.pool, move |c| {
+    let (history, creator) = run_db(&state.pool, move |c| {
         Ok((
             api_keys::history(c, ws, &pid)?,
             api_keys::user_name(c, created_by)?,
-            api_keys::user_name(c, revoked_by)?,
         ))
     })
     .await?;
@@ -542,17 +543,6 @@ pub async fn detail(
             .rotated_at
             .map(format_time)
             .unwrap_or_else(|| "never".into()),
-        revoked: l
-            .key
-            .revoked_at
-            .map(|t| {
-                format!(
-                    "{} by {}",
-                    format_time(t),
-                    revoker.clone().unwrap_or_else(|| "a removed user".into())
-                )
-            })
-            .unwrap_or_default(),
         last_used_ip: l.key.last_used_ip.clone().unwrap_or_default(),
         last_used_agent: l.key.last_used_user_agent.clone().unwrap_or_default(),
         history: history
@@ -721,6 +711,15 @@ pub struct RotateFields {
     expiration: String,
     #[serde(default)]
     expires_on: String,
+    /// Which secret this confirmation was issued for (`key::secret_version`).
+    #[serde(default)]
+    secret_version: String,
+}
+
+/// The version of the key's current secret, for a fresh Rotate confirmation.
+async fn current_secret_version(state: &AppState, key_id: i64) -> Result<String, AppError> {
+    let hash = run_db(&state.pool, move |c| Ok(api_keys::current_hash(c, key_id)?)).await?;
+    Ok(secret_version(&hash))
 }
 
 fn rotate_page(
@@ -755,6 +754,7 @@ fn rotate_page(
         ),
         expires_on: f.expires_on.clone(),
         min_date: today(now),
+        secret_version: f.secret_version.clone(),
         errors,
     })
 }
@@ -766,11 +766,15 @@ pub async fn rotate_form(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let l = load_manageable(&state, &me, path.into_inner()).await?;
+    let fields = RotateFields {
+        secret_version: current_secret_version(&state, l.key.id).await?,
+        ..RotateFields::default()
+    };
     let page = rotate_page(
         &req,
         &me,
         &l,
-        &RotateFields::default(),
+        &fields,
         FormErrors::default(),
         state.clock.now(),
     )?;
@@ -807,11 +811,13 @@ pub async fn rotate(
     let (new_hash, new_hint) = (plain.hash(), plain.hint());
     let old_expiry = expiration_text(l.key.expires_at);
     let key_id = l.key.id;
+    let confirmed = f.secret_version.clone();
     let rotated = run_db(&state.pool, move |c| {
         c.write_transaction::<_, AppError, _>(|c| {
             rotate_in_db(
                 c,
                 &l,
+                &confirmed,
                 uid,
                 &ip,
                 now,
@@ -832,6 +838,7 @@ pub async fn rotate(
 fn rotate_in_db(
     c: &mut AnyConnection,
     l: &KeyListing,
+    confirmed_version: &str,
     uid: i64,
     ip: &str,
     now: PrimitiveDateTime,
@@ -841,11 +848,13 @@ fn rotate_in_db(
     old_expiry: &str,
 ) -> Result<KeyListing, AppError> {
     let old_hash = api_keys::current_hash(c, l.key.id)?;
-    // Compare-and-swap on the old hash: of two concurrent rotations exactly one wins.
-    if api_keys::rotate(c, l.key.id, &old_hash, new_hash, new_hint, expires_at, now)? != 1 {
-        return Err(AppError::Conflict(
-            "This key was just rotated or revoked by someone else. Reload to see its state.".into(),
-        ));
+    // The confirmation must be for the secret the key still has, and the update is a
+    // compare-and-swap on that secret's hash: of two concurrent rotations exactly one wins.
+    if confirmed_version.is_empty()
+        || !constant_time_eq(&secret_version(&old_hash), confirmed_version)
+        || api_keys::rotate(c, l.key.id, &old_hash, new_hash, new_hint, expires_at, now)? != 1
+    {
+        return Err(rotation_conflict(c, l)?);
     }
     api_keys::retire_hash(c, l.key.id, &old_hash, now)?;
     api_keys::record_change(c, l.key.id, now)?;
@@ -861,6 +870,23 @@ fn rotate_in_db(
     updated.key.rotated_at = Some(now);
     updated.key.hint = new_hint.to_owned();
     Ok(updated)
+}
+
+/// Why a rotation lost: someone else rotated (or revoked) the key after this confirmation was
+/// shown. No secret is shown to the loser.
+fn rotation_conflict(c: &mut AnyConnection, l: &KeyListing) -> Result<AppError, AppError> {
+    let last = api_keys::last_action_by(c, l.key.workspace_id, &l.key.public_id)?;
+    Ok(AppError::Conflict(match last {
+        Some((action, who)) if action == "api_key.rotate" => format!(
+            "This key was just rotated by {}; its new secret was shown to them. Ask them for it, or reload the key to rotate it again.",
+            who.unwrap_or_else(|| "someone else".into())
+        ),
+        Some((action, who)) if action == "api_key.revoke" => format!(
+            "This key was just revoked by {}. Reload to see its state.",
+            who.unwrap_or_else(|| "someone else".into())
+        ),
+        _ => "This confirmation is out of date. Reload the key and rotate it again.".into(),
+    }))
 }
 
 // ---- Revoke --------------------------------------------------------------------------------------

@@ -314,9 +314,13 @@ pub async fn setup(
     let workspace = WorkspaceName::parse(&form.workspace)
         .map_err(|e| errors.push(e))
         .ok();
-    let password = NewPassword::parse(&form.password, &form.password_confirm)
-        .map_err(|e| errors.push(e))
-        .ok();
+    let password = NewPassword::parse(
+        &form.password,
+        &form.password_confirm,
+        &[&form.email, &form.name],
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
     let (Some(name), Some(email), Some(workspace), Some(password)) =
         (name, email, workspace, password)
     else {

@@ -121,7 +121,7 @@ pub async fn accept(
         None => {
             let mut errors = FormErrors::default();
             let name = PersonName::parse(&f.name).map_err(|e| errors.push(e)).ok();
-            let pw = NewPassword::parse(&f.password, &f.password_confirm)
+            let pw = NewPassword::parse(&f.password, &f.password_confirm, &[&inv.email, &f.name])
                 .map_err(|e| errors.push(e))
                 .ok();
             let (Some(name), Some(pw)) = (name, pw) else {

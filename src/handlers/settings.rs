@@ -141,6 +141,7 @@ pub async fn change_password(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let stored = me.user.password_hash.clone();
+    let (email, name) = (me.user.email.clone(), me.user.name.clone());
     let PasswordForm {
         current_password,
         password: new,
@@ -153,7 +154,7 @@ pub async fn change_password(
                 "The current password is not correct.",
             )));
         }
-        match NewPassword::parse(&new, &password_confirm) {
+        match NewPassword::parse(&new, &password_confirm, &[&email, &name]) {
             Ok(p) => Ok(Ok(password::hash(p.expose())?)),
             Err(e) => Ok(Err(e)),
         }

@@ -190,6 +190,9 @@ fn team_page(
     link: Option<InviteLink>,
 ) -> Result<TeamPage, AppError> {
     let viewer = data.selected.access;
+    let q_error =
+        crate::domain::has_invalid_utf8(q).then_some(crate::domain::search::INVALID_SEARCH);
+    let q = if q_error.is_some() { "" } else { q };
     let needle = q.trim().to_lowercase();
     let ws_id = data.selected.workspace.public_id.clone();
     let members = data
@@ -233,6 +236,7 @@ fn team_page(
         workspace_id: ws_id.clone(),
         workspace_name: data.selected.workspace.name.clone(),
         q: q.to_owned(),
+        q_error,
         members,
         invitations: data
             .invitations

@@ -54,6 +54,8 @@ pub struct KeyListing {
     pub viewer_access: WorkspaceAccess,
     /// No owner, or the owner left the workspace or was disabled.
     pub owner_removed: bool,
+    /// Who revoked the key, when it is revoked and that person still exists.
+    pub revoked_by_name: Option<String>,
 }
 
 type ListingRow = (
@@ -83,7 +85,29 @@ fn to_listing(row: ListingRow) -> KeyListing {
         owner_public_id,
         viewer_access: WorkspaceAccess::from_db(&role, &keys, &apps),
         owner_removed,
+        revoked_by_name: None,
     }
+}
+
+/// Fills in who revoked each revoked key of a page, in one query.
+fn with_revokers(
+    conn: &mut AnyConnection,
+    mut listings: Vec<KeyListing>,
+) -> QueryResult<Vec<KeyListing>> {
+    let ids: Vec<i64> = listings.iter().filter_map(|l| l.key.revoked_by).collect();
+    if ids.is_empty() {
+        return Ok(listings);
+    }
+    let names: std::collections::HashMap<i64, String> = users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    for l in &mut listings {
+        l.revoked_by_name = l.key.revoked_by.and_then(|id| names.get(&id).cloned());
+    }
+    Ok(listings)
 }
 
 diesel::alias!(memberships as owner_memberships: OwnerMemberships);
@@ -245,7 +269,8 @@ pub fn search(
         .limit(PAGE_SIZE)
         .offset(q.offset())
         .load(conn)?;
-    Ok((rows.into_iter().map(to_listing).collect(), total))
+    let listings = with_revokers(conn, rows.into_iter().map(to_listing).collect())?;
+    Ok((listings, total))
 }
 
 /// One key by public id, only if the viewer belongs to its workspace.
@@ -259,7 +284,11 @@ pub fn find_for_viewer(
         .select(listing_columns!())
         .first(conn)
         .optional()?;
-    Ok(row.map(to_listing))
+    Ok(
+        with_revokers(conn, row.into_iter().map(to_listing).collect())?
+            .into_iter()
+            .next(),
+    )
 }
 
 /// How many keys the viewer can see at all (for the empty state).
@@ -415,6 +444,23 @@ pub fn history(
         .limit(200)
         .select((Event::as_select(), users::name.nullable()))
         .load(conn)
+}
+
+/// The latest action recorded on a key and who took it (for "just rotated by ...").
+pub fn last_action_by(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    key_public_id: &str,
+) -> QueryResult<Option<(String, Option<String>)>> {
+    audit_events::table
+        .left_join(users::table.on(audit_events::actor_id.eq(users::id.nullable())))
+        .filter(audit_events::workspace_id.eq(workspace_id))
+        .filter(audit_events::subject.eq(key_public_id))
+        .filter(audit_events::action.eq_any(["api_key.rotate", "api_key.revoke"]))
+        .order(audit_events::id.desc())
+        .select((audit_events::action, users::name.nullable()))
+        .first(conn)
+        .optional()
 }
 
 /// A person's display name by id (creator, revoker).

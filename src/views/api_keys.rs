@@ -36,12 +36,21 @@ pub struct KeyRow {
     /// The owner left the workspace (or was disabled): someone must take the key over.
     pub owner_removed: bool,
     pub revoked: bool,
+    /// For a revoked or expired key: when it stopped working, and by whom ("Revoked 27 Nov 2026,
+    /// 14:05 UTC by Ada Lovelace"); empty while it works.
+    pub ended: String,
+    /// Who revoked it, for the list row.
+    pub revoked_by: String,
 }
 
 impl KeyRow {
     pub fn new(l: &KeyListing, now: PrimitiveDateTime, highlight: &str) -> Self {
         let k = &l.key;
         let status = k.status(now);
+        let revoker = l
+            .revoked_by_name
+            .clone()
+            .unwrap_or_else(|| "a removed user".into());
         Self {
             public_id: k.public_id.clone(),
             name: k.name.clone(),
@@ -53,14 +62,39 @@ impl KeyRow {
             hint: k.hint.clone(),
             created: relative(now, k.created_at),
             created_exact: format_time(k.created_at),
-            expiration: expiration_badge(k.expires_at, status, now),
-            last_used: last_used_text(k.last_used_at, k.rotated_at, now),
+            expiration: match (status, k.revoked_at) {
+                (KeyStatus::Revoked, Some(at)) => Badge {
+                    text: format!("revoked {}", relative(now, at)),
+                    class: "danger",
+                },
+                _ => expiration_badge(k.expires_at, status, now),
+            },
+            last_used: if status == KeyStatus::Active {
+                last_used_text(k.last_used_at, k.rotated_at, now)
+            } else {
+                // Nothing will use it again: only when it was last used.
+                k.last_used_at
+                    .map(|u| relative(now, u))
+                    .unwrap_or_else(|| "never used".into())
+            },
             last_used_exact: k.last_used_at.map(format_time).unwrap_or_default(),
             status: status_badge(status),
             highlight: k.public_id == highlight,
             can_manage: l.viewer_access.can_manage_keys(),
             owner_removed: l.owner_removed,
             revoked: status == KeyStatus::Revoked,
+            revoked_by: if status == KeyStatus::Revoked {
+                revoker.clone()
+            } else {
+                String::new()
+            },
+            ended: match (status, k.revoked_at, k.expires_at) {
+                (KeyStatus::Revoked, Some(at), _) => {
+                    format!("Revoked {} by {revoker}", format_time(at))
+                }
+                (KeyStatus::Expired, _, Some(at)) => format!("Expired {}", format_time(at)),
+                _ => String::new(),
+            },
         }
     }
 }
@@ -88,7 +122,7 @@ pub fn expiration_badge(
             class: "",
         },
         Some(e) if e <= now => Badge {
-            text: "expired".into(),
+            text: format!("expired {}", relative(now, e)),
             class: "danger",
         },
         Some(e) => {
@@ -142,6 +176,7 @@ pub struct KeysPage {
     pub any_keys: bool,
     pub can_generate: bool,
     pub q: String,
+    pub q_error: Option<&'static str>,
     pub workspaces: Vec<Choice>,
     pub owners: Vec<Choice>,
     pub statuses: Vec<Choice>,
@@ -256,7 +291,6 @@ pub struct KeyDetailPage {
     pub expires_exact: String,
     pub created_by: String,
     pub rotated: String,
-    pub revoked: String,
     pub last_used_ip: String,
     pub last_used_agent: String,
     pub history: Vec<HistoryRow>,
@@ -286,6 +320,7 @@ pub struct RotateKeyPage {
     pub expiration: Vec<Choice>,
     pub expires_on: String,
     pub min_date: String,
+    pub secret_version: String,
     pub errors: FormErrors,
 }
 

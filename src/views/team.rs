@@ -43,6 +43,8 @@ pub struct TeamPage {
     pub workspace_id: String,
     pub workspace_name: String,
     pub q: String,
+    /// The search was set aside because it was not valid UTF-8.
+    pub q_error: Option<&'static str>,
     pub members: Vec<MemberRow>,
     pub invitations: Vec<InvitationRow>,
     pub can_manage: bool,

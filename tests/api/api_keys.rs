@@ -376,13 +376,7 @@ async fn the_secret_appears_nowhere_else(app: TestApp) {
     let (_, _, first) = generate(&app.client, &ws, "Website sign-up form", &[]).await;
     let first = first.unwrap();
     let pid = key_id_by_name(&app, "Website sign-up form").await;
-    let r = app
-        .client
-        .post_form(
-            &format!("/settings/api-keys/{pid}/rotate"),
-            &[("expiration", "keep")],
-        )
-        .await;
+    let r = app.client.rotate_key(&pid, &[("expiration", "keep")]).await;
     assert_eq!(r.status(), 200);
     let second = secret_in(&r.text().await.unwrap()).unwrap();
     assert_ne!(first, second);
@@ -583,7 +577,7 @@ async fn search_sorts_filters_by_status_and_paginates(app: TestApp) {
     app.sign_in_again().await;
     let expired = app.client.page("/settings/api-keys?status=expired").await.1;
     assert!(expired.contains(">Short lived</a>") && !expired.contains(">Key 00</a>"));
-    assert!(expired.contains(">expired<"));
+    assert!(expired.contains(">expired 9 hours ago<"));
 
     let page1 = app
         .client
@@ -638,13 +632,7 @@ async fn rotate_replaces_the_secret_and_keeps_the_key(app: TestApp) {
 
     app.clock.advance(time::Duration::hours(1));
     app.sign_in_again().await;
-    let r = app
-        .client
-        .post_form(
-            &format!("/settings/api-keys/{pid}/rotate"),
-            &[("expiration", "365")],
-        )
-        .await;
+    let r = app.client.rotate_key(&pid, &[("expiration", "365")]).await;
     assert_eq!(r.status(), 200);
     assert!(r
         .headers()
@@ -721,61 +709,261 @@ async fn an_expired_key_needs_a_new_expiration_to_rotate(app: TestApp) {
         confirm.contains("This key has expired")
             && !confirm.contains("Keep the current expiration")
     );
-    let r = app
-        .client
-        .post_form(
-            &format!("/settings/api-keys/{pid}/rotate"),
-            &[("expiration", "keep")],
-        )
-        .await;
+    let r = app.client.rotate_key(&pid, &[("expiration", "keep")]).await;
     assert_eq!(r.status(), 422);
     assert!(secret_in(&r.text().await.unwrap()).is_none());
-    let r = app
-        .client
-        .post_form(
-            &format!("/settings/api-keys/{pid}/rotate"),
-            &[("expiration", "60")],
-        )
-        .await;
+    let r = app.client.rotate_key(&pid, &[("expiration", "60")]).await;
     assert_eq!(r.status(), 200);
     let (_, list) = app.client.page("/settings/api-keys?status=active").await;
     assert!(list.contains(">Old import</a>"));
 }
 
-/// Two rotations at once leave exactly one valid secret.
-async fn concurrent_rotations_leave_one_valid_secret(app: TestApp) {
+/// Two people confirm the same rotation and submit at the same moment, 50 times over: exactly one
+/// wins and sees the new secret; the other gets a 409 naming the winner, and no secret.
+async fn concurrent_rotations_exactly_one_wins(app: TestApp) {
     app.setup_admin().await;
+    app.create_user(
+        "bob@example.com",
+        "bob's long unguessable passphrase",
+        false,
+        Some(Role::Admin),
+    )
+    .await;
     let ws = workspace_id(&app, WORKSPACE).await;
     generate(&app.client, &ws, "Contended", &[]).await;
     let pid = key_id_by_name(&app, "Contended").await;
     let path = format!("/settings/api-keys/{pid}/rotate");
-    let other = app.client.fresh();
+    let bob = app.client.fresh();
     assert_redirect_to(
-        &other.login(ADMIN_EMAIL, ADMIN_PASSWORD).await,
+        &bob.login("bob@example.com", "bob's long unguessable passphrase")
+            .await,
         "/settings/api-keys",
     );
-    let (a, b) = tokio::join!(
-        app.client.post_form(&path, &[("expiration", "keep")]),
-        other.post_form(&path, &[("expiration", "keep")])
-    );
-    let mut secrets = Vec::new();
-    for r in [a, b] {
-        let status = r.status().as_u16();
-        assert!(status == 200 || status == 409, "{status}");
-        if let Some(s) = secret_in(&r.text().await.unwrap()) {
-            secrets.push(s);
+    for trial in 0..50 {
+        let (va, vb) = tokio::join!(
+            app.client.rotate_confirmation(&pid),
+            bob.rotate_confirmation(&pid)
+        );
+        let (va, vb) = (va.unwrap(), vb.unwrap());
+        assert_eq!(va, vb, "both confirmations are for the same secret");
+        let (fa, fb) = (
+            [("expiration", "keep"), ("secret_version", va.as_str())],
+            [("expiration", "keep"), ("secret_version", vb.as_str())],
+        );
+        let (a, b) = tokio::join!(app.client.post_form(&path, &fa), bob.post_form(&path, &fb));
+        let mut winners = Vec::new();
+        let mut losers = Vec::new();
+        for (who, r) in [(ADMIN_NAME, a), ("Test Person", b)] {
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap();
+            match status {
+                200 => winners.push((who, secret_in(&body).expect("the winner sees the secret"))),
+                409 => {
+                    assert!(secret_in(&body).is_none(), "no secret for the loser");
+                    losers.push(body);
+                }
+                other => panic!("trial {trial}: unexpected {other}: {body}"),
+            }
         }
+        assert_eq!(winners.len(), 1, "trial {trial}: exactly one rotation wins");
+        assert_eq!(losers.len(), 1, "trial {trial}: the other is refused");
+        let (winner, secret) = &winners[0];
+        assert!(
+            losers[0].contains(&format!("This key was just rotated by {winner}"))
+                && losers[0].contains("its new secret was shown to them"),
+            "trial {trial}: {}",
+            losers[0]
+        );
+        assert_eq!(
+            stored_hash(&app, &pid).await,
+            PlainKey::parse(secret).unwrap().hash().as_str(),
+            "trial {trial}: the secret shown is the key's secret"
+        );
     }
-    assert!(!secrets.is_empty());
-    let stored = stored_hash(&app, &pid).await;
-    let valid = secrets
-        .iter()
-        .filter(|s| PlainKey::parse(s).unwrap().hash().as_str() == stored)
-        .count();
+}
+
+/// The list row of a key, from its `<tr>` to its `</tr>`.
+fn row_of<'a>(list: &'a str, pid: &str) -> &'a str {
+    let start = list
+        .find(&format!("id=\"key-{pid}\""))
+        .expect("the key's row");
+    let end = list[start..].find("</tr>").unwrap() + start;
+    &list[start..end]
+}
+
+/// Once a key is revoked or expired, its row and page say when (and who revoked it) and nothing
+/// about expiry to come or a secret waiting for its first use.
+async fn revoked_and_expired_keys_say_when_and_by_whom(app: TestApp) {
+    app.setup_admin().await;
+    let ws = workspace_id(&app, WORKSPACE).await;
+    generate(
+        &app.client,
+        &ws,
+        "Rotated then revoked",
+        &[("expiration", "30")],
+    )
+    .await;
+    generate(&app.client, &ws, "Lapsed", &[("expiration", "30")]).await;
+    let revoked = key_id_by_name(&app, "Rotated then revoked").await;
+    let lapsed = key_id_by_name(&app, "Lapsed").await;
     assert_eq!(
-        valid, 1,
-        "exactly one of the shown secrets is the key's secret"
+        app.client
+            .rotate_key(&revoked, &[("expiration", "keep")])
+            .await
+            .status(),
+        200
     );
+    assert_eq!(
+        app.client
+            .rotate_key(&lapsed, &[("expiration", "keep")])
+            .await
+            .status(),
+        200
+    );
+    app.client
+        .post_form(&format!("/settings/api-keys/{revoked}/revoke"), &[])
+        .await;
+    let (_, list) = app.client.page("/settings/api-keys").await;
+    let row = row_of(&list, &revoked);
+    assert!(
+        row.contains("revoked just now") && row.contains("by Ada Lovelace"),
+        "{row}"
+    );
+    for alive in ["expires in", "waiting for first use"] {
+        assert!(
+            !row.contains(alive),
+            "the revoked row says {alive:?}: {row}"
+        );
+    }
+    let (_, detail) = app
+        .client
+        .page(&format!("/settings/api-keys/{revoked}"))
+        .await;
+    assert!(
+        detail.contains("Revoked 27 Nov 2026, 09:00 UTC by Ada Lovelace"),
+        "{detail}"
+    );
+    for alive in ["expires in", "waiting for first use"] {
+        assert!(
+            !detail.contains(alive),
+            "the revoked key's page says {alive:?}"
+        );
+    }
+
+    app.clock.advance(time::Duration::days(31));
+    app.sign_in_again().await;
+    let (_, list) = app.client.page("/settings/api-keys").await;
+    let row = row_of(&list, &lapsed);
+    assert!(row.contains("expired 1 day ago"), "{row}");
+    assert!(!row.contains("waiting for first use"), "{row}");
+    let (_, detail) = app
+        .client
+        .page(&format!("/settings/api-keys/{lapsed}"))
+        .await;
+    assert!(
+        detail.contains("Expired 27 Dec 2026, 09:00 UTC"),
+        "{detail}"
+    );
+    for alive in ["expires in", "waiting for first use"] {
+        assert!(
+            !detail.contains(alive),
+            "the expired key's page says {alive:?}"
+        );
+    }
+}
+
+/// Bytes that are not UTF-8 in a form or a search are refused with the field's error; nothing is
+/// stored.
+async fn invalid_utf8_is_a_field_error(app: TestApp) {
+    app.setup_admin().await;
+    let ws = workspace_id(&app, WORKSPACE).await;
+    let token = app.client.csrf().await;
+    for (field, message) in [
+        ("name", "Name contains bytes that are not valid UTF-8 text."),
+        (
+            "purpose",
+            "Purpose contains bytes that are not valid UTF-8 text.",
+        ),
+    ] {
+        let mut body = format!(
+            "workspace={ws}&name=Valid&purpose=&access_level=read_only&expiration=90&csrf_token={token}"
+        );
+        body = body.replace(&format!("{field}=Valid"), &format!("{field}=%FF%FE"));
+        body = body.replace(&format!("{field}=&"), &format!("{field}=%FF%FE&"));
+        let r = app
+            .client
+            .request(
+                reqwest::Method::POST,
+                "/settings/api-keys",
+                Default::default(),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status(), 422, "{field}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains(message), "{field}: {page}");
+        assert!(page.contains("aria-invalid=\"true\""));
+    }
+    let stored: i64 = app
+        .db(|c| api_keys::table.count().get_result(c).unwrap())
+        .await;
+    assert_eq!(stored, 0, "nothing saved");
+
+    generate(&app.client, &ws, "Searchable", &[]).await;
+    for path in [
+        "/settings/api-keys?q=%FF%FE",
+        "/settings/team-members?q=%FF%FE",
+    ] {
+        let (status, page) = app.client.page(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            page.contains("The search contains bytes that are not valid UTF-8 text.")
+                && page.contains("aria-invalid=\"true\""),
+            "{path}"
+        );
+    }
+
+    let r = app
+        .client
+        .request(
+            reqwest::Method::POST,
+            "/settings/profile",
+            Default::default(),
+            Some(format!("name=%C0%AF&csrf_token={token}")),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("not valid UTF-8"));
+}
+
+/// A confirmation issued before someone else's rotation cannot rotate again.
+async fn a_stale_rotate_confirmation_is_refused(app: TestApp) {
+    app.setup_admin().await;
+    let ws = workspace_id(&app, WORKSPACE).await;
+    generate(&app.client, &ws, "Shared", &[]).await;
+    let pid = key_id_by_name(&app, "Shared").await;
+    let stale = app.client.rotate_confirmation(&pid).await.unwrap();
+    assert_eq!(
+        app.client
+            .rotate_key(&pid, &[("expiration", "keep")])
+            .await
+            .status(),
+        200
+    );
+    let hash = stored_hash(&app, &pid).await;
+    let path = format!("/settings/api-keys/{pid}/rotate");
+    for version in [stale.as_str(), "", "0000000000000000"] {
+        let r = app
+            .client
+            .post_form(
+                &path,
+                &[("expiration", "keep"), ("secret_version", version)],
+            )
+            .await;
+        assert_eq!(r.status(), 409, "{version:?}");
+        assert!(secret_in(&r.text().await.unwrap()).is_none());
+    }
+    assert_eq!(stored_hash(&app, &pid).await, hash, "nothing changed");
 }
 
 async fn revoke_is_final_and_kept_for_audit(app: TestApp) {
@@ -822,13 +1010,7 @@ async fn revoke_is_final_and_kept_for_audit(app: TestApp) {
 
     // A forged rotate gets 409 and a pointer to create a new key; nothing changes.
     let hash = stored_hash(&app, &pid).await;
-    let r = app
-        .client
-        .post_form(
-            &format!("/settings/api-keys/{pid}/rotate"),
-            &[("expiration", "90")],
-        )
-        .await;
+    let r = app.client.rotate_key(&pid, &[("expiration", "90")]).await;
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("Create a new key instead"));
     assert_eq!(stored_hash(&app, &pid).await, hash);
@@ -1147,7 +1329,10 @@ backend_tests!(
     search_sorts_filters_by_status_and_paginates,
     rotate_replaces_the_secret_and_keeps_the_key,
     an_expired_key_needs_a_new_expiration_to_rotate,
-    concurrent_rotations_leave_one_valid_secret,
+    revoked_and_expired_keys_say_when_and_by_whom,
+    invalid_utf8_is_a_field_error,
+    concurrent_rotations_exactly_one_wins,
+    a_stale_rotate_confirmation_is_refused,
     revoke_is_final_and_kept_for_audit,
     edit_changes_name_purpose_and_owner,
     other_workspaces_keys_are_404_everywhere,

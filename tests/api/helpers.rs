@@ -306,6 +306,29 @@ impl Client {
         self.post_raw(path, &all, &[]).await
     }
 
+    /// Opens a key's Rotate confirmation and submits it with `fields`, as a person does: the
+    /// confirmation names the secret it was issued for. (When the confirmation does not open, for
+    /// someone who may not rotate, the form is posted without it, as a forged request would be.)
+    pub async fn rotate_key(&self, key_public_id: &str, fields: &[(&str, &str)]) -> Response {
+        let path = format!("/settings/api-keys/{key_public_id}/rotate");
+        let version = self.rotate_confirmation(key_public_id).await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        if let Some(v) = &version {
+            all.push(("secret_version", v));
+        }
+        self.post_form(&path, &all).await
+    }
+
+    /// The `secret_version` of a key's Rotate confirmation as shown now, if it opens.
+    pub async fn rotate_confirmation(&self, key_public_id: &str) -> Option<String> {
+        let (status, body) = self
+            .page(&format!("/settings/api-keys/{key_public_id}/rotate"))
+            .await;
+        (status == 200)
+            .then(|| field_value(&body, "secret_version"))
+            .flatten()
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Response {
         self.post_form("/login", &[("email", email), ("password", password)])
             .await
@@ -321,8 +344,13 @@ pub fn to_headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
 }
 
 pub fn extract_csrf(body: &str) -> Option<String> {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = body.find(marker)? + marker.len();
+    field_value(body, "csrf_token")
+}
+
+/// The value of the first `<input name="{name}" value="...">` in a page.
+pub fn field_value(body: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker)? + marker.len();
     let end = body[start..].find('"')? + start;
     Some(body[start..end].to_owned())
 }

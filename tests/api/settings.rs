@@ -350,7 +350,122 @@ async fn user_input_is_escaped(app: TestApp) {
     }
 }
 
+/// Common passwords, and passwords built from the person's own email or name, are refused with a
+/// reason at setup, on Change password and when accepting an invitation (ASVS 6.2.4).
+async fn common_passwords_are_refused_everywhere(app: TestApp) {
+    let weak = ["password1234", "123456789012", "qwertyuiop123"];
+    // First-run setup.
+    let token = app.setup_token.clone().unwrap();
+    app.client.get(&format!("/setup?token={token}")).await;
+    for pw in weak {
+        let r = app
+            .client
+            .post_form(
+                "/setup",
+                &[
+                    ("name", ADMIN_NAME),
+                    ("email", ADMIN_EMAIL),
+                    ("workspace", WORKSPACE),
+                    ("password", pw),
+                    ("password_confirm", pw),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 422, "setup with {pw}");
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains("easy to guess") || page.contains("common"),
+            "{pw}: {page}"
+        );
+    }
+    let personal = "adalovelace1815";
+    let r = app
+        .client
+        .post_form(
+            "/setup",
+            &[
+                ("name", ADMIN_NAME),
+                ("email", ADMIN_EMAIL),
+                ("workspace", WORKSPACE),
+                ("password", personal),
+                ("password_confirm", personal),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("from your name or email address"));
+    app.setup_admin().await;
+
+    // Change password.
+    for pw in weak.iter().chain([&personal]) {
+        let r = app
+            .client
+            .post_form(
+                "/settings/profile/password",
+                &[
+                    ("current_password", ADMIN_PASSWORD),
+                    ("password", pw),
+                    ("password_confirm", pw),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 422, "change to {pw}");
+        assert!(r.text().await.unwrap().contains("easy to guess"), "{pw}");
+    }
+
+    // Accepting an invitation.
+    let ws = crate::api_keys::workspace_id(&app, WORKSPACE).await;
+    let r = app
+        .client
+        .post_form(
+            "/settings/team-members/invitations",
+            &[
+                ("workspace", &ws),
+                ("email", "grace.hopper@example.com"),
+                ("role", "member"),
+                ("api_keys", "view"),
+                ("apps", "view"),
+            ],
+        )
+        .await;
+    let body = r.text().await.unwrap();
+    let start = body.find("/invitations/").unwrap();
+    let link: String = body[start..].chars().take_while(|c| *c != '"').collect();
+    let grace = app.client.fresh();
+    for pw in ["password1234", "gracehopper1906"] {
+        let r = grace
+            .post_form(
+                &link,
+                &[
+                    ("name", "Grace Hopper"),
+                    ("password", pw),
+                    ("password_confirm", pw),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 422, "accept with {pw}");
+        assert!(r.text().await.unwrap().contains("easy to guess"), "{pw}");
+    }
+    let long = "Zk3vQw8LmP2rTn6YbX4sHc9JdF7gKa1eUo5iWy0zRt3qVm8NxB2pCl6jGh4uDs9f".to_owned();
+    let r = grace
+        .post_form(
+            &link,
+            &[
+                ("name", "Grace Hopper"),
+                ("password", &long),
+                ("password_confirm", &long),
+            ],
+        )
+        .await;
+    assert_redirect_to(&r, "/settings/api-keys");
+}
+
 backend_tests!(
+    common_passwords_are_refused_everywhere,
     settings_has_the_four_tabs_and_a_sidebar,
     csrf_is_required_on_every_unsafe_request,
     profile_changes_name_with_field_errors,

@@ -239,10 +239,7 @@ async fn the_authorization_matrix_holds(app: TestApp) {
                         .0
                 }
                 "rotate" => c
-                    .post_form(
-                        &format!("/settings/api-keys/{key}/rotate"),
-                        &[("expiration", "keep")],
-                    )
+                    .rotate_key(&key, &[("expiration", "keep")])
                     .await
                     .status()
                     .as_u16(),

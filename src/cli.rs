@@ -46,7 +46,29 @@ pub enum Command {
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Fill the database with a realistic demo and print how to sign in.
-    Demo,
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// Address the console will listen on, for the sign-in link printed at the end.
+    #[arg(long, env = "MAILRITH_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+}
+
+impl DemoArgs {
+    /// The sign-in page of a console listening on `bind`.
+    pub fn login_url(&self) -> String {
+        format!("http://{}/login", browsable(&self.bind))
+    }
+}
+
+/// An address a browser can open: a wildcard bind address means this machine.
+pub fn browsable(bind: &str) -> String {
+    match bind.rsplit_once(':') {
+        Some(("0.0.0.0" | "[::]" | "", port)) => format!("127.0.0.1:{port}"),
+        _ => bind.to_owned(),
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -87,19 +109,32 @@ pub enum AdminCommand {
 }
 
 impl Cli {
-    /// Parses the command line; no command means `serve`.
+    /// Parses the command line. `serve` is the default command, so its flags work without the
+    /// word: `mailrith --bind 127.0.0.1:9000` is `mailrith serve --bind 127.0.0.1:9000`.
     pub fn parse_with_default() -> Self {
-        let cli = Cli::parse();
-        if cli.command.is_some() {
-            return cli;
+        Self::parse_args(std::env::args().collect()).unwrap_or_else(|e| e.exit())
+    }
+
+    pub fn parse_args(args: Vec<String>) -> Result<Self, clap::Error> {
+        use clap::error::ErrorKind;
+        let first = Cli::try_parse_from(&args);
+        if let Ok(cli) = &first {
+            if cli.command.is_some() {
+                return first;
+            }
         }
-        let args: Vec<String> = std::env::args().collect();
+        if let Err(e) = &first {
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                return first;
+            }
+        }
         let mut with_serve = vec![
             args.first().cloned().unwrap_or_else(|| "mailrith".into()),
             "serve".into(),
         ];
         with_serve.extend(args.into_iter().skip(1));
-        Cli::parse_from(with_serve)
+        // When neither reading works, the first error is the one that names the mistake.
+        Cli::try_parse_from(with_serve).or_else(|second| first.map_err(|_| second))
     }
 
     pub fn database(&self) -> anyhow::Result<DatabaseUrl> {
@@ -145,7 +180,7 @@ pub fn read_new_admin(
     let password = if stdin.is_terminal() {
         let first = rpassword::prompt_password("Password: ")?;
         let second = rpassword::prompt_password("Repeat password: ")?;
-        NewPassword::parse(&first, &second)
+        NewPassword::parse(&first, &second, &[email.as_str(), name.as_str()])
     } else {
         let mut line = String::new();
         stdin
@@ -153,7 +188,7 @@ pub fn read_new_admin(
             .read_line(&mut line)
             .context("cannot read the password from standard input")?;
         let line = line.trim_end_matches(['\r', '\n']);
-        NewPassword::parse(line, line)
+        NewPassword::parse(line, line, &[email.as_str(), name.as_str()])
     }
     .map_err(|e| anyhow::anyhow!("password: {}", e.message))?;
     Ok(NewAdmin {
@@ -162,4 +197,50 @@ pub fn read_new_admin(
         workspace,
         password,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::parse_args(args.iter().map(|s| (*s).to_owned()).collect())
+    }
+
+    #[test]
+    fn serve_is_the_default_and_its_flags_work_without_the_word() {
+        for args in [
+            vec!["mailrith", "--bind", "127.0.0.1:9000"],
+            vec!["mailrith", "serve", "--bind", "127.0.0.1:9000"],
+            vec![
+                "mailrith",
+                "--database-url",
+                "x.db",
+                "--bind",
+                "127.0.0.1:9000",
+            ],
+        ] {
+            match parse(&args).unwrap().command {
+                Some(Command::Serve(s)) => assert_eq!(s.bind, "127.0.0.1:9000", "{args:?}"),
+                other => panic!("{args:?} gave {other:?}"),
+            }
+        }
+        assert!(matches!(
+            parse(&["mailrith"]).unwrap().command,
+            Some(Command::Serve(_))
+        ));
+        assert!(matches!(
+            parse(&["mailrith", "migrate"]).unwrap().command,
+            Some(Command::Migrate)
+        ));
+        let typo = parse(&["mailrith", "migrat"]).unwrap_err().to_string();
+        assert!(typo.contains("migrat"), "{typo}");
+    }
+
+    #[test]
+    fn demo_prints_a_browsable_sign_in_url() {
+        let url = |bind: &str| DemoArgs { bind: bind.into() }.login_url();
+        assert_eq!(url("127.0.0.1:9000"), "http://127.0.0.1:9000/login");
+        assert_eq!(url("0.0.0.0:8081"), "http://127.0.0.1:8081/login");
+    }
 }

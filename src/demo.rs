@@ -60,7 +60,7 @@ const LAST: [&str; 10] = [
     "Garcia", "Okafor", "Nguyen", "Schmidt", "Rossi", "Tanaka", "Silva", "Khan", "Dubois", "Novak",
 ];
 
-pub fn run(database: DatabaseUrl) -> anyhow::Result<()> {
+pub fn run(database: DatabaseUrl, login_url: &str) -> anyhow::Result<()> {
     let mut conn = open_connection(&database)?;
     if workspaces::find_by_name(&mut conn, WORKSPACES[0])?.is_some() {
         println!("The demo data is already in this database. Sign in as olivia.owner@demo.mailrith.test with the password printed when it was created.");
@@ -181,7 +181,7 @@ pub fn run(database: DatabaseUrl) -> anyhow::Result<()> {
         KEY_NAMES.len() * 4
     );
     println!();
-    println!("Start the console with `cargo run --release` and sign in at http://127.0.0.1:8080/login as any of:");
+    println!("Start the console with `cargo run --release` and sign in at {login_url} as any of:");
     for (email, name, is_admin, _) in PEOPLE {
         println!(
             "    {email:<40} {name}{}",

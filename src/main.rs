@@ -33,7 +33,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let admin = mailrith::cli::read_new_admin(&email, &name, workspace.as_deref())?;
             commands::create_admin(database, admin)
         }
-        Some(Command::Demo) => mailrith::demo::run(database),
+        Some(Command::Demo(args)) => mailrith::demo::run(database, &args.login_url()),
         None => anyhow::bail!("no command given"),
     }
 }

@@ -30,6 +30,11 @@ impl ApiCaller {
     pub fn require_write(&self) -> Result<(), ApiError> {
         if self.access.can_write() {
             Ok(())
+        } else if self.via_app {
+            Err(ApiError::InsufficientScope {
+                message: "This access token's scope is contacts:read. Ask the person to connect the app again with the scope contacts:read contacts:write.",
+                scope: crate::domain::oauth::Scope::READ_WRITE,
+            })
         } else {
             Err(ApiError::Forbidden(
                 "This API key is Read Only. Generate a Read and Write key for integrations that must create or change data.",
@@ -38,9 +43,14 @@ impl ApiCaller {
     }
 }
 
-/// The token of an `Authorization: Bearer …` header, if that is what the request carries.
+/// The token of an `Authorization: Bearer …` header, if that is what the request carries. A
+/// request with more than one `Authorization` header carries no usable credential.
 fn bearer(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let mut all = req.headers().get_all(header::AUTHORIZATION);
+    let value = all.next()?.to_str().ok()?;
+    if all.next().is_some() {
+        return None;
+    }
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }

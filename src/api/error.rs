@@ -42,6 +42,18 @@ pub enum ApiError {
     InvalidField(FieldError),
     #[error("{0}")]
     Conflict(FieldError),
+    /// An app's access token whose scope does not cover the request (RFC 6750 section 3.1).
+    #[error("{message}")]
+    InsufficientScope {
+        message: &'static str,
+        /// The scope the request needs.
+        scope: &'static str,
+    },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// A known endpoint asked with a method it does not answer; holds the `Allow` header value.
+    #[error("method not allowed")]
+    MethodNotAllowed(String),
     #[error("rate limited")]
     TooManyRequests(u64),
     #[error("internal: {0}")]
@@ -78,6 +90,20 @@ impl ApiError {
             ApiError::BadJson(m) => ("invalid_json", m.clone(), None),
             ApiError::InvalidField(e) => ("invalid_field", e.message.clone(), Some(e.field)),
             ApiError::Conflict(e) => ("conflict", e.message.clone(), Some(e.field)),
+            ApiError::InsufficientScope { message, .. } => {
+                ("insufficient_scope", (*message).to_owned(), None)
+            }
+            ApiError::UnsupportedMediaType => (
+                "unsupported_media_type",
+                "Send the body as JSON, with the header `Content-Type: application/json`."
+                    .to_owned(),
+                Some("body"),
+            ),
+            ApiError::MethodNotAllowed(allow) => (
+                "method_not_allowed",
+                format!("This endpoint answers {allow} only."),
+                None,
+            ),
             ApiError::TooManyRequests(s) => (
                 "rate_limited",
                 format!("Too many requests with invalid API keys. Retry after {s} seconds."),
@@ -106,6 +132,9 @@ impl ResponseError for ApiError {
             ApiError::BadJson(_) => StatusCode::BAD_REQUEST,
             ApiError::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -118,8 +147,23 @@ impl ResponseError for ApiError {
         let mut b = HttpResponse::build(self.status_code());
         b.insert_header((header::CACHE_CONTROL, "no-store"));
         match self {
+            // RFC 6750 section 3: one and the same challenge for every kind of bad token.
             ApiError::Unauthorized => {
-                b.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"Mailrith API\""));
+                b.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"Mailrith API\", error=\"invalid_token\"",
+                ));
+            }
+            ApiError::InsufficientScope { scope, .. } => {
+                b.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!(
+                        "Bearer realm=\"Mailrith API\", error=\"insufficient_scope\", scope=\"{scope}\""
+                    ),
+                ));
+            }
+            ApiError::MethodNotAllowed(allow) => {
+                b.insert_header((header::ALLOW, allow.as_str()));
             }
             ApiError::TooManyRequests(s) => {
                 b.insert_header((header::RETRY_AFTER, s.to_string()));

@@ -23,6 +23,7 @@ A key sees and changes only its own workspace's data; Read Only keys cannot crea
         api::ContactOut,
         api::ContactList,
         api::ContactIn,
+        api::ContactStatusName,
         crate::api::error::ErrorBody,
         crate::api::error::ErrorDetail
     )),

@@ -1,7 +1,7 @@
 //! `/api/v1`: the JSON API that keys unlock. A key sees and changes only its own workspace's data.
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
@@ -119,13 +119,18 @@ pub struct ContactList {
     pub next_offset: Option<i64>,
 }
 
+/// Kept as text so that a bad value gets a field-named 422, not a generic 400.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// 1 to 100 (default 25).
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// How many to skip (default 0).
+    #[param(value_type = i64, required = false, minimum = 0, maximum = 10000000)]
     pub offset: Option<String>,
     /// Only the contact with this email address (case-insensitive).
+    #[param(value_type = String, required = false, format = Email)]
     pub email: Option<String>,
 }
 
@@ -159,6 +164,7 @@ fn query_number(
         (status = 200, description = "A page of contacts", body = ContactList),
         (status = 401, description = "Invalid key", body = ErrorBody),
         (status = 422, description = "A query parameter is invalid", body = ErrorBody),
+        (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
     )
 )]
 pub async fn list_contacts(
@@ -211,6 +217,7 @@ async fn load_contact(
         (status = 200, description = "The contact", body = ContactOut),
         (status = 401, description = "Invalid key", body = ErrorBody),
         (status = 404, description = "No such contact in the key's workspace", body = ErrorBody),
+        (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
     )
 )]
 pub async fn get_contact(
@@ -222,15 +229,29 @@ pub async fn get_contact(
     Ok(json(actix_web::http::StatusCode::OK, &ContactOut::from(c)))
 }
 
-/// The body of POST and PATCH. Unknown fields are refused.
-#[derive(ToSchema)]
+/// The body of POST and PATCH. Unknown fields are refused; a field that is sent must not be null.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ContactIn {
     /// Required on POST.
-    email: Option<String>,
-    name: Option<String>,
+    #[schema(required = false, format = Email, min_length = 3, max_length = 254)]
+    email: String,
+    #[schema(required = false, max_length = 200)]
+    name: String,
     /// `subscribed` (the default), `unsubscribed` or `bounced`.
-    status: Option<String>,
+    #[schema(required = false)]
+    status: ContactStatusName,
+}
+
+/// A contact's status.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum ContactStatusName {
+    Subscribed,
+    Unsubscribed,
+    Bounced,
 }
 
 struct ContactFields {
@@ -239,8 +260,27 @@ struct ContactFields {
     status: Option<ContactStatus>,
 }
 
+/// A JSON body must say so: `Content-Type: application/json`, with or without a charset.
+fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+    let media_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim);
+    match media_type {
+        Some(t) if t.eq_ignore_ascii_case("application/json") => Ok(()),
+        _ => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
 /// Parses a JSON object field by field, so every error names its field.
-fn parse_contact_body(body: &[u8], creating: bool) -> Result<ContactFields, ApiError> {
+fn parse_contact_body(
+    req: &HttpRequest,
+    body: &[u8],
+    creating: bool,
+) -> Result<ContactFields, ApiError> {
+    require_json(req)?;
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadJson(format!("The body is not valid JSON: {e}.")))?;
     let Value::Object(map) = value else {
@@ -296,18 +336,21 @@ fn email_conflict() -> ApiError {
         (status = 201, description = "Created", body = ContactOut),
         (status = 400, description = "The body is not a JSON object", body = ErrorBody),
         (status = 401, description = "Invalid key", body = ErrorBody),
-        (status = 403, description = "The key is Read Only", body = ErrorBody),
+        (status = 403, description = "The key is Read Only, or the app's scope is contacts:read", body = ErrorBody),
         (status = 409, description = "The email is taken", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "A field is invalid", body = ErrorBody),
+        (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
     )
 )]
 pub async fn create_contact(
+    req: HttpRequest,
     caller: ApiCaller,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
-    let f = parse_contact_body(&body, true)?;
+    let f = parse_contact_body(&req, &body, true)?;
     let email = f
         .email
         .ok_or_else(|| ApiError::from(FieldError::new("email", "Required.")))?;
@@ -348,20 +391,23 @@ pub async fn create_contact(
         (status = 200, description = "Updated", body = ContactOut),
         (status = 400, description = "The body is not a JSON object", body = ErrorBody),
         (status = 401, description = "Invalid key", body = ErrorBody),
-        (status = 403, description = "The key is Read Only", body = ErrorBody),
+        (status = 403, description = "The key is Read Only, or the app's scope is contacts:read", body = ErrorBody),
         (status = 404, description = "No such contact in the key's workspace", body = ErrorBody),
         (status = 409, description = "The email is taken", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "A field is invalid", body = ErrorBody),
+        (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
     )
 )]
 pub async fn update_contact(
+    req: HttpRequest,
     caller: ApiCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
-    let f = parse_contact_body(&body, false)?;
+    let f = parse_contact_body(&req, &body, false)?;
     let current = load_contact(&state, &caller, path.into_inner()).await?;
     let email = f
         .email
@@ -405,8 +451,9 @@ pub async fn update_contact(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Invalid key", body = ErrorBody),
-        (status = 403, description = "The key is Read Only", body = ErrorBody),
+        (status = 403, description = "The key is Read Only, or the app's scope is contacts:read", body = ErrorBody),
         (status = 404, description = "No such contact in the key's workspace", body = ErrorBody),
+        (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
     )
 )]
 pub async fn delete_contact(

@@ -409,18 +409,48 @@ enum Exchange {
     Error(&'static str, &'static str),
 }
 
+/// The token and revocation endpoints take `application/x-www-form-urlencoded` bodies (RFC 6749
+/// section 4.1.3, RFC 7009 section 2.1); anything else is a JSON `invalid_request`, never a
+/// plain-text 415.
+fn token_form(req: &HttpRequest, body: &[u8]) -> Result<TokenForm, &'static str> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err("Send the parameters as application/x-www-form-urlencoded (RFC 6749).");
+    }
+    if req.headers().get_all(header::AUTHORIZATION).count() > 1 {
+        return Err("Send at most one Authorization header.");
+    }
+    serde_urlencoded::from_bytes(body).map_err(|_| "The request body is not a valid form.")
+}
+
 pub async fn token(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<TokenForm>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let f = form.into_inner();
+    let f = match token_form(&req, &body) {
+        Ok(f) => f,
+        Err(why) => return Ok(token_error(StatusCode::BAD_REQUEST, "invalid_request", why)),
+    };
     let client = match authenticate_client(&state, &req, &f).await? {
         Ok(c) => c,
         Err(resp) => return Ok(resp),
     };
     let now = state.clock.now();
     let outcome = match f.grant_type.as_str() {
+        // Refused before the code is looked up, so a client can fix its request and retry.
+        "authorization_code" if f.code_verifier.is_empty() => Exchange::Error(
+            "invalid_request",
+            "code_verifier is required (PKCE, RFC 7636).",
+        ),
         "authorization_code" => {
             let (code_hash, redirect_uri, verifier) = (
                 o::hash(&f.code),
@@ -543,9 +573,12 @@ pub async fn token(
 pub async fn revoke(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<TokenForm>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let f = form.into_inner();
+    let f = match token_form(&req, &body) {
+        Ok(f) => f,
+        Err(why) => return Ok(token_error(StatusCode::BAD_REQUEST, "invalid_request", why)),
+    };
     let client = match authenticate_client(&state, &req, &f).await? {
         Ok(c) => c,
         Err(resp) => return Ok(resp),

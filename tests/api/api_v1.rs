@@ -113,10 +113,7 @@ async fn every_failure_is_the_same_401(app: TestApp) {
     );
     assert_eq!(
         app.client
-            .post_form(
-                &format!("/settings/api-keys/{rotated_id}/rotate"),
-                &[("expiration", "keep")]
-            )
+            .rotate_key(&rotated_id, &[("expiration", "keep")])
             .await
             .status(),
         200
@@ -139,14 +136,9 @@ async fn every_failure_is_the_same_401(app: TestApp) {
         let (s, h, body) = call(&app.base, Method::GET, "/api/v1/key", key.as_deref(), None).await;
         assert_eq!(s, 401, "{what}");
         assert_eq!(
-            h.get("www-authenticate")
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .split(' ')
-                .next(),
-            Some("Bearer"),
-            "{what}"
+            h.get("www-authenticate").unwrap(),
+            "Bearer realm=\"Mailrith API\", error=\"invalid_token\"",
+            "{what}: one and the same RFC 6750 challenge"
         );
         bodies.push(body);
     }
@@ -205,13 +197,7 @@ async fn revoke_and_rotate_take_effect_at_once(app: TestApp) {
             .0,
         200
     );
-    let r = app
-        .client
-        .post_form(
-            &format!("/settings/api-keys/{pid}/rotate"),
-            &[("expiration", "keep")],
-        )
-        .await;
+    let r = app.client.rotate_key(&pid, &[("expiration", "keep")]).await;
     let new = crate::api_keys::secret_in(&r.text().await.unwrap()).unwrap();
     assert_eq!(
         call(&app.base, Method::GET, "/api/v1/key", Some(&secret), None)
@@ -649,13 +635,7 @@ async fn last_used_is_tracked_and_shown(app: TestApp) {
     );
 
     // After a rotation the console waits for the new secret's first use.
-    let r = app
-        .client
-        .post_form(
-            &format!("/settings/api-keys/{pid}/rotate"),
-            &[("expiration", "keep")],
-        )
-        .await;
+    let r = app.client.rotate_key(&pid, &[("expiration", "keep")]).await;
     let new = crate::api_keys::secret_in(&r.text().await.unwrap()).unwrap();
     let list = app.client.page("/settings/api-keys").await.1;
     assert!(list.contains("waiting for first use of the new secret"));
@@ -864,7 +844,148 @@ async fn a_second_process_rejects_a_revoked_key_within_a_second(app: TestApp) {
     assert!(took < Duration::from_secs(1), "took {took:?}");
 }
 
+/// More than one `Authorization` header is no credential at all, whatever the first one holds.
+async fn two_authorization_headers_are_refused(app: TestApp) {
+    app.setup_admin().await;
+    let (secret, _) = new_key(&app, "Doubled", "read_write", "90").await;
+    for second in [
+        secret.clone(),
+        "Bearer mlr_garbage".to_owned(),
+        "Basic eDp5".to_owned(),
+    ] {
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/v1/key", app.base))
+            .header("authorization", format!("Bearer {secret}"))
+            .header("authorization", second.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "second header {second:?}");
+    }
+    let (s, _, _) = call(&app.base, Method::GET, "/api/v1/key", Some(&secret), None).await;
+    assert_eq!(s, 200, "one header still works");
+}
+
+/// A JSON body must be sent as JSON: `text/plain` (what a CSRF form can send) gets 415.
+async fn json_bodies_need_the_json_content_type(app: TestApp) {
+    app.setup_admin().await;
+    let (secret, _) = new_key(&app, "Writer", "read_write", "90").await;
+    let body = r#"{"email":"plain@example.com"}"#;
+    for (content_type, expected) in [
+        (Some("text/plain"), 415),
+        (Some("application/x-www-form-urlencoded"), 415),
+        (None, 415),
+        (Some("application/json; charset=utf-8"), 201),
+    ] {
+        let mut r = reqwest::Client::new()
+            .post(format!("{}/api/v1/contacts", app.base))
+            .bearer_auth(&secret)
+            .body(body);
+        if let Some(ct) = content_type {
+            r = r.header("content-type", ct);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), expected, "{content_type:?}");
+        if expected == 415 {
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(v["error"]["code"], "unsupported_media_type");
+            assert_eq!(v["error"]["field"], "body");
+        }
+    }
+    let (_, _, list) = call(
+        &app.base,
+        Method::GET,
+        "/api/v1/contacts",
+        Some(&secret),
+        None,
+    )
+    .await;
+    let v: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(v["total"], 1, "only the JSON request created a contact");
+}
+
+/// The served document is valid for an independent validator, and says what the server does:
+/// query parameters in the query, numbers as integers, no empty strings the server refuses, 429s.
+async fn the_openapi_document_is_valid_and_matches_the_server(app: TestApp) {
+    let (s, _, body) = call(&app.base, Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert_eq!(s, 200);
+    let raw: Value = serde_json::from_str(&body).unwrap();
+    let params = raw["paths"]["/api/v1/contacts"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    for (name, ty) in [
+        ("limit", "integer"),
+        ("offset", "integer"),
+        ("email", "string"),
+    ] {
+        let p = params
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(p["in"], "query", "{name}");
+        assert_ne!(p["required"], true, "{name} is optional");
+        assert_eq!(p["schema"]["type"], ty, "{name}: {p}");
+    }
+    let contact_in = &raw["components"]["schemas"]["ContactIn"];
+    assert_eq!(
+        contact_in["properties"]["email"]["type"], "string",
+        "{contact_in}"
+    );
+    assert!(contact_in["properties"]["email"]["minLength"].as_u64() >= Some(1));
+    assert_eq!(contact_in["additionalProperties"], false);
+    let status = &raw["components"]["schemas"]["ContactStatusName"];
+    assert_eq!(
+        status["enum"],
+        json!(["subscribed", "unsubscribed", "bounced"]),
+        "{status}"
+    );
+    for (path, method) in [
+        ("/api/v1/key", "get"),
+        ("/api/v1/contacts", "get"),
+        ("/api/v1/contacts", "post"),
+        ("/api/v1/contacts/{id}", "get"),
+        ("/api/v1/contacts/{id}", "patch"),
+        ("/api/v1/contacts/{id}", "delete"),
+    ] {
+        assert!(
+            raw["paths"][path][method]["responses"]["429"].is_object(),
+            "{method} {path} documents 429"
+        );
+    }
+    validate_with_an_independent_validator(&body);
+}
+
+/// Runs `openapi-spec-validator` (Python; `.ci/run` installs it in a virtual environment and
+/// names it in `MAILRITH_OPENAPI_VALIDATOR`) on the served document.
+fn validate_with_an_independent_validator(document: &str) {
+    let Ok(validator) = std::env::var("MAILRITH_OPENAPI_VALIDATOR") else {
+        if std::env::var("MAILRITH_REQUIRE_OPENAPI_VALIDATOR").is_ok() {
+            panic!(
+                "MAILRITH_REQUIRE_OPENAPI_VALIDATOR is set but MAILRITH_OPENAPI_VALIDATOR is not"
+            );
+        }
+        eprintln!("skipping the independent OpenAPI validation: set MAILRITH_OPENAPI_VALIDATOR");
+        return;
+    };
+    let dir = TempDir::new();
+    let file = dir.0.join("openapi.json");
+    std::fs::write(&file, document).unwrap();
+    let out = std::process::Command::new(&validator)
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {validator}: {e}"));
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator refuses the document:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 backend_tests!(
+    the_openapi_document_is_valid_and_matches_the_server,
+    two_authorization_headers_are_refused,
+    json_bodies_need_the_json_content_type,
     ping_needs_no_key,
     the_key_endpoint_describes_the_calling_key,
     every_failure_is_the_same_401,

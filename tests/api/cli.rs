@@ -215,7 +215,46 @@ async fn demo_fills_the_database(app: TestApp) {
     assert_eq!(n, 6);
 }
 
+/// `admin create` refuses a common password with the reason, and creates nobody.
+async fn admin_create_refuses_a_common_password(app: TestApp) {
+    let db = url_arg(&app.database);
+    let mut child = mailrith()
+        .args([
+            "--database-url",
+            &db,
+            "admin",
+            "create",
+            "--email",
+            "root@example.com",
+            "--name",
+            "Root Admin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"password1234\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("password:") && err.contains("easy to guess"),
+        "{err}"
+    );
+    let n: i64 = app
+        .db(|c| users::table.count().get_result(c).unwrap())
+        .await;
+    assert_eq!(n, 0);
+}
+
 backend_tests!(
+    admin_create_refuses_a_common_password,
     admin_create_reads_the_password_from_stdin,
     demo_fills_the_database
 );
@@ -244,6 +283,65 @@ fn migrate_applies_and_reports() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("0 migration(s) applied"));
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `serve` is the default command, so `mailrith --bind …` serves (it used to fail with
+/// "unexpected argument"), and `demo` prints the sign-in address of that bind address.
+#[test]
+fn serve_flags_work_without_the_word_serve() {
+    let dir = TempDir::new();
+    let db = format!("sqlite://{}/s.db", dir.0.display());
+    let port = free_port();
+    let mut child = mailrith()
+        .args([
+            "--database-url",
+            &db,
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mut up = false;
+    while started.elapsed() < Duration::from_secs(20) {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut first = String::new();
+            BufReader::new(s).read_line(&mut first).unwrap();
+            up = first.contains("200");
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            panic!("mailrith --bind exited with {status}: {err}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(up, "serving on the given address");
+
+    let out = mailrith()
+        .args(["--database-url", &db, "demo", "--bind", "0.0.0.0:9123"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("sign in at http://127.0.0.1:9123/login"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -669,7 +669,99 @@ async fn offboarding_revokes_a_leavers_apps_and_secrets_rotate(app: TestApp) {
     );
 }
 
+/// What a standard OAuth client notices: JSON errors from the token endpoint whatever the body
+/// (RFC 6749 section 5.2), a missing `code_verifier` named as missing, and an
+/// `insufficient_scope` challenge (RFC 6750 section 3.1) for a read-only token that writes.
+async fn token_and_bearer_errors_follow_the_rfcs(app: TestApp) {
+    app.setup_admin().await;
+    let (id, secret) = register(&app, "Zapline", false).await;
+    let secret = secret.unwrap();
+    let token_url = format!("{}/oauth/token", app.base);
+
+    // A JSON body is not how the token endpoint is called, but the answer is still RFC 6749's.
+    let r = http()
+        .post(&token_url)
+        .basic_auth(&id, Some(&secret))
+        .json(&json!({"grant_type": "authorization_code", "code": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request", "{body}");
+
+    // A missing code_verifier is missing, not "does not match"; the code still works afterwards.
+    let c = oauth_client(&app, &id, Some(&secret), AuthType::BasicAuth);
+    let (location, verifier, _) = consent(&app, &app.client, &c, &["contacts:read"], true).await;
+    let code = query(&location, "code").unwrap();
+    let r = http()
+        .post(&token_url)
+        .basic_auth(&id, Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request", "{body}");
+    let description = body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("code_verifier is required") && !description.contains("match"),
+        "{description}"
+    );
+    let tokens = c
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http())
+        .await
+        .unwrap();
+    let access = tokens.access_token().secret().clone();
+
+    // contacts:read writing: 403 with the scope it needs, in words for an app.
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/contacts", app.base))
+        .bearer_auth(&access)
+        .json(&json!({"email": "new@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        "Bearer realm=\"Mailrith API\", error=\"insufficient_scope\", scope=\"contacts:read contacts:write\""
+    );
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "insufficient_scope");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("scope") && !message.contains("API key"),
+        "{message}"
+    );
+
+    // A bad app token gets the same challenge as every other bad token.
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/key", app.base))
+        .bearer_auth("mlra_notarealtoken")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        "Bearer realm=\"Mailrith API\", error=\"invalid_token\""
+    );
+}
+
 backend_tests!(
+    token_and_bearer_errors_follow_the_rfcs,
     offboarding_revokes_a_leavers_apps_and_secrets_rotate,
     a_standard_client_connects_refreshes_and_is_revoked,
     an_admin_revoking_an_app_ends_its_access_at_once,

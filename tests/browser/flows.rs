@@ -97,6 +97,7 @@ async fn first_run_sign_in_and_sign_out() {
         b.wait("main").await;
         b.assert_accessible(path).await;
     }
+    b.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,6 +280,7 @@ async fn the_api_keys_flow_with_javascript() {
         b.assert_accessible(state).await;
     }
     let _ = key;
+    b.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -331,6 +333,7 @@ async fn the_api_keys_flow_without_javascript() {
         api(&b.base, Method::GET, "/api/v1/key", &rotated, None).await,
         401
     );
+    b.close().await;
 }
 
 const TAB: &str = "\u{E004}";
@@ -407,6 +410,7 @@ async fn the_whole_api_keys_flow_by_keyboard_alone() {
         api(&b.base, Method::GET, "/api/v1/key", &secret, None).await,
         200
     );
+    b.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -500,4 +504,153 @@ async fn team_members_invite_accept_change_and_remove() {
         api(&admin.base, Method::GET, "/api/v1/key", &secret, None).await,
         401
     );
+    maya.close().await;
+    admin.close().await;
+}
+
+/// Choosing a Role or a permission in the Invite form keeps the typed email (the search form's
+/// trigger used to catch every select on the page and reload the panel), and changing the
+/// Generate drawer's Workspace does not reload the API Keys list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn choosing_in_one_form_never_reloads_another() {
+    let _one = lock().await;
+    let app = spawn_app(Backend::Sqlite).await;
+    let Some(b) = browser(&app.client.base, true).await else {
+        return;
+    };
+    setup_in_browser(&app, &b).await;
+    let now = app.clock_now();
+    app.db(move |c| {
+        use mailrith::models::{users, workspaces};
+        let admin = users::find_by_email(c, ADMIN_EMAIL).unwrap().unwrap();
+        let ws = workspaces::create(c, "Second Workspace", now).unwrap();
+        workspaces::add_member(
+            c,
+            ws.id,
+            admin.id,
+            mailrith::domain::workspace::Role::Owner,
+            now,
+        )
+        .unwrap();
+    })
+    .await;
+
+    b.goto("/settings/team-members").await;
+    b.wait_text("Invite a team member").await;
+    b.fill("Email", "grace@example.com").await;
+    b.select("Role", "Admin").await;
+    b.select("Role", "Member").await;
+    b.select("API Keys (Members)", "Manage").await;
+    b.select("Authorized Apps (Members)", "None").await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(
+        b.value("#invite-email").await,
+        "grace@example.com",
+        "the typed email survives choosing Role and permissions"
+    );
+    b.click("Create invitation link").await;
+    b.wait_text("Invitation link for grace@example.com").await;
+    assert!(b.value("#invite-link").await.contains("/invitations/"));
+
+    generate_in_browser(&b, "Listed key", "Read Only", "90 days", true).await;
+    b.click("I have saved the key").await;
+    b.wait("tr.highlight").await;
+    b.click("Generate API Key").await;
+    b.wait("#drawer [role=dialog]").await;
+    b.client
+        .execute(
+            "document.getElementById('keys-results').dataset.marker = 'still here'; return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.wait("#drawer #gen-name")
+        .await
+        .send_keys("Typed before choosing")
+        .await
+        .unwrap();
+    // The drawer's own Workspace (the filters above have a Workspace too).
+    b.wait("#drawer #gen-workspace")
+        .await
+        .select_by_label("Second Workspace")
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let marker = b
+        .client
+        .execute(
+            "return document.getElementById('keys-results').dataset.marker || '';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(marker, "still here", "the list was not reloaded");
+    assert_eq!(b.value("#gen-name").await, "Typed before choosing");
+    b.close().await;
+}
+
+/// The icon is linked from the layout and served, as is `/favicon.ico` (no failed request on a
+/// first visit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_icon_is_linked_and_served() {
+    let _one = lock().await;
+    let app = spawn_app(Backend::Sqlite).await;
+    let Some(b) = browser(&app.client.base, true).await else {
+        return;
+    };
+    b.goto("/login").await;
+    b.wait_text("Sign in").await;
+    let statuses = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const link = document.querySelector('link[rel=icon]');
+             if (!link) { done(['no icon link']); return; }
+             Promise.all([link.href, '/favicon.ico'].map(u => fetch(u).then(r => r.status + ' ' + r.headers.get('content-type'))))
+               .then(done, e => done(['failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let statuses: Vec<String> = serde_json::from_value(statuses).unwrap();
+    assert_eq!(
+        statuses,
+        vec!["200 image/svg+xml", "200 image/x-icon"],
+        "icon link and /favicon.ico"
+    );
+    b.close().await;
+}
+
+/// Closing a browser ends Chromium too: nothing started with its profile keeps running. (The
+/// suite used to leave every Chromium it started behind.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_browser_leaves_no_chromium_behind() {
+    let _one = lock().await;
+    let app = spawn_app(Backend::Sqlite).await;
+    for close in [true, false] {
+        let Some(b) = browser(&app.client.base, true).await else {
+            return;
+        };
+        b.goto("/login").await;
+        b.wait_text("Sign in").await;
+        let profile = b.profile.0.display().to_string();
+        assert!(
+            !super::processes_mentioning(&profile).is_empty(),
+            "Chromium runs with its own profile"
+        );
+        if close {
+            b.close().await;
+        } else {
+            drop(b); // as when a flow panics
+        }
+        let mut left = Vec::new();
+        for _ in 0..50 {
+            left = super::processes_mentioning(&profile);
+            if left.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(left.is_empty(), "still running (close: {close}): {left:#?}");
+    }
 }

@@ -5,6 +5,7 @@
 mod flows;
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -26,14 +27,49 @@ pub struct Browser {
     pub base: String,
     pub javascript: bool,
     driver: Child,
-    _profile: TempDir,
+    pub profile: TempDir,
+}
+
+impl Browser {
+    /// Ends the WebDriver session, which quits Chromium, then stops chromedriver. Every flow
+    /// ends with this; `Drop` is the fallback when a flow panics.
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+        // Drop stops chromedriver and anything of its process group still running.
+    }
 }
 
 impl Drop for Browser {
+    /// chromedriver runs in its own process group, and Chromium inherits it: ending the whole
+    /// group leaves no browser behind, even when a flow panicked before `close`.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+/// Processes whose command line mentions `needle` (a profile folder), other than this one.
+pub fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let me = std::process::id().to_string();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == me || !name.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if let Ok(cmd) = std::fs::read(entry.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains(needle) {
+                found.push(format!("{name}: {cmd}"));
+            }
+        }
+    }
+    found
 }
 
 pub async fn lock() -> tokio::sync::MutexGuard<'static, ()> {
@@ -63,6 +99,7 @@ pub async fn browser(base: &str, javascript: bool) -> Option<Browser> {
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .expect("chromedriver starts");
     let profile = TempDir::new();
@@ -77,6 +114,7 @@ pub async fn browser(base: &str, javascript: bool) -> Option<Browser> {
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                "--disable-crash-reporter", "--disable-breakpad",
                 "--window-size=1280,900", format!("--user-data-dir={}", profile.0.display())
             ],
             "prefs": prefs
@@ -101,7 +139,7 @@ pub async fn browser(base: &str, javascript: bool) -> Option<Browser> {
                     base: base.to_owned(),
                     javascript,
                     driver,
-                    _profile: profile,
+                    profile,
                 });
             }
             Err(e) => {

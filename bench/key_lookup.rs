@@ -30,7 +30,7 @@ fn setup() -> (db::AnyConnection, Vec<PlainKey>, std::path::PathBuf) {
                     workspace_id: ws.id,
                     name: &format!("Key {i}"),
                     purpose: "",
-                    access_level: "read_only",
+                    access_level: mailrith::domain::key::AccessLevel::ReadOnly,
                     owner_id: None,
                     created_by: None,
                     created_at: now,

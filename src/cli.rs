@@ -11,6 +11,7 @@ use crate::config::{SessionSettings, Settings};
 use crate::db::DatabaseUrl;
 use crate::domain::account::{EmailAddress, NewPassword, PersonName};
 use crate::domain::workspace::WorkspaceName;
+use crate::services::accounts::NewAdmin;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -54,20 +55,18 @@ pub struct DemoArgs {
     /// Address the console will listen on, for the sign-in link printed at the end.
     #[arg(long, env = "MAILRITH_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
+    /// Where people reach the console, when not at the bind address.
+    #[arg(long, env = "MAILRITH_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl DemoArgs {
-    /// The sign-in page of a console listening on `bind`.
-    pub fn login_url(&self) -> String {
-        format!("http://{}/login", browsable(&self.bind))
-    }
-}
-
-/// An address a browser can open: a wildcard bind address means this machine.
-pub fn browsable(bind: &str) -> String {
-    match bind.rsplit_once(':') {
-        Some(("0.0.0.0" | "[::]" | "", port)) => format!("127.0.0.1:{port}"),
-        _ => bind.to_owned(),
+    /// The sign-in page of the console: at `--public-url`, or on `bind`.
+    pub fn login_url(&self) -> anyhow::Result<String> {
+        Ok(match &self.public_url {
+            Some(url) => format!("{}/login", crate::config::parse_public_url(url)?),
+            None => format!("http://{}/login", crate::config::browsable(&self.bind)),
+        })
     }
 }
 
@@ -92,6 +91,10 @@ pub struct ServeArgs {
     /// HTTP worker threads (0 = one per core).
     #[arg(long, env = "MAILRITH_WORKERS", default_value_t = 0)]
     pub workers: usize,
+    /// Where people reach the console, such as https://keys.example.com: used in invitation
+    /// links, the OAuth issuer and the Developer Quickstart. Default: the bind address.
+    #[arg(long, env = "MAILRITH_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -143,8 +146,13 @@ impl Cli {
 }
 
 impl ServeArgs {
-    pub fn settings(&self, database: DatabaseUrl) -> Settings {
+    pub fn settings(&self, database: DatabaseUrl) -> anyhow::Result<Settings> {
         let mut s = Settings::new(self.bind.clone(), database);
+        s.public_url = self
+            .public_url
+            .as_deref()
+            .map(crate::config::parse_public_url)
+            .transpose()?;
         s.session = SessionSettings {
             idle_timeout: Duration::from_secs(self.session_idle_minutes * 60),
             absolute_timeout: Duration::from_secs(self.session_absolute_hours * 3600),
@@ -152,16 +160,8 @@ impl ServeArgs {
         };
         s.trusted_proxies = self.trusted_proxy.clone();
         s.workers = self.workers;
-        s
+        Ok(s)
     }
-}
-
-/// Parsed input of `admin create`.
-pub struct NewAdmin {
-    pub email: EmailAddress,
-    pub name: PersonName,
-    pub workspace: Option<WorkspaceName>,
-    pub password: NewPassword,
 }
 
 pub fn read_new_admin(
@@ -239,8 +239,19 @@ mod tests {
 
     #[test]
     fn demo_prints_a_browsable_sign_in_url() {
-        let url = |bind: &str| DemoArgs { bind: bind.into() }.login_url();
-        assert_eq!(url("127.0.0.1:9000"), "http://127.0.0.1:9000/login");
-        assert_eq!(url("0.0.0.0:8081"), "http://127.0.0.1:8081/login");
+        let url = |bind: &str, public: Option<&str>| {
+            DemoArgs {
+                bind: bind.into(),
+                public_url: public.map(str::to_owned),
+            }
+            .login_url()
+            .unwrap()
+        };
+        assert_eq!(url("127.0.0.1:9000", None), "http://127.0.0.1:9000/login");
+        assert_eq!(url("0.0.0.0:8081", None), "http://127.0.0.1:8081/login");
+        assert_eq!(
+            url("0.0.0.0:8081", Some("https://keys.example.com/")),
+            "https://keys.example.com/login"
+        );
     }
 }

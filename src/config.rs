@@ -9,6 +9,10 @@ use crate::db::DatabaseUrl;
 pub struct Settings {
     /// Address to listen on; port 0 picks a free port (tests).
     pub bind: String,
+    /// Where people reach the console (`https://keys.example.com`), without a trailing slash:
+    /// the one source for invitation links, the OAuth issuer and the Developer Quickstart. The
+    /// `Host` header is never trusted for these. `None`: the address the server listens on.
+    pub public_url: Option<String>,
     pub database: DatabaseUrl,
     pub session: SessionSettings,
     /// Trust the last `X-Forwarded-For` hop when the peer is one of these proxies.
@@ -52,11 +56,53 @@ impl Settings {
     pub fn new(bind: impl Into<String>, database: DatabaseUrl) -> Self {
         Self {
             bind: bind.into(),
+            public_url: None,
             database,
             session: SessionSettings::default(),
             trusted_proxies: Vec::new(),
             workers: 0,
             pool_size: 8,
         }
+    }
+}
+
+/// An address a browser can open: a wildcard bind address means this machine.
+pub fn browsable(bind: &str) -> String {
+    match bind.rsplit_once(':') {
+        Some(("0.0.0.0" | "[::]" | "", port)) => format!("127.0.0.1:{port}"),
+        _ => bind.to_owned(),
+    }
+}
+
+/// Checks a `--public-url`: an absolute http(s) URL, stored without a trailing slash.
+pub fn parse_public_url(raw: &str) -> anyhow::Result<String> {
+    let url = url::Url::parse(raw.trim())
+        .map_err(|e| anyhow::anyhow!("--public-url {raw:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        anyhow::bail!("--public-url must be an http:// or https:// URL with a host");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        anyhow::bail!("--public-url cannot have a query or a fragment");
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls() {
+        assert_eq!(
+            parse_public_url("https://keys.example.com/").unwrap(),
+            "https://keys.example.com"
+        );
+        assert_eq!(
+            parse_public_url("https://example.com/mailrith/").unwrap(),
+            "https://example.com/mailrith"
+        );
+        assert!(parse_public_url("ftp://x").is_err());
+        assert!(parse_public_url("keys.example.com").is_err());
+        assert!(parse_public_url("https://x.com/?a=1").is_err());
     }
 }

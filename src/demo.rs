@@ -1,54 +1,83 @@
-//! `mailrith demo`: a realistic workspace set a newcomer can sign in to and look around.
+//! `mailrith demo`: a realistic workspace set a newcomer can sign in to and look around. It is
+//! made with the same services as the console: an admin, invitations accepted, keys generated,
+//! rotated and revoked, apps registered and connected, so the audit log tells the same story.
 
-use diesel::prelude::*;
+use time::{Duration, PrimitiveDateTime};
 
 use crate::clock::{Clock, SystemClock};
-use crate::db::DatabaseUrl;
+use crate::db::ids::UserId;
+use crate::db::{AnyConnection, DatabaseUrl};
+use crate::domain::account::{EmailAddress, NewPassword, PersonName};
+use crate::domain::contact::ContactStatus;
 use crate::domain::ids::{public_id, random_base62};
-use crate::domain::key::PlainKey;
-use crate::domain::workspace::{Access, Role, WorkspaceAccess};
-use crate::models::{api_keys, audit, contacts, users, workspaces};
+use crate::domain::key::{AccessLevel, Expiration, KeyName, Purpose};
+use crate::domain::workspace::{Access, Role, WorkspaceAccess, WorkspaceName};
+use crate::models::{api_keys as key_rows, contacts, oauth as oauth_rows, users, workspaces};
+use crate::services::accounts::{self, NewAdmin};
+use crate::services::api_keys::{self, Generated, NewExpiration, NewKey};
+use crate::services::oauth::AuthorizeRequest;
+use crate::services::team::{self, Invitee, NewAccount};
+use crate::services::{apps, oauth, Acting};
 use crate::startup::open_connection;
 
 pub const WORKSPACES: [&str; 3] = ["Acme Marketing", "Globex Newsletter", "Initech Events"];
 
-/// (email, name, instance admin, role in each workspace or None)
-const PEOPLE: [(&str, &str, bool, [Option<Role>; 3]); 6] = [
+/// A role and the API Keys and Authorized Apps permissions.
+type Grant = Option<(Role, Access, Access)>;
+
+/// (email, name, access in each workspace or None). The first is the instance admin who owns
+/// every workspace and invites everyone else.
+const PEOPLE: [(&str, &str, [Grant; 3]); 6] = [
     (
         "olivia.owner@demo.mailrith.test",
         "Olivia Owner",
-        true,
-        [Some(Role::Owner), Some(Role::Owner), Some(Role::Owner)],
+        [
+            Some((Role::Owner, Access::View, Access::View)),
+            Some((Role::Owner, Access::View, Access::View)),
+            Some((Role::Owner, Access::View, Access::View)),
+        ],
     ),
     (
         "adam.admin@demo.mailrith.test",
         "Adam Admin",
-        false,
-        [Some(Role::Admin), Some(Role::Admin), None],
+        [
+            Some((Role::Admin, Access::View, Access::View)),
+            Some((Role::Admin, Access::View, Access::View)),
+            None,
+        ],
     ),
     (
         "maya.member@demo.mailrith.test",
         "Maya Member",
-        false,
-        [Some(Role::Member), None, Some(Role::Member)],
+        [
+            Some((Role::Member, Access::Manage, Access::View)),
+            None,
+            Some((Role::Member, Access::View, Access::None)),
+        ],
     ),
     (
+        // The agency contractor: he connected an app while he could, then lost the right.
         "carl.contractor@demo.mailrith.test",
         "Carl Contractor",
-        false,
-        [Some(Role::Member), None, None],
+        [
+            Some((Role::Member, Access::View, Access::Manage)),
+            None,
+            None,
+        ],
     ),
     (
         "grace.globex@demo.mailrith.test",
         "Grace Hopper",
-        false,
-        [None, Some(Role::Admin), Some(Role::Member)],
+        [
+            None,
+            Some((Role::Admin, Access::View, Access::View)),
+            Some((Role::Member, Access::None, Access::View)),
+        ],
     ),
     (
         "ivan.initech@demo.mailrith.test",
         "Ivan Initech",
-        false,
-        [None, None, Some(Role::Admin)],
+        [None, None, Some((Role::Admin, Access::View, Access::View))],
     ),
 ];
 
@@ -59,139 +88,6 @@ const FIRST: [&str; 20] = [
 const LAST: [&str; 10] = [
     "Garcia", "Okafor", "Nguyen", "Schmidt", "Rossi", "Tanaka", "Silva", "Khan", "Dubois", "Novak",
 ];
-
-pub fn run(database: DatabaseUrl, login_url: &str) -> anyhow::Result<()> {
-    let mut conn = open_connection(&database)?;
-    if workspaces::find_by_name(&mut conn, WORKSPACES[0])?.is_some() {
-        println!("The demo data is already in this database. Sign in as olivia.owner@demo.mailrith.test with the password printed when it was created.");
-        return Ok(());
-    }
-    let password = format!("demo-{}", random_base62(12));
-    let hash = crate::auth::password::hash(&password)?;
-    let now = SystemClock.now();
-    conn.write_transaction::<_, anyhow::Error, _>(|c| {
-        let mut ws_ids = Vec::new();
-        for (i, name) in WORKSPACES.iter().enumerate() {
-            let created = now - time::Duration::days(90 - 30 * i as i64);
-            ws_ids.push(workspaces::create(c, name, created)?.id);
-        }
-        for (email, name, is_admin, roles) in PEOPLE {
-            let user = users::insert(
-                c,
-                &users::NewUser {
-                    public_id: &public_id("usr"),
-                    email,
-                    name,
-                    password_hash: &hash,
-                    is_admin,
-                    disabled: false,
-                    created_at: now - time::Duration::days(60),
-                },
-            )?;
-            for (ws, role) in ws_ids.iter().zip(roles) {
-                if let Some(role) = role {
-                    workspaces::add_member(c, *ws, user.id, role, now)?;
-                }
-            }
-        }
-        let statuses = [
-            "subscribed",
-            "subscribed",
-            "subscribed",
-            "unsubscribed",
-            "bounced",
-        ];
-        let people: Vec<(String, String)> = (0..200)
-            .map(|i| {
-                let (f, l) = (FIRST[i % FIRST.len()], LAST[(i / FIRST.len()) % LAST.len()]);
-                (
-                    format!("{} {}", f, l),
-                    format!("{}.{}{}@example.com", f.to_lowercase(), l.to_lowercase(), i),
-                )
-            })
-            .collect();
-        let rows: Vec<contacts::NewContact<'_>> = people
-            .iter()
-            .enumerate()
-            .map(|(i, (name, email))| contacts::NewContact {
-                public_id: public_id("ct"),
-                workspace_id: ws_ids[i % ws_ids.len()],
-                email,
-                name,
-                status: statuses[i % statuses.len()],
-                created_at: now - time::Duration::hours(i as i64 * 7),
-                updated_at: now - time::Duration::hours(i as i64 * 3),
-            })
-            .collect();
-        contacts::insert_many(c, &rows)?;
-        let owners: Vec<i64> = {
-            let mut v = Vec::new();
-            for (email, ..) in PEOPLE {
-                v.push(
-                    users::find_by_email(c, email)?
-                        .map(|u| u.id)
-                        .unwrap_or_default(),
-                );
-            }
-            v
-        };
-        // Members with each per-feature permission, to sign in as and compare.
-        let (maya, carl, grace) = (owners[2], owners[3], owners[4]);
-        workspaces::set_access(
-            c,
-            ws_ids[0],
-            maya,
-            WorkspaceAccess::new(Role::Member, Access::Manage, Access::View),
-        )?;
-        workspaces::set_access(
-            c,
-            ws_ids[2],
-            maya,
-            WorkspaceAccess::new(Role::Member, Access::View, Access::None),
-        )?;
-        workspaces::set_access(
-            c,
-            ws_ids[0],
-            carl,
-            WorkspaceAccess::new(Role::Member, Access::View, Access::None),
-        )?;
-        workspaces::set_access(
-            c,
-            ws_ids[2],
-            grace,
-            WorkspaceAccess::new(Role::Member, Access::None, Access::View),
-        )?;
-        let mut members_of = Vec::new();
-        for ws in &ws_ids {
-            members_of.push(
-                workspaces::members(c, *ws)?
-                    .into_iter()
-                    .map(|m| m.user_id)
-                    .collect::<Vec<_>>(),
-            );
-        }
-        demo_keys(c, &ws_ids, &members_of, owners[0], carl, now)?;
-        demo_apps(c, &ws_ids, owners[0], carl, now)?;
-        Ok(())
-    })?;
-    println!(
-        "Demo data created: {} workspaces, {} team members, 200 contacts, {} API keys (active, expiring, expired, rotated and revoked), 2 authorized apps.",
-        WORKSPACES.len(),
-        PEOPLE.len(),
-        KEY_NAMES.len() * 4
-    );
-    println!();
-    println!("Start the console with `cargo run --release` and sign in at {login_url} as any of:");
-    for (email, name, is_admin, _) in PEOPLE {
-        println!(
-            "    {email:<40} {name}{}",
-            if is_admin { " (admin)" } else { "" }
-        );
-    }
-    println!();
-    println!("Password for every demo account: {password}");
-    Ok(())
-}
 
 /// Ten integrations; each workspace gets some of them, in every state a key can be in.
 const KEY_NAMES: [(&str, &str); 10] = [
@@ -234,126 +130,216 @@ const KEY_NAMES: [(&str, &str); 10] = [
     ),
 ];
 
+const DEMO_IP: &str = "127.0.0.1";
+
+fn parsed<T>(r: Result<T, crate::domain::FieldError>) -> anyhow::Result<T> {
+    r.map_err(|e| anyhow::anyhow!("demo data: {e}"))
+}
+
+pub fn run(database: DatabaseUrl, login_url: &str) -> anyhow::Result<()> {
+    let mut conn = open_connection(&database)?;
+    if workspaces::find_by_name(&mut conn, WORKSPACES[0])?.is_some() {
+        println!("The demo data is already in this database. Sign in as olivia.owner@demo.mailrith.test with the password printed when it was created.");
+        return Ok(());
+    }
+    let password = format!("demo-{}", random_base62(12));
+    let now = SystemClock.now();
+    conn.write_transaction::<_, anyhow::Error, _>(|c| fill(c, &password, now))?;
+    println!(
+        "Demo data created: {} workspaces, {} team members, 200 contacts, {} API keys (active, expiring, expired, rotated and revoked), 2 authorized apps.",
+        WORKSPACES.len(),
+        PEOPLE.len(),
+        KEY_NAMES.len() * 4
+    );
+    println!();
+    println!("Start the console with `cargo run --release` and sign in at {login_url} as any of:");
+    for (i, (email, name, _)) in PEOPLE.iter().enumerate() {
+        let admin = if i == 0 { " (admin)" } else { "" };
+        println!("    {email:<40} {name}{admin}");
+    }
+    println!();
+    println!("Password for every demo account: {password}");
+    Ok(())
+}
+
+fn fill(c: &mut AnyConnection, password: &str, now: PrimitiveDateTime) -> anyhow::Result<()> {
+    let (email, name, _) = PEOPLE[0];
+    let admin = NewAdmin {
+        email: parsed(EmailAddress::parse(email))?,
+        name: parsed(PersonName::parse(name))?,
+        workspace: Some(parsed(WorkspaceName::parse(WORKSPACES[0]))?),
+        password: parsed(NewPassword::parse(password, password, &[email, name]))?,
+    };
+    let (olivia, acme) = accounts::create_admin(c, admin, now - Duration::days(90))?;
+    let acme = acme.ok_or_else(|| anyhow::anyhow!("demo data: no first workspace"))?;
+    let mut ws = vec![acme];
+    for (i, name) in WORKSPACES.iter().enumerate().skip(1) {
+        let at = Acting::new(
+            olivia.id,
+            DEMO_IP.to_owned(),
+            now - Duration::days(90 - 30 * i as i64),
+        );
+        ws.push(crate::services::workspaces::create(
+            c,
+            &at,
+            &parsed(WorkspaceName::parse(name))?,
+        )?);
+    }
+    // Everyone else is invited by Olivia and accepts.
+    let mut people = vec![olivia.id];
+    for (email, name, access) in PEOPLE.iter().skip(1) {
+        let mut id = None;
+        for (w, a) in ws.iter().zip(access) {
+            let Some((role, keys, apps)) = a else {
+                continue;
+            };
+            let at = Acting::new(olivia.id, DEMO_IP.to_owned(), now - Duration::days(60));
+            let invitee = Invitee {
+                email: EmailAddress::parse(email),
+                access: Ok(WorkspaceAccess::new(*role, *keys, *apps)),
+            };
+            let link = team::invite(c, &at, &w.public_id, invitee)?;
+            let account = NewAccount {
+                name: (*name).to_owned(),
+                password: password.to_owned(),
+                password_confirm: password.to_owned(),
+            };
+            let joined = team::accept_invitation(
+                c,
+                &link.token,
+                id,
+                &account,
+                Some(DEMO_IP.to_owned()),
+                now - Duration::days(59),
+            )?;
+            id = Some(joined.user);
+        }
+        people.push(id.ok_or_else(|| anyhow::anyhow!("demo data: {email} joined nothing"))?);
+    }
+    demo_contacts(c, &ws, now)?;
+    demo_keys(c, &ws, &people, now)?;
+    demo_apps(c, &ws, &people, now)?;
+    Ok(())
+}
+
+fn demo_contacts(
+    c: &mut AnyConnection,
+    ws: &[workspaces::Workspace],
+    now: PrimitiveDateTime,
+) -> anyhow::Result<()> {
+    let statuses = [
+        ContactStatus::Subscribed,
+        ContactStatus::Subscribed,
+        ContactStatus::Subscribed,
+        ContactStatus::Unsubscribed,
+        ContactStatus::Bounced,
+    ];
+    let people: Vec<(String, String)> = (0..200)
+        .map(|i| {
+            let (f, l) = (FIRST[i % FIRST.len()], LAST[(i / FIRST.len()) % LAST.len()]);
+            (
+                format!("{f} {l}"),
+                format!("{}.{}{i}@example.com", f.to_lowercase(), l.to_lowercase()),
+            )
+        })
+        .collect();
+    let rows: Vec<contacts::NewContact<'_>> = people
+        .iter()
+        .enumerate()
+        .map(|(i, (name, email))| contacts::NewContact {
+            public_id: public_id("ct"),
+            workspace_id: ws[i % ws.len()].id,
+            email,
+            name,
+            status: statuses[i % statuses.len()],
+            created_at: now - Duration::hours(i as i64 * 7),
+            updated_at: now - Duration::hours(i as i64 * 3),
+        })
+        .collect();
+    contacts::insert_many(c, &rows)?;
+    Ok(())
+}
+
 /// 40 keys: in each of three workspaces, and a fourth round across them, in every state.
 fn demo_keys(
-    c: &mut crate::db::AnyConnection,
-    ws_ids: &[i64],
-    members_of: &[Vec<i64>],
-    admin: i64,
-    contractor: i64,
-    now: time::PrimitiveDateTime,
+    c: &mut AnyConnection,
+    ws: &[workspaces::Workspace],
+    people: &[UserId],
+    now: PrimitiveDateTime,
 ) -> anyhow::Result<()> {
-    use time::Duration;
-    let mut n = 0usize;
+    let (olivia, contractor) = (people[0], people[3]);
+    let members: Vec<Vec<UserId>> = ws
+        .iter()
+        .map(|w| {
+            Ok(workspaces::members(c, w.id)?
+                .into_iter()
+                .map(|m| m.user_id)
+                .collect())
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut n = 0i64;
     for round in 0..4 {
         for (i, (name, purpose)) in KEY_NAMES.iter().enumerate() {
             n += 1;
-            let w = (i + round) % ws_ids.len();
-            let ws = ws_ids[w];
-            // The agency contractor owned the handoff keys everywhere; outside Acme he is not a
-            // member, so those keys show "owner removed".
+            let w = (i + round) % ws.len();
+            // The contractor owned the handoff keys everywhere; outside Acme he is not a member,
+            // so those keys show "owner removed".
             let owner = if i == 8 {
                 contractor
             } else {
-                members_of[w][(i + round) % members_of[w].len()]
+                members[w][(i + round) % members[w].len()]
             };
-            let created = now - Duration::days(200 - (n as i64 * 4));
+            let created = now - Duration::days(200 - n * 4);
             let state = (i + round * 3) % 8;
-            let expires_at = match state {
-                0 | 4 => None,                      // never expires
-                1 => Some(now + Duration::days(5)), // expires in 5 days
-                2 => Some(now - Duration::days(3)), // expired
-                _ => Some(now + Duration::days(30 + n as i64)),
+            let day = |d: i64| (now + Duration::days(d)).date();
+            let expiration = match state {
+                0 | 4 => Expiration::Never,
+                1 => Expiration::On(day(4)),  // expires within the week
+                2 => Expiration::On(day(-4)), // expired
+                _ => Expiration::On(day(30 + n)),
             };
-            let plain = PlainKey::generate();
-            let display_name = if round == 0 {
+            let display = if round == 0 {
                 (*name).to_owned()
             } else {
                 format!("{name} #{}", round + 1)
             };
-            let key = api_keys::insert(
-                c,
-                &api_keys::NewApiKey {
-                    public_id: &crate::domain::ids::public_id("key"),
-                    workspace_id: ws,
-                    name: &display_name,
-                    purpose,
-                    access_level: if i % 3 == 1 {
-                        "read_write"
-                    } else {
-                        "read_only"
-                    },
-                    owner_id: Some(owner),
-                    created_by: Some(admin),
-                    created_at: created,
-                    expires_at,
-                    key_hash: plain.hash().as_str(),
-                    hint: &plain.hint(),
-                    request_id: None,
+            let new = NewKey {
+                name: parsed(KeyName::parse(&display))?,
+                purpose: parsed(Purpose::parse(purpose))?,
+                access: if i % 3 == 1 {
+                    AccessLevel::ReadWrite
+                } else {
+                    AccessLevel::ReadOnly
                 },
-            )?;
-            audit::record(
-                c,
-                &audit::NewEvent {
-                    workspace_id: Some(ws),
-                    actor_id: Some(admin),
-                    action: "api_key.generate",
-                    subject: Some(&key.public_id),
-                    details: "demo data",
-                    ip: Some("127.0.0.1"),
-                    created_at: created,
-                },
-            )?;
-            let used = (state != 5).then(|| now - Duration::hours(n as i64 * 5));
-            if let Some(used) = used {
-                diesel::update(crate::db::schema::api_keys::table.find(key.id))
-                    .set((
-                        crate::db::schema::api_keys::last_used_at.eq(Some(used)),
-                        crate::db::schema::api_keys::last_used_ip.eq(Some("203.0.113.24")),
-                        crate::db::schema::api_keys::last_used_user_agent
-                            .eq(Some("mailrith-demo/1.0")),
-                    ))
-                    .execute(c)?;
+                expiration,
+                owner: Some(owner),
+                request_id: None,
+            };
+            let at = Acting::new(olivia, DEMO_IP.to_owned(), created);
+            let Generated::Key(key, _) = api_keys::generate(c, &at, &ws[w].public_id, Ok(new))?
+            else {
+                anyhow::bail!("demo data: a duplicate key");
+            };
+            let pid = key.key.public_id.clone();
+            if state != 5 {
+                let used = now - Duration::hours(n * 5);
+                key_rows::record_last_used(
+                    c,
+                    key.key.id,
+                    used,
+                    "203.0.113.24",
+                    "mailrith-demo/1.0",
+                )?;
             }
             match state {
                 3 => {
-                    let fresh = PlainKey::generate();
-                    api_keys::rotate(
-                        c,
-                        key.id,
-                        plain.hash().as_str(),
-                        fresh.hash().as_str(),
-                        &fresh.hint(),
-                        expires_at,
-                        now - Duration::hours(2),
-                    )?;
-                    audit::record(
-                        c,
-                        &audit::NewEvent {
-                            workspace_id: Some(ws),
-                            actor_id: Some(admin),
-                            action: "api_key.rotate",
-                            subject: Some(&key.public_id),
-                            details: "new secret",
-                            ip: Some("127.0.0.1"),
-                            created_at: now - Duration::hours(2),
-                        },
-                    )?;
+                    let at = Acting::new(olivia, DEMO_IP.to_owned(), now - Duration::hours(2));
+                    let (_, version) = api_keys::rotation(c, &at, &pid)?;
+                    api_keys::rotate(c, &at, &pid, &version, Ok(NewExpiration::Keep))?;
                 }
                 6 => {
-                    api_keys::revoke(c, key.id, admin, now - Duration::days(10))?;
-                    audit::record(
-                        c,
-                        &audit::NewEvent {
-                            workspace_id: Some(ws),
-                            actor_id: Some(admin),
-                            action: "api_key.revoke",
-                            subject: Some(&key.public_id),
-                            details: "access stopped",
-                            ip: Some("127.0.0.1"),
-                            created_at: now - Duration::days(10),
-                        },
-                    )?;
+                    let at = Acting::new(olivia, DEMO_IP.to_owned(), now - Duration::days(10));
+                    api_keys::revoke(c, &at, &pid)?;
                 }
                 _ => {}
             }
@@ -364,15 +350,15 @@ fn demo_keys(
 
 /// Two registered apps and the grants people gave them (one by the contractor, for offboarding).
 fn demo_apps(
-    c: &mut crate::db::AnyConnection,
-    ws_ids: &[i64],
-    admin: i64,
-    contractor: i64,
-    now: time::PrimitiveDateTime,
+    c: &mut AnyConnection,
+    ws: &[workspaces::Workspace],
+    people: &[UserId],
+    now: PrimitiveDateTime,
 ) -> anyhow::Result<()> {
-    use crate::domain::oauth as o;
-    use crate::models::oauth as m;
-    let apps = [
+    let (olivia, contractor) = (people[0], people[3]);
+    let registered = now - Duration::days(40);
+    let mut clients = Vec::new();
+    for (name, homepage, redirect) in [
         (
             "Zapline",
             "https://zapline.example.com",
@@ -383,72 +369,55 @@ fn demo_apps(
             "https://sheetsync.example.com",
             "https://sheetsync.example.com/callback",
         ),
-    ];
-    let mut ids = Vec::new();
-    for (name, homepage, redirect) in apps {
-        let client_id = o::new_secret(o::CLIENT_ID_PREFIX);
-        let secret = o::new_secret(o::CLIENT_SECRET_PREFIX);
-        let hint = format!(
-            "{}…{}",
-            o::CLIENT_SECRET_PREFIX,
-            &secret[secret.len() - 4..]
-        );
-        m::insert_client(
-            c,
-            &client_id,
-            name,
-            homepage,
-            redirect,
-            None,
-            Some((&o::hash(&secret), &hint)),
-            admin,
-            now - time::Duration::days(40),
-        )?;
-        ids.push(
-            m::find_client(c, &client_id)?
-                .map(|cl| cl.id)
-                .unwrap_or_default(),
-        );
+    ] {
+        let new = apps::NewClient {
+            name: name.into(),
+            homepage: homepage.into(),
+            redirect_uris: vec![redirect.into()],
+            logo_url: None,
+            public: false,
+        };
+        let at = Acting::new(olivia, DEMO_IP.to_owned(), registered);
+        clients.push((apps::register(c, &at, Ok(new))?.client_id, redirect));
     }
-    let grants = [
-        (ids[0], ws_ids[0], admin, "contacts:read"),
-        (
-            ids[1],
-            ws_ids[0],
-            contractor,
-            "contacts:read contacts:write",
-        ),
-        (ids[0], ws_ids[1], admin, "contacts:read"),
-    ];
-    for (client, ws, user, scope) in grants {
-        let g = m::insert_grant(
+    let connected = now - Duration::days(12);
+    for (client, w, who, scope) in [
+        (0, 0, olivia, "contacts:read"),
+        (1, 0, contractor, "contacts:read contacts:write"),
+        (0, 1, olivia, "contacts:read"),
+    ] {
+        let (client_id, redirect) = &clients[client];
+        let request = AuthorizeRequest {
+            response_type: "code".into(),
+            client_id: client_id.clone(),
+            redirect_uri: (*redirect).to_owned(),
+            scope: scope.into(),
+            state: String::new(),
+            code_challenge: crate::domain::oauth::challenge_of(&random_base62(64)),
+            code_challenge_method: "S256".into(),
+        };
+        let at = Acting::new(who, DEMO_IP.to_owned(), connected);
+        oauth::approve(c, &at, &request, &ws[w].public_id)
+            .map_err(|e| anyhow::anyhow!("demo data: connecting an app: {e:?}"))?;
+    }
+    for grant in oauth_rows::active_in_workspace(c, ws[0].id)?
+        .into_iter()
+        .chain(oauth_rows::active_in_workspace(c, ws[1].id)?)
+    {
+        let used = now - Duration::hours(3);
+        oauth_rows::record_last_used(
             c,
-            &crate::domain::ids::public_id("grt"),
-            client,
-            ws,
-            user,
-            scope,
-            now - time::Duration::days(12),
-        )?;
-        m::record_last_used(
-            c,
-            g.id,
-            now - time::Duration::hours(3),
+            grant.grant.id,
+            used,
             "198.51.100.20",
             "zapline-worker/4.2",
         )?;
-        crate::models::audit::record(
-            c,
-            &crate::models::audit::NewEvent {
-                workspace_id: Some(ws),
-                actor_id: Some(user),
-                action: "app.authorize",
-                subject: Some(&g.public_id),
-                details: "demo data",
-                ip: Some("127.0.0.1"),
-                created_at: now - time::Duration::days(12),
-            },
-        )?;
     }
+    // The contractor may no longer connect apps in Acme.
+    let carl =
+        users::find(c, contractor)?.ok_or_else(|| anyhow::anyhow!("demo data: no contractor"))?;
+    let at = Acting::new(olivia, DEMO_IP.to_owned(), now - Duration::days(11));
+    let access = WorkspaceAccess::new(Role::Member, Access::View, Access::None);
+    team::change_access(c, &at, &ws[0].public_id, &carl.public_id, Ok(access))?;
     Ok(())
 }

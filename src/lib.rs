@@ -1,7 +1,8 @@
 //! Mailrith Keys: the Settings > API Keys console of Mailrith.
 
 pub mod api;
-pub mod auth;
+pub mod app;
+pub mod assets;
 pub mod cli;
 pub mod clock;
 pub mod commands;
@@ -9,12 +10,12 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
-pub mod error;
 pub mod handlers;
-pub mod middleware;
+pub mod jobs;
 pub mod models;
 pub mod routes;
+pub mod services;
 pub mod startup;
-pub mod static_files;
 pub mod telemetry;
 pub mod views;
+pub mod web;

@@ -21,7 +21,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let database = cli.database()?;
     match cli.command {
         Some(Command::Serve(args)) => {
-            let settings = args.settings(database);
+            let settings = args.settings(database)?;
             actix_web::rt::System::new().block_on(commands::serve(settings))
         }
         Some(Command::Migrate) => commands::migrate(database),
@@ -33,7 +33,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let admin = mailrith::cli::read_new_admin(&email, &name, workspace.as_deref())?;
             commands::create_admin(database, admin)
         }
-        Some(Command::Demo(args)) => mailrith::demo::run(database, &args.login_url()),
+        Some(Command::Demo(args)) => mailrith::demo::run(database, &args.login_url()?),
         None => anyhow::bail!("no command given"),
     }
 }

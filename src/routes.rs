@@ -10,15 +10,14 @@ use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
 use actix_web::{guard, web, App, Error, FromRequest, Handler, HttpResponse, Resource, Responder};
 
 use crate::api::error::ApiError;
-use crate::error::AppError;
-
-use crate::auth::session_store::DbSessionStore;
+use crate::api::v1;
+use crate::app::AppState;
 use crate::handlers::{
-    api, api_keys, apps, auth, developers, health, invitations, oauth, settings, team,
+    api_keys, apps, auth, developers, health, invitations, oauth, settings, team,
 };
-use crate::middleware;
-use crate::startup::AppState;
-use crate::static_files;
+use crate::web::error::AppError;
+use crate::web::session_store::DbSessionStore;
+use crate::web::{middleware, static_files};
 
 pub fn app(
     state: web::Data<AppState>,
@@ -64,11 +63,11 @@ pub fn app(
         .service(at("/healthz").get(health::healthz).page())
         .service(at("/favicon.ico").get(static_files::favicon).page())
         // OAuth endpoints that apps' servers call: client authentication, no session, no CSRF.
-        .service(at("/oauth/token").post(oauth::token).json())
-        .service(at("/oauth/revoke").post(oauth::revoke).json())
+        .service(at("/oauth/token").post(oauth::token::token).json())
+        .service(at("/oauth/revoke").post(oauth::token::revoke).json())
         .service(
             at("/.well-known/oauth-authorization-server")
-                .get(oauth::metadata)
+                .get(oauth::token::metadata)
                 .json(),
         )
         .service(at("/static/{file:.*}").get(static_files::serve).page())
@@ -76,23 +75,23 @@ pub fn app(
         .service(
             web::scope("/api/v1")
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
-                .service(at("/ping").get(api::ping).json())
-                .service(at("/openapi.json").get(api::openapi).json())
-                .service(at("/key").get(api::key).json())
+                .service(at("/ping").get(v1::ping).json())
+                .service(at("/openapi.json").get(v1::openapi).json())
+                .service(at("/key").get(v1::key::key).json())
                 .service(
                     at("/contacts")
-                        .get(api::list_contacts)
-                        .post(api::create_contact)
+                        .get(v1::contacts::list)
+                        .post(v1::contacts::create)
                         .json(),
                 )
                 .service(
                     at("/contacts/{id}")
-                        .get(api::get_contact)
-                        .patch(api::update_contact)
-                        .delete(api::delete_contact)
+                        .get(v1::contacts::get)
+                        .patch(v1::contacts::update)
+                        .delete(v1::contacts::delete)
                         .json(),
                 )
-                .default_service(web::to(api::not_found)),
+                .default_service(web::to(v1::not_found)),
         )
         // The console: server-side sessions, htmx-aware errors.
         .service(
@@ -100,9 +99,19 @@ pub fn app(
                 .wrap(from_fn(middleware::htmx_errors))
                 .wrap(sessions)
                 .service(at("/").get(settings::index).page())
-                .service(at("/login").get(auth::login_form).post(auth::login).page())
-                .service(at("/logout").post(auth::logout).page())
-                .service(at("/setup").get(auth::setup_form).post(auth::setup).page())
+                .service(
+                    at("/login")
+                        .get(auth::login::login_form)
+                        .post(auth::login::login)
+                        .page(),
+                )
+                .service(at("/logout").post(auth::login::logout).page())
+                .service(
+                    at("/setup")
+                        .get(auth::setup::setup_form)
+                        .post(auth::setup::setup)
+                        .page(),
+                )
                 .service(
                     at("/developers/quickstart")
                         .get(developers::quickstart)
@@ -111,134 +120,142 @@ pub fn app(
                 .service(at("/settings").get(settings::index).page())
                 .service(
                     at("/settings/profile")
-                        .get(settings::profile)
-                        .post(settings::update_profile)
+                        .get(settings::profile::profile)
+                        .post(settings::profile::update_profile)
                         .page(),
                 )
                 .service(
                     at("/settings/profile/password")
-                        .post(settings::change_password)
+                        .post(settings::profile::change_password)
                         .page(),
                 )
                 .service(
                     at("/settings/api-keys")
-                        .get(api_keys::list)
-                        .post(api_keys::create)
+                        .get(api_keys::list::list)
+                        .post(api_keys::generate::create)
                         .page(),
                 )
-                .service(at("/settings/api-keys/new").get(api_keys::new_form).page())
+                .service(
+                    at("/settings/api-keys/new")
+                        .get(api_keys::generate::new_form)
+                        .page(),
+                )
                 .service(
                     at("/settings/api-keys/{key}")
-                        .get(api_keys::detail)
-                        .post(api_keys::update)
+                        .get(api_keys::detail::detail)
+                        .post(api_keys::edit::update)
                         .page(),
                 )
                 .service(
                     at("/settings/api-keys/{key}/edit")
-                        .get(api_keys::edit_form)
+                        .get(api_keys::edit::edit_form)
                         .page(),
                 )
                 .service(
                     at("/settings/api-keys/{key}/rotate")
-                        .get(api_keys::rotate_form)
-                        .post(api_keys::rotate)
+                        .get(api_keys::rotate::rotate_form)
+                        .post(api_keys::rotate::rotate)
                         .page(),
                 )
                 .service(
                     at("/settings/api-keys/{key}/revoke")
-                        .get(api_keys::revoke_form)
-                        .post(api_keys::revoke)
+                        .get(api_keys::revoke::revoke_form)
+                        .post(api_keys::revoke::revoke)
                         .page(),
                 )
-                .service(at("/settings/team-members").get(team::list).page())
+                .service(at("/settings/team-members").get(team::list::list).page())
                 .service(
                     at("/settings/team-members/invitations")
-                        .post(team::invite)
+                        .post(team::invite::invite)
                         .page(),
                 )
                 .service(
                     at("/settings/team-members/invitations/{id}/cancel")
-                        .post(team::cancel_invitation)
+                        .post(team::invite::cancel)
                         .page(),
                 )
                 .service(
                     at("/settings/team-members/invitations/{id}/reissue")
-                        .post(team::reissue_invitation)
+                        .post(team::invite::reissue)
                         .page(),
                 )
                 .service(
                     at("/settings/team-members/{workspace}/{user}")
-                        .get(team::member)
+                        .get(team::member::member)
                         .page(),
                 )
                 .service(
                     at("/settings/team-members/{workspace}/{user}/access")
-                        .post(team::change_access)
+                        .post(team::member::change_access)
                         .page(),
                 )
                 .service(
                     at("/settings/team-members/{workspace}/{user}/remove")
-                        .post(team::remove)
+                        .post(team::member::remove)
                         .page(),
                 )
                 .service(
                     at("/settings/team-members/{workspace}/{user}/offboarding")
-                        .get(team::offboarding)
+                        .get(team::offboarding::review)
                         .page(),
                 )
                 .service(
                     at("/settings/team-members/{workspace}/{user}/offboarding/revoke-all")
-                        .post(team::offboarding_revoke_all)
+                        .post(team::offboarding::revoke_all)
                         .page(),
                 )
                 .service(
                     at("/settings/team-members/{workspace}/{user}/offboarding/transfer")
-                        .post(team::offboarding_transfer)
+                        .post(team::offboarding::transfer)
                         .page(),
                 )
                 .service(
                     at("/settings/people/{user}/{action}")
-                        .post(team::set_disabled)
+                        .post(team::people::set_disabled)
                         .page(),
                 )
-                .service(at("/settings/activity").get(team::activity).page())
+                .service(
+                    at("/settings/activity")
+                        .get(team::activity::activity)
+                        .page(),
+                )
                 .service(
                     at("/invitations/{token}")
                         .get(invitations::show)
                         .post(invitations::accept)
                         .page(),
                 )
-                .service(at("/settings/authorized-apps").get(apps::list).page())
+                .service(at("/settings/authorized-apps").get(apps::list::list).page())
                 .service(
                     at("/settings/authorized-apps/clients")
-                        .post(apps::register)
+                        .post(apps::register::register)
                         .page(),
                 )
                 .service(
                     at("/settings/authorized-apps/clients/{client}/rotate-secret")
-                        .post(apps::rotate_secret)
+                        .post(apps::register::rotate_secret)
                         .page(),
                 )
                 .service(
                     at("/settings/authorized-apps/{grant}/revoke")
-                        .post(apps::revoke)
+                        .post(apps::revoke::revoke)
                         .page(),
                 )
                 .service(
                     at("/oauth/authorize")
-                        .get(oauth::authorize)
-                        .post(oauth::consent)
+                        .get(oauth::authorize::authorize)
+                        .post(oauth::authorize::consent)
                         .page(),
                 )
                 .service(
                     at("/settings/workspaces")
-                        .get(settings::list_workspaces)
-                        .post(settings::create_workspace)
+                        .get(settings::workspaces::list)
+                        .post(settings::workspaces::create)
                         .page(),
                 )
                 .service(
                     at("/settings/workspaces/{workspace}/rename")
-                        .post(settings::rename_workspace)
+                        .post(settings::workspaces::rename)
                         .page(),
                 )
                 .default_service(web::to(not_found)),

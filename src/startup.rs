@@ -2,8 +2,7 @@
 //! token, listener. `Application::build` binds (port 0 in tests) and exposes `port()`.
 
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use actix_web::cookie::Key;
 use actix_web::dev::Server;
@@ -11,51 +10,17 @@ use actix_web::{web, HttpServer};
 use anyhow::Context;
 
 use crate::api::ApiRuntime;
+use crate::app::AppState;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::db::{self, Pool};
-use crate::domain::ids::{constant_time_eq, random_base62, sha256_hex};
-use crate::models::{api_keys, login_failures, secrets, sessions, users};
-use crate::routes;
-
-pub struct AppState {
-    pub pool: Pool,
-    pub api: Arc<ApiRuntime>,
-    pub clock: SharedClock,
-    pub settings: Settings,
-    /// SHA-256 of the one-time setup token, while no admin exists.
-    setup_token_hash: Mutex<Option<String>>,
-}
-
-impl AppState {
-    pub fn setup_token_matches(&self, token: &str) -> bool {
-        let guard = self
-            .setup_token_hash
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        guard
-            .as_deref()
-            .is_some_and(|h| constant_time_eq(h, &sha256_hex(token)))
-    }
-
-    pub fn setup_open(&self) -> bool {
-        self.setup_token_hash
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
-    }
-
-    pub fn close_setup(&self) {
-        *self
-            .setup_token_hash
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = None;
-    }
-}
+use crate::domain::ids::random_base62;
+use crate::models::{api_keys, secrets, users};
+use crate::{jobs, routes};
 
 pub struct Application {
     port: u16,
-    host: String,
+    public_url: String,
     server: Server,
     setup_token: Option<String>,
     pool: Pool,
@@ -64,9 +29,7 @@ pub struct Application {
 }
 
 /// One migrated connection for the short-lived commands (`migrate`, `admin`, `demo`).
-pub fn open_connection(
-    database: &crate::db::DatabaseUrl,
-) -> anyhow::Result<crate::db::AnyConnection> {
+pub fn open_connection(database: &db::DatabaseUrl) -> anyhow::Result<db::AnyConnection> {
     let mut conn = db::connect(database)?;
     db::run_migrations(&mut conn)?;
     Ok(conn)
@@ -87,51 +50,69 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
     Ok(pool)
 }
 
+/// What is read from the database before serving.
+struct Prepared {
+    pool: Pool,
+    session_key: Key,
+    has_admin: bool,
+    last_change: i64,
+}
+
+fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
+    let pool = open_database(settings)?;
+    let mut conn = pool.get()?;
+    let key_hex = secrets::get_or_create(&mut conn, "session_cookie_key", || {
+        let mut bytes = [0u8; 64];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+        hex::encode(bytes)
+    })?;
+    let key_bytes = hex::decode(key_hex).context("stored session key is not hex")?;
+    let session_key =
+        Key::try_from(key_bytes.as_slice()).context("stored session key is too short")?;
+    let has_admin = users::any_admin(&mut conn)?;
+    let last_change = api_keys::last_change_id(&mut conn)?;
+    drop(conn);
+    Ok(Prepared {
+        pool,
+        session_key,
+        has_admin,
+        last_change,
+    })
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         Self::build_with_clock(settings, Arc::new(SystemClock)).await
     }
 
-    pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
-        let prepared = {
+    pub async fn build_with_clock(
+        mut settings: Settings,
+        clock: SharedClock,
+    ) -> anyhow::Result<Self> {
+        let p = {
             let settings = settings.clone();
-            tokio::task::spawn_blocking(move || -> anyhow::Result<(Pool, Key, bool, i64)> {
-                let pool = open_database(&settings)?;
-                let mut conn = pool.get()?;
-                let key_hex = secrets::get_or_create(&mut conn, "session_cookie_key", || {
-                    let mut bytes = [0u8; 64];
-                    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-                    hex::encode(bytes)
-                })?;
-                let key_bytes = hex::decode(key_hex).context("stored session key is not hex")?;
-                let key = Key::try_from(key_bytes.as_slice())
-                    .context("stored session key is too short")?;
-                let has_admin = users::any_admin(&mut conn)?;
-                let last_change = api_keys::last_change_id(&mut conn)?;
-                Ok((pool, key, has_admin, last_change))
-            })
-            .await??
+            tokio::task::spawn_blocking(move || prepare(&settings)).await??
         };
-        let (pool, key, has_admin, last_change) = prepared;
-        let api = ApiRuntime::new();
-
-        let setup_token = (!has_admin).then(|| random_base62(32));
-        let state = web::Data::new(AppState {
-            pool: pool.clone(),
-            api: api.clone(),
-            clock: clock.clone(),
-            settings: settings.clone(),
-            setup_token_hash: Mutex::new(setup_token.as_deref().map(sha256_hex)),
-        });
-
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {}", settings.bind))?;
         let addr = listener.local_addr()?;
-        let host = if addr.ip().is_unspecified() {
-            "127.0.0.1".to_owned()
-        } else {
-            addr.ip().to_string()
-        };
+        // Without --public-url, links name the address we listen on.
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", crate::config::browsable(&addr.to_string())));
+        settings.public_url = Some(public_url.clone());
+
+        let api = ApiRuntime::new();
+        let setup_token = (!p.has_admin).then(|| random_base62(32));
+        let state = web::Data::new(AppState::new(
+            p.pool.clone(),
+            api.clone(),
+            clock.clone(),
+            settings.clone(),
+            setup_token.as_deref(),
+        ));
+        let key = p.session_key;
         let mut server = HttpServer::new(move || routes::app(state.clone(), key.clone()))
             .listen(listener)?
             .shutdown_timeout(10);
@@ -139,16 +120,13 @@ impl Application {
             server = server.workers(settings.workers);
         }
         let server = server.run();
-
-        spawn_housekeeping(pool.clone(), clock.clone(), settings.clone());
-        spawn_key_change_feed(pool.clone(), api.clone(), last_change);
-        spawn_last_used_flusher(pool.clone(), api.clone(), clock.clone());
+        jobs::spawn_all(&p.pool, &api, &clock, &settings, p.last_change);
         Ok(Self {
             port: addr.port(),
-            host,
+            public_url,
             server,
             setup_token,
-            pool,
+            pool: p.pool,
             api,
             clock,
         })
@@ -156,6 +134,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where people reach this server: `--public-url`, or the address it listens on.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     pub fn pool(&self) -> &Pool {
@@ -166,7 +149,7 @@ impl Application {
     pub fn setup_url(&self) -> Option<String> {
         self.setup_token
             .as_ref()
-            .map(|t| format!("http://{}:{}/setup?token={t}", self.host, self.port))
+            .map(|t| format!("{}/setup?token={t}", self.public_url))
     }
 
     pub fn setup_token(&self) -> Option<&str> {
@@ -186,84 +169,4 @@ impl Application {
         }
         result
     }
-}
-
-/// Every ten minutes: drop expired sessions and old sign-in failures.
-fn spawn_housekeeping(pool: Pool, clock: SharedClock, settings: Settings) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
-        tick.tick().await; // the first tick is immediate
-        loop {
-            tick.tick().await;
-            let (pool, clock, settings) = (pool.clone(), clock.clone(), settings.clone());
-            let result = web::block(move || -> anyhow::Result<(usize, usize)> {
-                let mut conn = pool.get()?;
-                let now = clock.now();
-                let idle = time::Duration::seconds(settings.session.idle_timeout.as_secs() as i64);
-                let absolute =
-                    time::Duration::seconds(settings.session.absolute_timeout.as_secs() as i64);
-                let s = sessions::delete_expired(&mut conn, now - idle, now - absolute)?;
-                let f = login_failures::prune(&mut conn, now - crate::auth::throttle::WINDOW)?;
-                api_keys::prune_changes(&mut conn, now - time::Duration::hours(1))?;
-                Ok((s, f))
-            })
-            .await;
-            match result {
-                Ok(Ok((s, f))) if s + f > 0 => {
-                    tracing::info!(sessions = s, login_failures = f, "housekeeping")
-                }
-                Ok(Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),
-                _ => {}
-            }
-        }
-    });
-}
-
-/// Every 200 ms: read the key change feed and drop changed keys from this process's cache, so a
-/// revoke or rotation made by another server process takes effect here within a second.
-fn spawn_key_change_feed(pool: Pool, api: Arc<ApiRuntime>, mut last: i64) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let pool = pool.clone();
-            let after = last;
-            let changes = web::block(move || -> anyhow::Result<Vec<(i64, i64)>> {
-                let mut conn = pool.get()?;
-                Ok(api_keys::changes_since(&mut conn, after)?)
-            })
-            .await;
-            match changes {
-                Ok(Ok(changes)) => {
-                    for (id, key_id) in changes {
-                        api.keys.invalidate(key_id);
-                        last = last.max(id);
-                    }
-                }
-                Ok(Err(e)) => {
-                    // Without the feed we cannot trust the cache: empty it until the feed is back.
-                    api.keys.clear();
-                    tracing::warn!(error = %e, "key change feed unavailable");
-                }
-                Err(_) => api.keys.clear(),
-            }
-        }
-    });
-}
-
-/// Every 5 seconds: write last-used facts that are due (a key at most about once a minute).
-fn spawn_last_used_flusher(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(5));
-        loop {
-            tick.tick().await;
-            if let Err(e) = api.last_used.flush(&pool, &clock, false).await {
-                tracing::warn!(error = %e, "could not write last-used facts");
-            }
-            if let Err(e) = api.grant_last_used.flush(&pool, &clock, false).await {
-                tracing::warn!(error = %e, "could not write apps' last-used facts");
-            }
-        }
-    });
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 
+use crate::db::ids::KeyId;
 use crate::models::api_keys::KeyForAuth;
 
 const MAX_ENTRIES: usize = 50_000;
@@ -56,7 +57,7 @@ impl KeyCache {
         map.insert(hash, key);
     }
 
-    pub fn invalidate(&self, key_id: i64) {
+    pub fn invalidate(&self, key_id: KeyId) {
         let mut map = self.by_hash.write().unwrap_or_else(|p| p.into_inner());
         self.generation.fetch_add(1, Ordering::SeqCst);
         map.retain(|_, k| k.id != key_id);
@@ -83,13 +84,13 @@ mod tests {
 
     fn key(id: i64) -> KeyForAuth {
         KeyForAuth {
-            id,
+            id: KeyId(id),
             public_id: format!("key_{id}"),
             name: "n".into(),
-            workspace_id: 1,
+            workspace_id: crate::db::ids::WorkspaceId(1),
             workspace_public_id: "ws_1".into(),
             workspace_name: "W".into(),
-            access_level: "read_only".into(),
+            access_level: crate::domain::key::AccessLevel::ReadOnly,
             expires_at: None,
             revoked_at: None,
         }
@@ -100,7 +101,7 @@ mod tests {
         let c = KeyCache::new();
         c.insert("h1".into(), key(1), c.generation());
         c.insert("h2".into(), key(2), c.generation());
-        c.invalidate(1);
+        c.invalidate(KeyId(1));
         assert!(c.get("h1").is_none());
         assert!(c.get("h2").is_some());
     }
@@ -109,7 +110,7 @@ mod tests {
     fn a_read_that_raced_an_invalidation_is_not_cached() {
         let c = KeyCache::new();
         let before = c.generation();
-        c.invalidate(1); // a revoke commits while the read is in flight
+        c.invalidate(KeyId(1)); // a revoke commits while the read is in flight
         c.insert("h1".into(), key(1), before);
         assert!(c.get("h1").is_none());
     }

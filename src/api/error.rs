@@ -15,8 +15,9 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema, Debug)]
 pub struct ErrorDetail {
-    /// A stable, machine-readable code: `unauthorized`, `insufficient_access`, `not_found`,
-    /// `invalid_json`, `invalid_field`, `conflict`, `rate_limited`, `internal`.
+    /// A stable, machine-readable code: `unauthorized`, `insufficient_access`,
+    /// `insufficient_scope`, `not_found`, `method_not_allowed`, `invalid_json`, `invalid_field`,
+    /// `unsupported_media_type`, `conflict`, `rate_limited`, `internal`.
     pub code: &'static str,
     /// What happened and what to do, for a person.
     pub message: String,
@@ -60,18 +61,27 @@ pub enum ApiError {
     Internal(anyhow::Error),
 }
 
-impl From<crate::error::AppError> for ApiError {
-    fn from(e: crate::error::AppError) -> Self {
+impl From<crate::services::Error> for ApiError {
+    fn from(e: crate::services::Error) -> Self {
+        use crate::services::Error as E;
         match e {
-            crate::error::AppError::NotFound => ApiError::NotFound("Not found."),
-            other => ApiError::Internal(anyhow::anyhow!("{other}")),
+            E::NotFound => ApiError::NotFound("Not found."),
+            E::Forbidden(m) => ApiError::Forbidden(m),
+            E::Conflict(m) => ApiError::Conflict(FieldError::new("body", m)),
+            E::Taken(f) => ApiError::Conflict(f),
+            E::Invalid(mut errors) if !errors.is_empty() => {
+                ApiError::InvalidField(errors.swap_remove(0))
+            }
+            E::Invalid(_) => ApiError::BadJson("The request is not valid.".into()),
+            E::Database(d) => ApiError::Internal(d.into()),
+            E::Internal(e) => ApiError::Internal(e),
         }
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(e: diesel::result::Error) -> Self {
-        ApiError::Internal(e.into())
+impl From<crate::db::Unavailable> for ApiError {
+    fn from(e: crate::db::Unavailable) -> Self {
+        ApiError::Internal(e.0)
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use time::PrimitiveDateTime;
 
 use crate::clock::SharedClock;
+use crate::db::ids::{GrantId, KeyId};
 use crate::db::Pool;
 use crate::models::api_keys;
 
@@ -109,17 +110,16 @@ impl LastUsed {
         let pool = pool.clone();
         let n = due.len();
         let target = self.target;
-        actix_web::web::block(move || -> anyhow::Result<()> {
-            let mut conn = pool.get()?;
-            conn.write_transaction::<_, diesel::result::Error, _>(|c| {
+        crate::db::run_db(&pool, move |c| -> Result<(), crate::services::Error> {
+            c.write_transaction(|c| {
                 for (id, u) in &due {
                     match target {
                         Target::Keys => {
-                            api_keys::record_last_used(c, *id, u.at, &u.ip, &u.user_agent)?
+                            api_keys::record_last_used(c, KeyId(*id), u.at, &u.ip, &u.user_agent)?
                         }
                         Target::Grants => crate::models::oauth::record_last_used(
                             c,
-                            *id,
+                            GrantId(*id),
                             u.at,
                             &u.ip,
                             &u.user_agent,
@@ -127,10 +127,9 @@ impl LastUsed {
                     };
                 }
                 Ok(())
-            })?;
-            Ok(())
+            })
         })
-        .await??;
+        .await?;
         Ok(n)
     }
 

@@ -1,13 +1,15 @@
-//! The machinery behind `/api/v1`: Bearer authentication with a cache of verified keys that every
-//! change invalidates, coalesced last-used tracking, invalid-key throttling, and the OpenAPI
-//! document. Handlers live in `handlers::api`.
+//! The JSON API: `/api/v1` handlers, Bearer authentication with a cache of verified keys that
+//! every change invalidates, coalesced last-used tracking, invalid-key throttling, and the OpenAPI
+//! document generated from the handlers.
 
+pub mod auth;
 pub mod cache;
 pub mod caller;
 pub mod error;
 pub mod last_used;
 pub mod limiter;
 pub mod openapi;
+pub mod v1;
 
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::handlers::api;
+use crate::api::v1::{self, contacts, key};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,15 +15,15 @@ use crate::handlers::api;
         description = "The JSON API that Mailrith API keys unlock. Authenticate with `Authorization: Bearer <key>`. \
 A key sees and changes only its own workspace's data; Read Only keys cannot create, change or delete."
     ),
-    paths(api::ping, api::key, api::list_contacts, api::get_contact, api::create_contact, api::update_contact, api::delete_contact),
+    paths(v1::ping, key::key, contacts::list, contacts::get, contacts::create, contacts::update, contacts::delete),
     components(schemas(
-        api::Ping,
-        api::KeyInfo,
-        api::WorkspaceRef,
-        api::ContactOut,
-        api::ContactList,
-        api::ContactIn,
-        api::ContactStatusName,
+        v1::Ping,
+        key::KeyInfo,
+        key::WorkspaceRef,
+        contacts::ContactOut,
+        contacts::ContactList,
+        contacts::ContactIn,
+        contacts::ContactStatusName,
         crate::api::error::ErrorBody,
         crate::api::error::ErrorDetail
     )),

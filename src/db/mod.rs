@@ -2,7 +2,9 @@
 //! by the URL scheme (never by trial), SQLite pragmas on every pooled connection, and the embedded
 //! migrations of both backends.
 
+pub mod ids;
 pub mod schema;
+pub mod types;
 
 use std::time::Duration;
 
@@ -15,6 +17,11 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+diesel::define_sql_function!(
+    /// `lower(text)`: both backends, for case-insensitive comparison and sorting.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text
+);
 
 /// How long a connection attempt (and a wait for a pooled connection) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -160,8 +167,14 @@ impl r2d2::ManageConnection for Manager {
             .map_err(|e| ManagerError(e.to_string()))
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    /// A connection whose transaction manager is broken (a failed rollback, a panic inside a
+    /// transaction) is dropped rather than returned to the pool.
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        use diesel::connection::TransactionManager;
+        std::thread::panicking()
+            || <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(
+                conn,
+            )
     }
 }
 
@@ -217,8 +230,36 @@ impl AnyConnection {
     }
 }
 
-pub fn is_postgres(conn: &AnyConnection) -> bool {
-    matches!(conn, AnyConnection::Postgresql(_))
+/// The database could not be reached, or the blocking task failed.
+#[derive(Debug)]
+pub struct Unavailable(pub anyhow::Error);
+
+/// Runs `f` with a pooled connection on the blocking thread pool, in the caller's tracing span.
+pub async fn run_db<F, T, E>(pool: &Pool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<Unavailable> + Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let mut conn = pool
+            .get()
+            .map_err(|e| Unavailable(anyhow::anyhow!("database unavailable: {e}")))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| Unavailable(anyhow::anyhow!("blocking task failed: {e}")))?
+}
+
+/// Whether an error is a unique-constraint violation (a concurrent twin won the race).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
 }
 
 #[cfg(test)]

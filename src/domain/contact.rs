@@ -1,33 +1,47 @@
 //! Contacts as the API accepts them.
 
-use super::FieldError;
+use super::{FieldError, Named};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ContactStatus {
     Subscribed,
     Unsubscribed,
     Bounced,
 }
 
-impl ContactStatus {
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        match raw {
-            "subscribed" => Ok(Self::Subscribed),
-            "unsubscribed" => Ok(Self::Unsubscribed),
-            "bounced" => Ok(Self::Bounced),
-            _ => Err(FieldError::new(
-                "status",
-                "Must be one of: subscribed, unsubscribed, bounced.",
-            )),
-        }
-    }
+impl Named for ContactStatus {
+    const ALL: &'static [Self] = &[Self::Subscribed, Self::Unsubscribed, Self::Bounced];
 
-    pub fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Self::Subscribed => "subscribed",
             Self::Unsubscribed => "unsubscribed",
             Self::Bounced => "bounced",
         }
+    }
+}
+
+impl ContactStatus {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::from_name(raw).ok_or_else(|| {
+            FieldError::new(
+                "status",
+                "Must be one of: subscribed, unsubscribed, bounced.",
+            )
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Named::as_str(self)
     }
 }
 

@@ -6,7 +6,7 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 use time::{Date, Duration, PrimitiveDateTime, Time};
 
-use super::{clean_text, FieldError};
+use super::{clean_text, FieldError, Named};
 
 pub const PREFIX: &str = "mlr_";
 pub const SECRET_CHARS: usize = 30;
@@ -26,17 +26,9 @@ pub fn checksum(data: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// CRC-32 (IEEE 802.3, the zlib/PNG polynomial), bitwise: 30 bytes do not need a table.
+/// CRC-32 (IEEE 802.3, the zlib/PNG polynomial), by `crc32fast`.
 pub fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
-    }
-    !crc
+    crc32fast::hash(data)
 }
 
 /// Why a presented key is not a Mailrith key. Decided before any database query.
@@ -171,37 +163,40 @@ impl Purpose {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum AccessLevel {
     ReadOnly,
     ReadWrite,
 }
 
-impl AccessLevel {
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        match raw {
-            "read_only" => Ok(Self::ReadOnly),
-            "read_write" => Ok(Self::ReadWrite),
-            _ => Err(FieldError::new(
-                "access_level",
-                "Choose Read Only or Read and Write.",
-            )),
-        }
-    }
+impl Named for AccessLevel {
+    const ALL: &'static [Self] = &[Self::ReadOnly, Self::ReadWrite];
 
-    pub fn from_db(raw: &str) -> Self {
-        if raw == "read_write" {
-            Self::ReadWrite
-        } else {
-            Self::ReadOnly
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Self::ReadOnly => "read_only",
             Self::ReadWrite => "read_write",
         }
+    }
+}
+
+impl AccessLevel {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::from_name(raw)
+            .ok_or_else(|| FieldError::new("access_level", "Choose Read Only or Read and Write."))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Named::as_str(self)
     }
 
     pub fn label(self) -> &'static str {
@@ -324,32 +319,6 @@ impl KeyStatus {
             Self::Expired => "Expired",
             Self::Revoked => "Revoked",
         }
-    }
-}
-
-/// "in 5 days", "3 hours ago", "just now".
-pub fn relative(now: PrimitiveDateTime, t: PrimitiveDateTime) -> String {
-    let d = t - now;
-    let future = d.is_positive();
-    let secs = d.whole_seconds().unsigned_abs();
-    let (n, unit) = if secs < 60 {
-        return "just now".into();
-    } else if secs < 3600 {
-        (secs / 60, "minute")
-    } else if secs < 86_400 {
-        (secs / 3600, "hour")
-    } else if secs < 86_400 * 60 {
-        (secs / 86_400, "day")
-    } else if secs < 86_400 * 730 {
-        (secs / (86_400 * 30), "month")
-    } else {
-        (secs / (86_400 * 365), "year")
-    };
-    let plural = if n == 1 { "" } else { "s" };
-    if future {
-        format!("in {n} {unit}{plural}")
-    } else {
-        format!("{n} {unit}{plural} ago")
     }
 }
 
@@ -501,9 +470,6 @@ mod tests {
             KeyStatus::of(Some(now), Some(now + Duration::days(1)), now),
             KeyStatus::Revoked
         );
-        assert_eq!(relative(now, now + Duration::days(5)), "in 5 days");
-        assert_eq!(relative(now, now - Duration::hours(1)), "1 hour ago");
-        assert_eq!(relative(now, now), "just now");
     }
 
     #[test]

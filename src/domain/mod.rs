@@ -1,12 +1,29 @@
-//! Pure domain types: no actix, no diesel. They parse input once; the rest of the code trusts them.
+//! Pure domain types: no actix, no queries. They parse input once; the rest of the code trusts
+//! them. (The enums stored by name carry diesel's `AsExpression`/`FromSqlRow` derives so that
+//! columns are typed; their `ToSql`/`FromSql` live in `db::types`.)
 
 pub mod account;
+pub mod audit;
 pub mod contact;
+pub mod format;
 pub mod ids;
 pub mod key;
 pub mod oauth;
 pub mod search;
+pub mod throttle;
 pub mod workspace;
+
+/// An enum stored and sent by name. `from_name` is strict: an unknown name is `None`, never a
+/// default.
+pub trait Named: Sized + Copy + 'static {
+    const ALL: &'static [Self];
+
+    fn as_str(self) -> &'static str;
+
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == name)
+    }
+}
 
 /// A field-level parse error: the form field it belongs to and what to tell the person.
 #[derive(Debug, Clone, PartialEq, Eq)]

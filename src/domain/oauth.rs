@@ -1,6 +1,8 @@
 //! OAuth 2.0 pieces that need no database: token formats, scopes, PKCE (RFC 7636, S256 only) and
 //! redirect URIs.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::ids::random_base62;
@@ -15,6 +17,35 @@ pub const CODE_PREFIX: &str = "mlro_";
 pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
 pub const REFRESH_TOKEN_DAYS: i64 = 90;
 pub const CODE_SECONDS: i64 = 600;
+
+/// What an OAuth token is for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum TokenKind {
+    /// Calls the API for an hour.
+    Access,
+    /// Gets new tokens; rotated on every use.
+    Refresh,
+}
+
+impl super::Named for TokenKind {
+    const ALL: &'static [Self] = &[Self::Access, Self::Refresh];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+        }
+    }
+}
 
 /// A random credential with a recognisable prefix and 40 base62 characters (about 238 bits).
 pub fn new_secret(prefix: &str) -> String {
@@ -58,21 +89,9 @@ impl Scope {
     }
 }
 
-fn base64url(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 2);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
+/// RFC 7636 S256: the challenge of a verifier, BASE64URL(SHA256(verifier)) without padding.
+pub fn challenge_of(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// RFC 7636: a verifier is 43 to 128 unreserved characters.
@@ -85,10 +104,7 @@ pub fn valid_verifier(v: &str) -> bool {
 /// RFC 7636 S256: BASE64URL(SHA256(verifier)) == challenge.
 pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     valid_verifier(verifier)
-        && crate::domain::ids::constant_time_eq(
-            &base64url(&Sha256::digest(verifier.as_bytes())),
-            challenge,
-        )
+        && crate::domain::ids::constant_time_eq(&challenge_of(verifier), challenge)
 }
 
 /// A challenge is the 43-character base64url of a SHA-256.

@@ -1,6 +1,6 @@
 //! Workspaces and the roles people hold in them.
 
-use super::{clean_text, FieldError};
+use super::{clean_text, FieldError, Named};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkspaceName(String);
@@ -15,20 +15,39 @@ impl WorkspaceName {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Role {
     Member,
     Admin,
     Owner,
 }
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
+impl Named for Role {
+    const ALL: &'static [Self] = &[Self::Member, Self::Admin, Self::Owner];
+
+    fn as_str(self) -> &'static str {
         match self {
             Role::Owner => "owner",
             Role::Admin => "admin",
             Role::Member => "member",
         }
+    }
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        Named::as_str(self)
     }
 
     pub fn label(self) -> &'static str {
@@ -40,12 +59,7 @@ impl Role {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "owner" => Some(Role::Owner),
-            "admin" => Some(Role::Admin),
-            "member" => Some(Role::Member),
-            _ => None,
-        }
+        Self::from_name(raw)
     }
 
     /// Owners and Admins manage the workspace itself (rename, members, keys).
@@ -55,29 +69,43 @@ impl Role {
 }
 
 /// A per-feature permission of a Member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Access {
     None,
     View,
     Manage,
 }
 
-impl Access {
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "none" => Some(Self::None),
-            "view" => Some(Self::View),
-            "manage" => Some(Self::Manage),
-            _ => None,
-        }
-    }
+impl Named for Access {
+    const ALL: &'static [Self] = &[Self::None, Self::View, Self::Manage];
 
-    pub fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Self::None => "none",
             Self::View => "view",
             Self::Manage => "manage",
         }
+    }
+}
+
+impl Access {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::from_name(raw)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Named::as_str(self)
     }
 
     pub fn label(self) -> &'static str {
@@ -104,15 +132,6 @@ impl WorkspaceAccess {
             role,
             api_keys,
             apps,
-        }
-    }
-
-    /// From the stored strings; anything unknown grants nothing.
-    pub fn from_db(role: &str, api_keys: &str, apps: &str) -> Self {
-        Self {
-            role: Role::parse(role).unwrap_or(Role::Member),
-            api_keys: Access::parse(api_keys).unwrap_or(Access::None),
-            apps: Access::parse(apps).unwrap_or(Access::None),
         }
     }
 

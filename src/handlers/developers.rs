@@ -1,20 +1,22 @@
 //! The Developer Quickstart: how to store a key and make a first call against this server.
 
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 
-use super::take_flash;
-use crate::auth::CurrentUser;
-use crate::error::AppError;
+use crate::app::AppState;
 use crate::views::developers::QuickstartPage;
-use crate::views::{self, PageContext};
+use crate::web::actor::Actor;
+use crate::web::error::AppError;
+use crate::web::htmx::{self, HxRequest};
 
-pub async fn quickstart(req: HttpRequest, me: CurrentUser) -> Result<HttpResponse, AppError> {
-    let info = req.connection_info();
-    let base_url = format!("{}://{}", info.scheme(), info.host());
+pub async fn quickstart(
+    hx: HxRequest,
+    me: Actor,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let page = QuickstartPage {
-        ctx: PageContext::new(me.csrf()?, Some(&me.user), take_flash(&me.session))
-            .with_tab("quickstart"),
-        base_url,
+        ctx: super::context(&me.session, &me.user, "quickstart")?,
+        // `--public-url`, or the address we listen on: never the Host header.
+        base_url: state.settings.public_url.clone().unwrap_or_default(),
     };
-    views::render(&page)
+    htmx::ok(&hx, &page)
 }

@@ -4,26 +4,25 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use crate::db::schema::{api_keys, audit_events, memberships, users, workspaces};
+use crate::db::ids::{KeyId, UserId, WorkspaceId};
+use crate::db::lower;
+use crate::db::schema::{api_keys, memberships, users, workspaces};
 use crate::db::AnyConnection;
-use crate::domain::key::KeyStatus;
+use crate::domain::key::{AccessLevel, KeyStatus};
 use crate::domain::search::{KeyQuery, SortKey, PAGE_SIZE};
-use crate::domain::workspace::WorkspaceAccess;
-use crate::models::audit::Event;
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+use crate::domain::workspace::{Access, Role, WorkspaceAccess};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = api_keys)]
 pub struct ApiKey {
-    pub id: i64,
+    pub id: KeyId,
     pub public_id: String,
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     pub name: String,
     pub purpose: String,
-    pub access_level: String,
-    pub owner_id: Option<i64>,
-    pub created_by: Option<i64>,
+    pub access_level: AccessLevel,
+    pub owner_id: Option<UserId>,
+    pub created_by: Option<UserId>,
     pub created_at: PrimitiveDateTime,
     pub expires_at: Option<PrimitiveDateTime>,
     pub last_used_at: Option<PrimitiveDateTime>,
@@ -31,7 +30,7 @@ pub struct ApiKey {
     pub last_used_user_agent: Option<String>,
     pub rotated_at: Option<PrimitiveDateTime>,
     pub revoked_at: Option<PrimitiveDateTime>,
-    pub revoked_by: Option<i64>,
+    pub revoked_by: Option<UserId>,
     pub hint: String,
 }
 
@@ -62,7 +61,7 @@ type ListingRow = (
     ApiKey,
     (String, String),
     (Option<String>, Option<String>, Option<String>, Option<bool>),
-    (String, String, String),
+    (Role, Access, Access),
     Option<i64>,
 );
 
@@ -83,7 +82,7 @@ fn to_listing(row: ListingRow) -> KeyListing {
         owner_name,
         owner_email,
         owner_public_id,
-        viewer_access: WorkspaceAccess::from_db(&role, &keys, &apps),
+        viewer_access: WorkspaceAccess::new(role, keys, apps),
         owner_removed,
         revoked_by_name: None,
     }
@@ -94,16 +93,8 @@ fn with_revokers(
     conn: &mut AnyConnection,
     mut listings: Vec<KeyListing>,
 ) -> QueryResult<Vec<KeyListing>> {
-    let ids: Vec<i64> = listings.iter().filter_map(|l| l.key.revoked_by).collect();
-    if ids.is_empty() {
-        return Ok(listings);
-    }
-    let names: std::collections::HashMap<i64, String> = users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
+    let ids: Vec<UserId> = listings.iter().filter_map(|l| l.key.revoked_by).collect();
+    let names = crate::models::users::names(conn, ids)?;
     for l in &mut listings {
         l.revoked_by_name = l.key.revoked_by.and_then(|id| names.get(&id).cloned());
     }
@@ -124,9 +115,9 @@ macro_rules! scoped_keys {
                     .and(memberships::user_id.eq($viewer))
                     .and(
                         memberships::role
-                            .eq("owner")
-                            .or(memberships::role.eq("admin"))
-                            .or(memberships::api_keys_permission.ne("none")),
+                            .eq(Role::Owner)
+                            .or(memberships::role.eq(Role::Admin))
+                            .or(memberships::api_keys_permission.ne(Access::None)),
                     )),
             )
             .left_join(users::table.on(api_keys::owner_id.eq(users::id.nullable())))
@@ -168,7 +159,7 @@ macro_rules! listing_columns {
 /// One page of the viewer's keys matching `q`, and the total number of matches.
 pub fn search(
     conn: &mut AnyConnection,
-    viewer: i64,
+    viewer: UserId,
     q: &KeyQuery,
     now: PrimitiveDateTime,
 ) -> QueryResult<(Vec<KeyListing>, i64)> {
@@ -211,7 +202,7 @@ pub fn search(
                 None => {}
             }
             if let Some(access) = q.access {
-                query = query.filter(api_keys::access_level.eq(access.as_str()));
+                query = query.filter(api_keys::access_level.eq(access));
             }
             match q.status {
                 Some(KeyStatus::Active) => {
@@ -276,7 +267,7 @@ pub fn search(
 /// One key by public id, only if the viewer belongs to its workspace.
 pub fn find_for_viewer(
     conn: &mut AnyConnection,
-    viewer: i64,
+    viewer: UserId,
     public_id: &str,
 ) -> QueryResult<Option<KeyListing>> {
     let row: Option<ListingRow> = scoped_keys!(viewer)
@@ -292,7 +283,7 @@ pub fn find_for_viewer(
 }
 
 /// How many keys the viewer can see at all (for the empty state).
-pub fn count_visible(conn: &mut AnyConnection, viewer: i64) -> QueryResult<i64> {
+pub fn count_visible(conn: &mut AnyConnection, viewer: UserId) -> QueryResult<i64> {
     scoped_keys!(viewer).count().get_result(conn)
 }
 
@@ -300,12 +291,12 @@ pub fn count_visible(conn: &mut AnyConnection, viewer: i64) -> QueryResult<i64> 
 #[diesel(table_name = api_keys)]
 pub struct NewApiKey<'a> {
     pub public_id: &'a str,
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     pub name: &'a str,
     pub purpose: &'a str,
-    pub access_level: &'a str,
-    pub owner_id: Option<i64>,
-    pub created_by: Option<i64>,
+    pub access_level: AccessLevel,
+    pub owner_id: Option<UserId>,
+    pub created_by: Option<UserId>,
     pub created_at: PrimitiveDateTime,
     pub expires_at: Option<PrimitiveDateTime>,
     pub key_hash: &'a str,
@@ -326,7 +317,7 @@ pub fn insert(conn: &mut AnyConnection, new: &NewApiKey<'_>) -> QueryResult<ApiK
 /// The key created by an earlier submit of the same Generate form, if any.
 pub fn find_by_request_id(
     conn: &mut AnyConnection,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     request_id: &str,
 ) -> QueryResult<Option<ApiKey>> {
     api_keys::table
@@ -340,10 +331,10 @@ pub fn find_by_request_id(
 /// Whether an active key of the workspace already has this name (case-insensitive).
 pub fn active_name_taken(
     conn: &mut AnyConnection,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     name: &str,
     now: PrimitiveDateTime,
-    except: Option<i64>,
+    except: Option<KeyId>,
 ) -> QueryResult<bool> {
     let mut query = api_keys::table
         .filter(api_keys::workspace_id.eq(workspace_id))
@@ -362,7 +353,7 @@ pub fn active_name_taken(
     Ok(n > 0)
 }
 
-pub fn current_hash(conn: &mut AnyConnection, id: i64) -> QueryResult<String> {
+pub fn current_hash(conn: &mut AnyConnection, id: KeyId) -> QueryResult<String> {
     api_keys::table
         .find(id)
         .select(api_keys::key_hash)
@@ -373,7 +364,7 @@ pub fn current_hash(conn: &mut AnyConnection, id: i64) -> QueryResult<String> {
 /// wins) and the key is not revoked. Returns the number of rows changed (0 or 1).
 pub fn rotate(
     conn: &mut AnyConnection,
-    id: i64,
+    id: KeyId,
     old_hash: &str,
     new_hash: &str,
     new_hint: &str,
@@ -398,8 +389,8 @@ pub fn rotate(
 /// Revokes a key that is not already revoked. Returns the number of rows changed (0 or 1).
 pub fn revoke(
     conn: &mut AnyConnection,
-    id: i64,
-    by: i64,
+    id: KeyId,
+    by: UserId,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(
@@ -416,10 +407,10 @@ pub fn revoke(
 
 pub fn update_details(
     conn: &mut AnyConnection,
-    id: i64,
+    id: KeyId,
     name: &str,
     purpose: &str,
-    owner_id: Option<i64>,
+    owner_id: Option<UserId>,
 ) -> QueryResult<usize> {
     diesel::update(api_keys::table.find(id))
         .set((
@@ -430,63 +421,18 @@ pub fn update_details(
         .execute(conn)
 }
 
-/// A key's history, newest first, with each actor's name.
-pub fn history(
-    conn: &mut AnyConnection,
-    workspace_id: i64,
-    key_public_id: &str,
-) -> QueryResult<Vec<(Event, Option<String>)>> {
-    audit_events::table
-        .left_join(users::table.on(audit_events::actor_id.eq(users::id.nullable())))
-        .filter(audit_events::workspace_id.eq(workspace_id))
-        .filter(audit_events::subject.eq(key_public_id))
-        .order(audit_events::id.desc())
-        .limit(200)
-        .select((Event::as_select(), users::name.nullable()))
-        .load(conn)
-}
-
-/// The latest action recorded on a key and who took it (for "just rotated by ...").
-pub fn last_action_by(
-    conn: &mut AnyConnection,
-    workspace_id: i64,
-    key_public_id: &str,
-) -> QueryResult<Option<(String, Option<String>)>> {
-    audit_events::table
-        .left_join(users::table.on(audit_events::actor_id.eq(users::id.nullable())))
-        .filter(audit_events::workspace_id.eq(workspace_id))
-        .filter(audit_events::subject.eq(key_public_id))
-        .filter(audit_events::action.eq_any(["api_key.rotate", "api_key.revoke"]))
-        .order(audit_events::id.desc())
-        .select((audit_events::action, users::name.nullable()))
-        .first(conn)
-        .optional()
-}
-
-/// A person's display name by id (creator, revoker).
-pub fn user_name(conn: &mut AnyConnection, id: Option<i64>) -> QueryResult<Option<String>> {
-    match id {
-        None => Ok(None),
-        Some(id) => users::table
-            .find(id)
-            .select(users::name)
-            .first(conn)
-            .optional(),
-    }
-}
-
 // ---- What the JSON API needs ---------------------------------------------------------------------
 
 /// A key as the API sees it when a caller presents its secret (fields in `find_by_hash` order).
 #[derive(Queryable, Debug, Clone)]
 pub struct KeyForAuth {
-    pub id: i64,
+    pub id: KeyId,
     pub public_id: String,
     pub name: String,
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     pub workspace_public_id: String,
     pub workspace_name: String,
-    pub access_level: String,
+    pub access_level: AccessLevel,
     pub expires_at: Option<PrimitiveDateTime>,
     pub revoked_at: Option<PrimitiveDateTime>,
 }
@@ -514,7 +460,7 @@ pub fn find_by_hash(conn: &mut AnyConnection, hash: &str) -> QueryResult<Option<
 pub fn find_retired(
     conn: &mut AnyConnection,
     hash: &str,
-) -> QueryResult<Option<(i64, i64, String)>> {
+) -> QueryResult<Option<(KeyId, WorkspaceId, String)>> {
     use crate::db::schema::retired_key_hashes;
     retired_key_hashes::table
         .inner_join(api_keys::table.on(api_keys::id.eq(retired_key_hashes::key_id)))
@@ -526,7 +472,7 @@ pub fn find_retired(
 
 pub fn retire_hash(
     conn: &mut AnyConnection,
-    key_id: i64,
+    key_id: KeyId,
     hash: &str,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
@@ -543,7 +489,7 @@ pub fn retire_hash(
 /// Records that a key changed, in the caller's transaction, for every server process's cache.
 pub fn record_change(
     conn: &mut AnyConnection,
-    key_id: i64,
+    key_id: KeyId,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
     use crate::db::schema::api_key_changes;
@@ -556,7 +502,7 @@ pub fn record_change(
 }
 
 /// Changes after `after`, oldest first.
-pub fn changes_since(conn: &mut AnyConnection, after: i64) -> QueryResult<Vec<(i64, i64)>> {
+pub fn changes_since(conn: &mut AnyConnection, after: i64) -> QueryResult<Vec<(i64, KeyId)>> {
     use crate::db::schema::api_key_changes;
     api_key_changes::table
         .filter(api_key_changes::id.gt(after))
@@ -583,7 +529,7 @@ pub fn prune_changes(conn: &mut AnyConnection, before: PrimitiveDateTime) -> Que
 /// Writes coalesced last-used facts; never moves `last_used_at` backwards.
 pub fn record_last_used(
     conn: &mut AnyConnection,
-    key_id: i64,
+    key_id: KeyId,
     at: PrimitiveDateTime,
     ip: &str,
     user_agent: &str,
@@ -606,8 +552,8 @@ pub fn record_last_used(
 /// Active (not revoked) keys a person owns in a workspace, for the offboarding review.
 pub fn owned_by(
     conn: &mut AnyConnection,
-    workspace_id: i64,
-    owner_id: i64,
+    workspace_id: WorkspaceId,
+    owner_id: UserId,
 ) -> QueryResult<Vec<ApiKey>> {
     api_keys::table
         .filter(api_keys::workspace_id.eq(workspace_id))
@@ -619,7 +565,11 @@ pub fn owned_by(
 }
 
 /// How many unrevoked keys each person owns in a workspace.
-pub fn count_owned(conn: &mut AnyConnection, workspace_id: i64, owner_id: i64) -> QueryResult<i64> {
+pub fn count_owned(
+    conn: &mut AnyConnection,
+    workspace_id: WorkspaceId,
+    owner_id: UserId,
+) -> QueryResult<i64> {
     api_keys::table
         .filter(api_keys::workspace_id.eq(workspace_id))
         .filter(api_keys::owner_id.eq(owner_id))
@@ -628,7 +578,7 @@ pub fn count_owned(conn: &mut AnyConnection, workspace_id: i64, owner_id: i64) -
         .get_result(conn)
 }
 
-pub fn set_owner(conn: &mut AnyConnection, id: i64, owner_id: i64) -> QueryResult<usize> {
+pub fn set_owner(conn: &mut AnyConnection, id: KeyId, owner_id: UserId) -> QueryResult<usize> {
     diesel::update(api_keys::table.find(id))
         .set(api_keys::owner_id.eq(Some(owner_id)))
         .execute(conn)
@@ -636,7 +586,7 @@ pub fn set_owner(conn: &mut AnyConnection, id: i64, owner_id: i64) -> QueryResul
 
 pub fn find_in_workspace(
     conn: &mut AnyConnection,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     public_id: &str,
 ) -> QueryResult<Option<ApiKey>> {
     api_keys::table

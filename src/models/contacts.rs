@@ -3,17 +3,19 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use crate::db::ids::{ContactId, WorkspaceId};
 use crate::db::schema::contacts;
 use crate::db::AnyConnection;
+use crate::domain::contact::ContactStatus;
 
 #[derive(Insertable, Debug)]
 #[diesel(table_name = contacts)]
 pub struct NewContact<'a> {
     pub public_id: String,
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     pub email: &'a str,
     pub name: &'a str,
-    pub status: &'a str,
+    pub status: ContactStatus,
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
 }
@@ -29,7 +31,7 @@ pub fn insert_many(conn: &mut AnyConnection, rows: &[NewContact<'_>]) -> QueryRe
     Ok(n)
 }
 
-pub fn count_in_workspace(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<i64> {
+pub fn count_in_workspace(conn: &mut AnyConnection, workspace_id: WorkspaceId) -> QueryResult<i64> {
     contacts::table
         .filter(contacts::workspace_id.eq(workspace_id))
         .count()
@@ -39,12 +41,12 @@ pub fn count_in_workspace(conn: &mut AnyConnection, workspace_id: i64) -> QueryR
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = contacts)]
 pub struct Contact {
-    pub id: i64,
+    pub id: ContactId,
     pub public_id: String,
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     pub email: String,
     pub name: String,
-    pub status: String,
+    pub status: ContactStatus,
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
 }
@@ -52,7 +54,7 @@ pub struct Contact {
 /// A page of a workspace's contacts (oldest first), optionally those with one email, and the total.
 pub fn list(
     conn: &mut AnyConnection,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     email: Option<&str>,
     limit: i64,
     offset: i64,
@@ -79,7 +81,7 @@ pub fn list(
 
 pub fn find(
     conn: &mut AnyConnection,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     public_id: &str,
 ) -> QueryResult<Option<Contact>> {
     contacts::table
@@ -92,9 +94,9 @@ pub fn find(
 
 pub fn email_taken(
     conn: &mut AnyConnection,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     email: &str,
-    except: Option<i64>,
+    except: Option<ContactId>,
 ) -> QueryResult<bool> {
     let mut q = contacts::table
         .filter(contacts::workspace_id.eq(workspace_id))
@@ -118,10 +120,10 @@ pub fn insert(conn: &mut AnyConnection, row: &NewContact<'_>) -> QueryResult<Con
 
 pub fn update(
     conn: &mut AnyConnection,
-    id: i64,
+    id: ContactId,
     email: &str,
     name: &str,
-    status: &str,
+    status: ContactStatus,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(contacts::table.find(id))
@@ -134,6 +136,6 @@ pub fn update(
         .execute(conn)
 }
 
-pub fn delete(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
+pub fn delete(conn: &mut AnyConnection, id: ContactId) -> QueryResult<usize> {
     diesel::delete(contacts::table.find(id)).execute(conn)
 }

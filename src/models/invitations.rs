@@ -3,31 +3,32 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use crate::db::ids::{InvitationId, UserId, WorkspaceId};
 use crate::db::schema::{invitations, users, workspaces};
 use crate::db::AnyConnection;
-use crate::domain::workspace::WorkspaceAccess;
+use crate::domain::workspace::{Access, Role, WorkspaceAccess};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = invitations)]
 pub struct Invitation {
-    pub id: i64,
+    pub id: InvitationId,
     pub public_id: String,
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     pub email: String,
-    pub role: String,
-    pub api_keys_permission: String,
-    pub apps_permission: String,
-    pub invited_by: Option<i64>,
+    pub role: Role,
+    pub api_keys_permission: Access,
+    pub apps_permission: Access,
+    pub invited_by: Option<UserId>,
     pub created_at: PrimitiveDateTime,
     pub expires_at: PrimitiveDateTime,
     pub accepted_at: Option<PrimitiveDateTime>,
-    pub accepted_by: Option<i64>,
+    pub accepted_by: Option<UserId>,
     pub cancelled_at: Option<PrimitiveDateTime>,
 }
 
 impl Invitation {
     pub fn access(&self) -> WorkspaceAccess {
-        WorkspaceAccess::from_db(&self.role, &self.api_keys_permission, &self.apps_permission)
+        WorkspaceAccess::new(self.role, self.api_keys_permission, self.apps_permission)
     }
 
     pub fn is_open(&self, now: PrimitiveDateTime) -> bool {
@@ -39,11 +40,11 @@ impl Invitation {
 pub fn insert(
     conn: &mut AnyConnection,
     public_id: &str,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     email: &str,
     access: WorkspaceAccess,
     token_hash: &str,
-    invited_by: i64,
+    invited_by: UserId,
     now: PrimitiveDateTime,
     expires_at: PrimitiveDateTime,
 ) -> QueryResult<usize> {
@@ -52,9 +53,9 @@ pub fn insert(
             invitations::public_id.eq(public_id),
             invitations::workspace_id.eq(workspace_id),
             invitations::email.eq(email),
-            invitations::role.eq(access.role.as_str()),
-            invitations::api_keys_permission.eq(access.stored_api_keys().as_str()),
-            invitations::apps_permission.eq(access.stored_apps().as_str()),
+            invitations::role.eq(access.role),
+            invitations::api_keys_permission.eq(access.stored_api_keys()),
+            invitations::apps_permission.eq(access.stored_apps()),
             invitations::token_hash.eq(token_hash),
             invitations::invited_by.eq(Some(invited_by)),
             invitations::created_at.eq(now),
@@ -75,19 +76,6 @@ pub fn find_by_token_hash(
         .optional()
 }
 
-pub fn find(
-    conn: &mut AnyConnection,
-    workspace_id: i64,
-    public_id: &str,
-) -> QueryResult<Option<Invitation>> {
-    invitations::table
-        .filter(invitations::workspace_id.eq(workspace_id))
-        .filter(invitations::public_id.eq(public_id))
-        .select(Invitation::as_select())
-        .first(conn)
-        .optional()
-}
-
 pub fn find_any(conn: &mut AnyConnection, public_id: &str) -> QueryResult<Option<Invitation>> {
     invitations::table
         .filter(invitations::public_id.eq(public_id))
@@ -99,7 +87,7 @@ pub fn find_any(conn: &mut AnyConnection, public_id: &str) -> QueryResult<Option
 /// Open invitations of a workspace, newest first, with the inviter's name.
 pub fn open_for_workspace(
     conn: &mut AnyConnection,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     now: PrimitiveDateTime,
 ) -> QueryResult<Vec<(Invitation, Option<String>)>> {
     invitations::table
@@ -115,7 +103,7 @@ pub fn open_for_workspace(
 
 pub fn open_for_email(
     conn: &mut AnyConnection,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     email: &str,
     now: PrimitiveDateTime,
 ) -> QueryResult<bool> {
@@ -130,7 +118,11 @@ pub fn open_for_email(
     Ok(n > 0)
 }
 
-pub fn cancel(conn: &mut AnyConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<usize> {
+pub fn cancel(
+    conn: &mut AnyConnection,
+    id: InvitationId,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(
         invitations::table
             .filter(invitations::id.eq(id))
@@ -144,7 +136,7 @@ pub fn cancel(conn: &mut AnyConnection, id: i64, now: PrimitiveDateTime) -> Quer
 /// A new token and a new 7-day window for an open invitation.
 pub fn reissue(
     conn: &mut AnyConnection,
-    id: i64,
+    id: InvitationId,
     token_hash: &str,
     expires_at: PrimitiveDateTime,
 ) -> QueryResult<usize> {
@@ -164,8 +156,8 @@ pub fn reissue(
 /// Marks an open invitation accepted; 0 when it was not open any more (used twice, cancelled).
 pub fn accept(
     conn: &mut AnyConnection,
-    id: i64,
-    user_id: i64,
+    id: InvitationId,
+    user_id: UserId,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(

@@ -3,15 +3,17 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use crate::db::ids::{ClientId, GrantId, UserId, WorkspaceId};
 use crate::db::schema::{
     oauth_clients, oauth_codes, oauth_grants, oauth_tokens, users, workspaces,
 };
 use crate::db::AnyConnection;
+use crate::domain::oauth::TokenKind;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = oauth_clients)]
 pub struct OauthClient {
-    pub id: i64,
+    pub id: ClientId,
     pub client_id: String,
     pub name: String,
     pub homepage: String,
@@ -19,7 +21,7 @@ pub struct OauthClient {
     pub logo_url: Option<String>,
     pub secret_hash: Option<String>,
     pub secret_hint: Option<String>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: PrimitiveDateTime,
     pub secret_rotated_at: Option<PrimitiveDateTime>,
 }
@@ -40,15 +42,15 @@ impl OauthClient {
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = oauth_grants)]
 pub struct Grant {
-    pub id: i64,
+    pub id: GrantId,
     pub public_id: String,
-    pub client_id: i64,
-    pub workspace_id: i64,
-    pub user_id: Option<i64>,
+    pub client_id: ClientId,
+    pub workspace_id: WorkspaceId,
+    pub user_id: Option<UserId>,
     pub scope: String,
     pub created_at: PrimitiveDateTime,
     pub revoked_at: Option<PrimitiveDateTime>,
-    pub revoked_by: Option<i64>,
+    pub revoked_by: Option<UserId>,
     pub last_used_at: Option<PrimitiveDateTime>,
     pub last_used_ip: Option<String>,
     pub last_used_user_agent: Option<String>,
@@ -63,7 +65,7 @@ pub fn insert_client(
     redirect_uris: &str,
     logo_url: Option<&str>,
     secret: Option<(&str, &str)>,
-    created_by: i64,
+    created_by: UserId,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
     diesel::insert_into(oauth_clients::table)
@@ -89,7 +91,7 @@ pub fn find_client(conn: &mut AnyConnection, client_id: &str) -> QueryResult<Opt
         .optional()
 }
 
-pub fn clients_by(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<OauthClient>> {
+pub fn clients_by(conn: &mut AnyConnection, user_id: UserId) -> QueryResult<Vec<OauthClient>> {
     oauth_clients::table
         .filter(oauth_clients::created_by.eq(user_id))
         .order(oauth_clients::id.desc())
@@ -99,7 +101,7 @@ pub fn clients_by(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<Oau
 
 pub fn rotate_client_secret(
     conn: &mut AnyConnection,
-    id: i64,
+    id: ClientId,
     hash: &str,
     hint: &str,
     now: PrimitiveDateTime,
@@ -116,9 +118,9 @@ pub fn rotate_client_secret(
 pub fn insert_grant(
     conn: &mut AnyConnection,
     public_id: &str,
-    client_id: i64,
-    workspace_id: i64,
-    user_id: i64,
+    client_id: ClientId,
+    workspace_id: WorkspaceId,
+    user_id: UserId,
     scope: &str,
     now: PrimitiveDateTime,
 ) -> QueryResult<Grant> {
@@ -140,8 +142,8 @@ pub fn insert_grant(
 
 pub fn revoke_grant(
     conn: &mut AnyConnection,
-    grant_id: i64,
-    by: Option<i64>,
+    grant_id: GrantId,
+    by: Option<UserId>,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(
@@ -213,7 +215,7 @@ macro_rules! grants_joined {
 
 pub fn active_in_workspace(
     conn: &mut AnyConnection,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
 ) -> QueryResult<Vec<GrantListing>> {
     let rows: Vec<GrantRow> = grants_joined!()
         .filter(oauth_grants::workspace_id.eq(workspace_id))
@@ -221,7 +223,7 @@ pub fn active_in_workspace(
     Ok(rows.into_iter().map(listing).collect())
 }
 
-pub fn active_by_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<GrantListing>> {
+pub fn active_by_user(conn: &mut AnyConnection, user_id: UserId) -> QueryResult<Vec<GrantListing>> {
     let rows: Vec<GrantRow> = grants_joined!()
         .filter(oauth_grants::user_id.eq(user_id))
         .load(conn)?;
@@ -230,8 +232,8 @@ pub fn active_by_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec
 
 pub fn active_by_user_in(
     conn: &mut AnyConnection,
-    user_id: i64,
-    workspace_id: i64,
+    user_id: UserId,
+    workspace_id: WorkspaceId,
 ) -> QueryResult<Vec<GrantListing>> {
     let rows: Vec<GrantRow> = grants_joined!()
         .filter(oauth_grants::user_id.eq(user_id))
@@ -243,7 +245,7 @@ pub fn active_by_user_in(
 pub fn insert_code(
     conn: &mut AnyConnection,
     code_hash: &str,
-    grant_id: i64,
+    grant_id: GrantId,
     redirect_uri: &str,
     challenge: &str,
     now: PrimitiveDateTime,
@@ -301,8 +303,8 @@ pub fn use_code(conn: &mut AnyConnection, id: i64, now: PrimitiveDateTime) -> Qu
 pub fn insert_token(
     conn: &mut AnyConnection,
     token_hash: &str,
-    kind: &str,
-    grant_id: i64,
+    kind: TokenKind,
+    grant_id: GrantId,
     now: PrimitiveDateTime,
     expires_at: PrimitiveDateTime,
 ) -> QueryResult<usize> {
@@ -320,7 +322,7 @@ pub fn insert_token(
 #[derive(Queryable, Debug, Clone)]
 pub struct TokenRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: TokenKind,
     pub expires_at: PrimitiveDateTime,
     pub revoked_at: Option<PrimitiveDateTime>,
     pub replaced_at: Option<PrimitiveDateTime>,
@@ -391,7 +393,7 @@ pub fn revoke_token(
 
 pub fn record_last_used(
     conn: &mut AnyConnection,
-    grant_id: i64,
+    grant_id: GrantId,
     at: PrimitiveDateTime,
     ip: &str,
     ua: &str,

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use crate::db::ids::UserId;
 use crate::db::schema::sessions;
 use crate::db::AnyConnection;
 
@@ -11,7 +12,7 @@ use crate::db::AnyConnection;
 pub struct SessionRow {
     pub id: i64,
     pub key_hash: String,
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub state: String,
     pub created_at: PrimitiveDateTime,
     pub last_seen_at: PrimitiveDateTime,
@@ -20,7 +21,7 @@ pub struct SessionRow {
 pub fn insert(
     conn: &mut AnyConnection,
     key_hash: &str,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     state: &str,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
@@ -46,7 +47,7 @@ pub fn find(conn: &mut AnyConnection, key_hash: &str) -> QueryResult<Option<Sess
 pub fn update_state(
     conn: &mut AnyConnection,
     key_hash: &str,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     state: &str,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
@@ -76,7 +77,7 @@ pub fn delete(conn: &mut AnyConnection, key_hash: &str) -> QueryResult<usize> {
 /// Ends every session of a user, except the one whose hash is `keep` (if any).
 pub fn delete_for_user(
     conn: &mut AnyConnection,
-    user_id: i64,
+    user_id: UserId,
     keep: Option<&str>,
 ) -> QueryResult<usize> {
     let q = sessions::table.filter(sessions::user_id.eq(user_id));
@@ -84,13 +85,6 @@ pub fn delete_for_user(
         Some(keep) => diesel::delete(q.filter(sessions::key_hash.ne(keep))).execute(conn),
         None => diesel::delete(q).execute(conn),
     }
-}
-
-pub fn count_for_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<i64> {
-    sessions::table
-        .filter(sessions::user_id.eq(user_id))
-        .count()
-        .get_result(conn)
 }
 
 /// Deletes sessions idle since `idle_cutoff` or created before `absolute_cutoff`.

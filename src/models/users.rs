@@ -1,13 +1,14 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use crate::db::ids::UserId;
 use crate::db::schema::users;
 use crate::db::AnyConnection;
 
 #[derive(Queryable, Selectable, Clone)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub public_id: String,
     pub email: String,
     pub name: String,
@@ -41,7 +42,7 @@ pub struct NewUser<'a> {
     pub created_at: PrimitiveDateTime,
 }
 
-pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<User>> {
+pub fn find(conn: &mut AnyConnection, id: UserId) -> QueryResult<Option<User>> {
     users::table
         .find(id)
         .select(User::as_select())
@@ -74,19 +75,19 @@ pub fn insert(conn: &mut AnyConnection, new: &NewUser<'_>) -> QueryResult<User> 
         .first(conn)
 }
 
-pub fn set_name(conn: &mut AnyConnection, id: i64, name: &str) -> QueryResult<usize> {
+pub fn set_name(conn: &mut AnyConnection, id: UserId, name: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
         .set(users::name.eq(name))
         .execute(conn)
 }
 
-pub fn set_password_hash(conn: &mut AnyConnection, id: i64, hash: &str) -> QueryResult<usize> {
+pub fn set_password_hash(conn: &mut AnyConnection, id: UserId, hash: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
         .set(users::password_hash.eq(hash))
         .execute(conn)
 }
 
-pub fn set_disabled(conn: &mut AnyConnection, id: i64, disabled: bool) -> QueryResult<usize> {
+pub fn set_disabled(conn: &mut AnyConnection, id: UserId, disabled: bool) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
         .set(users::disabled.eq(disabled))
         .execute(conn)
@@ -94,7 +95,7 @@ pub fn set_disabled(conn: &mut AnyConnection, id: i64, disabled: bool) -> QueryR
 
 pub fn record_sign_in(
     conn: &mut AnyConnection,
-    id: i64,
+    id: UserId,
     at: PrimitiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(users::table.find(id))
@@ -108,4 +109,32 @@ pub fn find_by_public_id(conn: &mut AnyConnection, public_id: &str) -> QueryResu
         .select(User::as_select())
         .first(conn)
         .optional()
+}
+
+/// Display names of people by id, in one query (revokers, actors).
+pub fn names(
+    conn: &mut AnyConnection,
+    ids: Vec<UserId>,
+) -> QueryResult<std::collections::HashMap<UserId, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name))
+        .load::<(UserId, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// A person's display name by id (creator, revoker).
+pub fn name_of(conn: &mut AnyConnection, id: Option<UserId>) -> QueryResult<Option<String>> {
+    match id {
+        None => Ok(None),
+        Some(id) => users::table
+            .find(id)
+            .select(users::name)
+            .first(conn)
+            .optional(),
+    }
 }

@@ -1,7 +1,10 @@
+//! Workspaces and memberships: who is in which workspace, with what role and permissions.
+
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use crate::db::schema::{memberships, workspaces};
+use crate::db::ids::{UserId, WorkspaceId};
+use crate::db::schema::{memberships, users, workspaces};
 use crate::db::AnyConnection;
 use crate::domain::ids::public_id;
 use crate::domain::workspace::{Access, Role, WorkspaceAccess};
@@ -9,7 +12,7 @@ use crate::domain::workspace::{Access, Role, WorkspaceAccess};
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = workspaces)]
 pub struct Workspace {
-    pub id: i64,
+    pub id: WorkspaceId,
     pub public_id: String,
     pub name: String,
     pub created_at: PrimitiveDateTime,
@@ -26,6 +29,17 @@ pub struct Membership {
 pub fn find_by_name(conn: &mut AnyConnection, name: &str) -> QueryResult<Option<Workspace>> {
     workspaces::table
         .filter(workspaces::name.eq(name))
+        .select(Workspace::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_public_id(
+    conn: &mut AnyConnection,
+    public_id: &str,
+) -> QueryResult<Option<Workspace>> {
+    workspaces::table
+        .filter(workspaces::public_id.eq(public_id))
         .select(Workspace::as_select())
         .first(conn)
         .optional()
@@ -50,26 +64,20 @@ pub fn create(
         .first(conn)
 }
 
-pub fn add_member(
+pub fn rename(
     conn: &mut AnyConnection,
-    workspace_id: i64,
-    user_id: i64,
-    role: Role,
-    now: PrimitiveDateTime,
+    workspace_id: WorkspaceId,
+    name: &str,
 ) -> QueryResult<usize> {
-    add_member_with(
-        conn,
-        workspace_id,
-        user_id,
-        WorkspaceAccess::new(role, Access::View, Access::View),
-        now,
-    )
+    diesel::update(workspaces::table.find(workspace_id))
+        .set(workspaces::name.eq(name))
+        .execute(conn)
 }
 
-pub fn add_member_with(
+pub fn add_member(
     conn: &mut AnyConnection,
-    workspace_id: i64,
-    user_id: i64,
+    workspace_id: WorkspaceId,
+    user_id: UserId,
     access: WorkspaceAccess,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
@@ -77,18 +85,23 @@ pub fn add_member_with(
         .values((
             memberships::workspace_id.eq(workspace_id),
             memberships::user_id.eq(user_id),
-            memberships::role.eq(access.role.as_str()),
-            memberships::api_keys_permission.eq(access.stored_api_keys().as_str()),
-            memberships::apps_permission.eq(access.stored_apps().as_str()),
+            memberships::role.eq(access.role),
+            memberships::api_keys_permission.eq(access.stored_api_keys()),
+            memberships::apps_permission.eq(access.stored_apps()),
             memberships::created_at.eq(now),
         ))
         .execute(conn)
 }
 
+/// The access of a new member in a role: Members start with View of both features.
+pub fn default_access(role: Role) -> WorkspaceAccess {
+    WorkspaceAccess::new(role, Access::View, Access::View)
+}
+
 pub fn set_access(
     conn: &mut AnyConnection,
-    workspace_id: i64,
-    user_id: i64,
+    workspace_id: WorkspaceId,
+    user_id: UserId,
     access: WorkspaceAccess,
 ) -> QueryResult<usize> {
     diesel::update(
@@ -97,17 +110,17 @@ pub fn set_access(
             .filter(memberships::user_id.eq(user_id)),
     )
     .set((
-        memberships::role.eq(access.role.as_str()),
-        memberships::api_keys_permission.eq(access.stored_api_keys().as_str()),
-        memberships::apps_permission.eq(access.stored_apps().as_str()),
+        memberships::role.eq(access.role),
+        memberships::api_keys_permission.eq(access.stored_api_keys()),
+        memberships::apps_permission.eq(access.stored_apps()),
     ))
     .execute(conn)
 }
 
 pub fn remove_member(
     conn: &mut AnyConnection,
-    workspace_id: i64,
-    user_id: i64,
+    workspace_id: WorkspaceId,
+    user_id: UserId,
 ) -> QueryResult<usize> {
     diesel::delete(
         memberships::table
@@ -117,93 +130,89 @@ pub fn remove_member(
     .execute(conn)
 }
 
-pub fn count_owners(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<i64> {
+pub fn count_owners(conn: &mut AnyConnection, workspace_id: WorkspaceId) -> QueryResult<i64> {
     memberships::table
         .filter(memberships::workspace_id.eq(workspace_id))
-        .filter(memberships::role.eq("owner"))
+        .filter(memberships::role.eq(Role::Owner))
         .count()
         .get_result(conn)
 }
 
-pub fn find_by_public_id(
-    conn: &mut AnyConnection,
-    public_id: &str,
-) -> QueryResult<Option<Workspace>> {
-    workspaces::table
-        .filter(workspaces::public_id.eq(public_id))
-        .select(Workspace::as_select())
-        .first(conn)
-        .optional()
+pub fn count_members(conn: &mut AnyConnection, workspace_id: WorkspaceId) -> QueryResult<i64> {
+    memberships::table
+        .filter(memberships::workspace_id.eq(workspace_id))
+        .count()
+        .get_result(conn)
 }
 
-pub fn rename(conn: &mut AnyConnection, workspace_id: i64, name: &str) -> QueryResult<usize> {
-    diesel::update(workspaces::table.find(workspace_id))
-        .set(workspaces::name.eq(name))
-        .execute(conn)
+type MembershipRow = (Workspace, Role, Access, Access);
+
+fn to_membership((workspace, role, keys, apps): MembershipRow) -> Membership {
+    Membership {
+        workspace,
+        role,
+        access: WorkspaceAccess::new(role, keys, apps),
+    }
 }
 
-type MembershipRow = (Workspace, String, String, String);
-
-fn to_memberships(rows: Vec<MembershipRow>) -> Vec<Membership> {
-    rows.into_iter()
-        .map(|(workspace, role, keys, apps)| {
-            let access = WorkspaceAccess::from_db(&role, &keys, &apps);
-            Membership {
-                workspace,
-                role: access.role,
-                access,
-            }
-        })
-        .collect()
-}
-
-/// The workspaces a user belongs to, by name.
-pub fn for_user(conn: &mut AnyConnection, user_id: i64) -> QueryResult<Vec<Membership>> {
-    let rows = memberships::table
-        .inner_join(workspaces::table)
-        .filter(memberships::user_id.eq(user_id))
-        .order((workspaces::name.asc(), workspaces::id.asc()))
-        .select((
+macro_rules! membership_columns {
+    () => {
+        (
             Workspace::as_select(),
             memberships::role,
             memberships::api_keys_permission,
             memberships::apps_permission,
-        ))
+        )
+    };
+}
+
+/// The workspaces a user belongs to, by name.
+pub fn for_user(conn: &mut AnyConnection, user_id: UserId) -> QueryResult<Vec<Membership>> {
+    let rows = memberships::table
+        .inner_join(workspaces::table)
+        .filter(memberships::user_id.eq(user_id))
+        .order((workspaces::name.asc(), workspaces::id.asc()))
+        .select(membership_columns!())
         .load::<MembershipRow>(conn)?;
-    Ok(to_memberships(rows))
+    Ok(rows.into_iter().map(to_membership).collect())
 }
 
 /// One workspace by its public id, only if the user belongs to it.
 pub fn membership(
     conn: &mut AnyConnection,
-    user_id: i64,
+    user_id: UserId,
     workspace_public_id: &str,
 ) -> QueryResult<Option<Membership>> {
-    let rows = memberships::table
+    let row = memberships::table
         .inner_join(workspaces::table)
         .filter(memberships::user_id.eq(user_id))
         .filter(workspaces::public_id.eq(workspace_public_id))
-        .select((
-            Workspace::as_select(),
-            memberships::role,
-            memberships::api_keys_permission,
-            memberships::apps_permission,
-        ))
-        .load::<MembershipRow>(conn)?;
-    Ok(to_memberships(rows).into_iter().next())
+        .select(membership_columns!())
+        .first::<MembershipRow>(conn)
+        .optional()?;
+    Ok(row.map(to_membership))
 }
 
-pub fn count_members(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<i64> {
-    memberships::table
+/// One workspace by its row id, only if the user belongs to it.
+pub fn membership_in(
+    conn: &mut AnyConnection,
+    user_id: UserId,
+    workspace_id: WorkspaceId,
+) -> QueryResult<Option<Membership>> {
+    let row = memberships::table
+        .inner_join(workspaces::table)
+        .filter(memberships::user_id.eq(user_id))
         .filter(memberships::workspace_id.eq(workspace_id))
-        .count()
-        .get_result(conn)
+        .select(membership_columns!())
+        .first::<MembershipRow>(conn)
+        .optional()?;
+    Ok(row.map(to_membership))
 }
 
 /// A member of a workspace, as pickers, filters and the Team Members tab show them.
 #[derive(Debug, Clone)]
 pub struct Member {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub public_id: String,
     pub name: String,
     pub email: String,
@@ -213,33 +222,36 @@ pub struct Member {
     pub disabled: bool,
 }
 
-/// The workspace's members who can sign in, by name (for pickers and permissions).
-pub fn members(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<Vec<Member>> {
-    Ok(team_of(conn, workspace_id)?
-        .into_iter()
-        .filter(|m| !m.disabled)
-        .collect())
+type MemberRow = (
+    UserId,
+    String,
+    String,
+    String,
+    Role,
+    Access,
+    Access,
+    Option<PrimitiveDateTime>,
+    bool,
+);
+
+fn to_member(
+    (user_id, public_id, name, email, role, keys, apps, last_sign_in_at, disabled): MemberRow,
+) -> Member {
+    Member {
+        user_id,
+        public_id,
+        name,
+        email,
+        role,
+        access: WorkspaceAccess::new(role, keys, apps),
+        last_sign_in_at,
+        disabled,
+    }
 }
 
-/// Every member of the workspace, disabled people included (the Team Members tab).
-pub fn team_of(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<Vec<Member>> {
-    use crate::db::schema::users;
-    type Row = (
-        i64,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<PrimitiveDateTime>,
-        bool,
-    );
-    let rows: Vec<Row> = memberships::table
-        .inner_join(users::table)
-        .filter(memberships::workspace_id.eq(workspace_id))
-        .order((users::name.asc(), users::id.asc()))
-        .select((
+macro_rules! member_columns {
+    () => {
+        (
             users::id,
             users::public_id,
             users::name,
@@ -249,39 +261,91 @@ pub fn team_of(conn: &mut AnyConnection, workspace_id: i64) -> QueryResult<Vec<M
             memberships::apps_permission,
             users::last_sign_in_at,
             users::disabled,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(user_id, public_id, name, email, role, keys, apps, last_sign_in_at, disabled)| {
-                let access = WorkspaceAccess::from_db(&role, &keys, &apps);
-                Member {
-                    user_id,
-                    public_id,
-                    name,
-                    email,
-                    role: access.role,
-                    access,
-                    last_sign_in_at,
-                    disabled,
-                }
-            },
         )
+    };
+}
+
+/// Every member of the workspace, disabled people included (the Team Members tab), by name.
+pub fn team_of(conn: &mut AnyConnection, workspace_id: WorkspaceId) -> QueryResult<Vec<Member>> {
+    let rows: Vec<MemberRow> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::workspace_id.eq(workspace_id))
+        .order((users::name.asc(), users::id.asc()))
+        .select(member_columns!())
+        .load(conn)?;
+    Ok(rows.into_iter().map(to_member).collect())
+}
+
+/// The workspace's members who can sign in, by name (for pickers and permissions).
+pub fn members(conn: &mut AnyConnection, workspace_id: WorkspaceId) -> QueryResult<Vec<Member>> {
+    Ok(team_of(conn, workspace_id)?
+        .into_iter()
+        .filter(|m| !m.disabled)
         .collect())
 }
 
-/// Everyone who shares a workspace with the viewer, once each, by name.
-pub fn people_visible_to(conn: &mut AnyConnection, viewer: i64) -> QueryResult<Vec<Member>> {
-    let mut seen = std::collections::HashSet::new();
-    let mut people = Vec::new();
-    for m in for_user(conn, viewer)? {
-        for person in members(conn, m.workspace.id)? {
-            if seen.insert(person.user_id) {
-                people.push(person);
-            }
+/// One member of a workspace who can sign in, by public id.
+pub fn member(
+    conn: &mut AnyConnection,
+    workspace_id: WorkspaceId,
+    user_public_id: &str,
+) -> QueryResult<Option<Member>> {
+    let row: Option<MemberRow> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::workspace_id.eq(workspace_id))
+        .filter(users::public_id.eq(user_public_id))
+        .filter(users::disabled.eq(false))
+        .select(member_columns!())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(to_member))
+}
+
+/// Whether a person is a member of a workspace (disabled or not).
+pub fn is_member(
+    conn: &mut AnyConnection,
+    workspace_id: WorkspaceId,
+    user_id: UserId,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        memberships::table
+            .filter(memberships::workspace_id.eq(workspace_id))
+            .filter(memberships::user_id.eq(user_id)),
+    ))
+    .get_result(conn)
+}
+
+/// Everyone who shares a workspace with the viewer and can sign in, once each, by name, in one
+/// query; with the names of the viewer's workspaces each is in.
+pub fn people_visible_to(
+    conn: &mut AnyConnection,
+    viewer: UserId,
+) -> QueryResult<Vec<(Member, Vec<String>)>> {
+    let (viewer_m, mine) = diesel::alias!(memberships as viewer_m, workspaces as mine);
+    let rows: Vec<(MemberRow, String)> = memberships::table
+        .inner_join(users::table)
+        .inner_join(
+            viewer_m.on(viewer_m
+                .field(memberships::workspace_id)
+                .eq(memberships::workspace_id)
+                .and(viewer_m.field(memberships::user_id).eq(viewer))),
+        )
+        .inner_join(mine.on(mine.field(workspaces::id).eq(memberships::workspace_id)))
+        .filter(users::disabled.eq(false))
+        .order((
+            users::name.asc(),
+            users::id.asc(),
+            mine.field(workspaces::name).asc(),
+        ))
+        .select((member_columns!(), mine.field(workspaces::name)))
+        .load(conn)?;
+    let mut out: Vec<(Member, Vec<String>)> = Vec::new();
+    for (row, ws_name) in rows {
+        let member = to_member(row);
+        match out.last_mut() {
+            Some((last, names)) if last.user_id == member.user_id => names.push(ws_name),
+            _ => out.push((member, vec![ws_name])),
         }
     }
-    people.sort_by_key(|p| p.name.to_lowercase());
-    Ok(people)
+    Ok(out)
 }

@@ -4,10 +4,12 @@
 use askama::Template;
 use time::PrimitiveDateTime;
 
-use super::{format_time, FormErrors, PageContext};
-use crate::domain::key::{relative, AccessLevel, KeyStatus, EXPIRATION_CHOICES};
+use super::{format_time, relative, Choice, FormErrors, PageContext};
+use crate::domain::key::{KeyStatus, EXPIRATION_CHOICES};
 use crate::domain::search::{KeyQuery, SortKey};
 use crate::models::api_keys::KeyListing;
+use crate::page;
+use crate::web::htmx::{HxRequest, Page};
 
 /// A badge: its text and its colour class.
 pub struct Badge {
@@ -58,7 +60,7 @@ impl KeyRow {
             workspace: l.workspace_name.clone(),
             owner: l.owner_name.clone().unwrap_or_else(|| "No owner".into()),
             owner_email: l.owner_email.clone().unwrap_or_default(),
-            access: AccessLevel::from_db(&k.access_level).label(),
+            access: k.access_level.label(),
             hint: k.hint.clone(),
             created: relative(now, k.created_at),
             created_exact: format_time(k.created_at),
@@ -147,12 +149,6 @@ pub fn last_used_text(
         (Some(u), _) => relative(now, u),
         (None, _) => "never used".into(),
     }
-}
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
 }
 
 pub struct SortLink {
@@ -334,14 +330,21 @@ pub struct RevokeKeyPage {
     pub workspace: String,
 }
 
-/// Human words for audit actions.
-pub fn action_label(action: &str) -> String {
-    match action {
-        "api_key.generate" => "Generated".into(),
-        "api_key.rotate" => "Rotated".into(),
-        "api_key.revoke" => "Revoked".into(),
-        "api_key.edit" => "Edited".into(),
-        "api_key.rejected" => "Refused an API call".into(),
-        other => other.replace(['.', '_'], " "),
+/// The list's results alone when htmx targets them (search, sort, paging), its panel for a tab
+/// switch, the whole page otherwise.
+impl Page for KeysPage {
+    fn fragment(&self, hx: &HxRequest) -> Option<askama::Result<String>> {
+        if hx.targets("keys-results") {
+            Some(self.as_results().render())
+        } else {
+            hx.wants_fragment().then(|| self.as_panel().render())
+        }
     }
 }
+
+page!(NewKeyPage => as_dialog);
+page!(SaveKeyPage => as_dialog);
+page!(KeyDetailPage => as_panel);
+page!(EditKeyPage => as_dialog);
+page!(RotateKeyPage => as_dialog);
+page!(RevokeKeyPage => as_dialog);

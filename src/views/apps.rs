@@ -2,8 +2,12 @@
 
 use askama::Template;
 
-use super::api_keys::Choice;
-use super::{FormErrors, PageContext};
+use time::PrimitiveDateTime;
+
+use super::{relative, Choice, FormErrors, PageContext};
+use crate::domain::oauth::Scope;
+use crate::models::oauth::GrantListing;
+use crate::page;
 
 #[derive(Template)]
 #[template(path = "apps/consent.html")]
@@ -39,6 +43,31 @@ pub struct GrantRow {
     pub last_used: String,
 }
 
+impl GrantRow {
+    /// A connected app as the tab, a Profile and an offboarding review show it.
+    pub fn new(g: &GrantListing, now: PrimitiveDateTime) -> Self {
+        Self {
+            public_id: g.grant.public_id.clone(),
+            app: g.app.clone(),
+            homepage: g.homepage.clone(),
+            workspace: g.workspace.clone(),
+            authorized_by: g
+                .authorized_by
+                .clone()
+                .unwrap_or_else(|| "a removed user".into()),
+            access: Scope::parse(&g.grant.scope)
+                .map(|s| s.describe())
+                .unwrap_or("Read your contacts"),
+            authorized: relative(now, g.grant.created_at),
+            last_used: g
+                .grant
+                .last_used_at
+                .map(|t| relative(now, t))
+                .unwrap_or_else(|| "never used".into()),
+        }
+    }
+}
+
 pub struct ClientRow {
     pub client_id: String,
     pub name: String,
@@ -72,3 +101,7 @@ pub struct AppsPage {
     pub form_redirects: String,
     pub errors: FormErrors,
 }
+
+page!(ConsentPage);
+page!(OauthErrorPage);
+page!(AppsPage => as_panel);

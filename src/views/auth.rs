@@ -1,6 +1,7 @@
 use askama::Template;
 
 use super::{FormErrors, PageContext};
+use crate::page;
 
 #[derive(Template)]
 #[template(path = "auth/login.html")]
@@ -20,3 +21,6 @@ pub struct SetupPage {
     pub workspace: String,
     pub errors: FormErrors,
 }
+
+page!(LoginPage);
+page!(SetupPage);

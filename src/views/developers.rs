@@ -1,6 +1,7 @@
 use askama::Template;
 
 use super::PageContext;
+use crate::page;
 
 #[derive(Template)]
 #[template(path = "developers/quickstart.html")]
@@ -9,3 +10,5 @@ pub struct QuickstartPage {
     /// This server's own address, for copy-ready examples.
     pub base_url: String,
 }
+
+page!(QuickstartPage);

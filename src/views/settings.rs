@@ -1,6 +1,7 @@
 use askama::Template;
 
 use super::{FormErrors, PageContext};
+use crate::page;
 
 #[derive(Template)]
 #[template(path = "settings/profile.html", blocks = ["panel"])]
@@ -33,3 +34,6 @@ pub struct WorkspacesPage {
     pub new_name: String,
     pub errors: FormErrors,
 }
+
+page!(ProfilePage => as_panel);
+page!(WorkspacesPage => as_panel);

@@ -2,8 +2,8 @@
 
 use askama::Template;
 
-use super::api_keys::Choice;
-use super::{FormErrors, PageContext};
+use super::{Choice, FormErrors, PageContext};
+use crate::page;
 
 pub struct MemberRow {
     pub public_id: String,
@@ -130,3 +130,9 @@ pub struct AcceptPage {
     pub name: String,
     pub errors: FormErrors,
 }
+
+page!(TeamPage => as_panel);
+page!(MemberPage => as_dialog);
+page!(OffboardingPage => as_panel);
+page!(ActivityPage => as_panel);
+page!(AcceptPage);

@@ -41,9 +41,9 @@ fn assert_security_headers(r: &reqwest::Response) {
 
 async fn every_response_carries_the_security_headers(app: TestApp) {
     app.setup_admin().await;
-    let css = mailrith::static_files::url("app.css");
-    let js = mailrith::static_files::url("app.js");
-    let htmx = mailrith::static_files::url("vendor/htmx-2.0.11.min.js");
+    let css = mailrith::assets::url("app.css");
+    let js = mailrith::assets::url("app.js");
+    let htmx = mailrith::assets::url("vendor/htmx-2.0.11.min.js");
     for path in [
         "/login",
         "/settings/profile",
@@ -68,7 +68,7 @@ async fn every_response_carries_the_security_headers(app: TestApp) {
 async fn static_assets_are_embedded_versioned_and_cached(app: TestApp) {
     let (_, page) = app.client.page("/login").await;
     for logical in ["app.css", "app.js", "vendor/htmx-2.0.11.min.js"] {
-        let url = mailrith::static_files::url(logical);
+        let url = mailrith::assets::url(logical);
         assert!(page.contains(url), "{url} linked from the page");
         let r = app.client.get(url).await;
         assert_eq!(r.status(), 200);
@@ -77,15 +77,15 @@ async fn static_assets_are_embedded_versioned_and_cached(app: TestApp) {
             "public, max-age=31536000, immutable"
         );
     }
-    assert!(mailrith::static_files::url("app.css").starts_with("/static/app."));
+    assert!(mailrith::assets::url("app.css").starts_with("/static/app."));
     assert_ne!(
-        mailrith::static_files::url("app.css"),
+        mailrith::assets::url("app.css"),
         "/static/app.css",
         "content-hashed name"
     );
     let r = app
         .client
-        .get(mailrith::static_files::url("vendor/htmx-2.0.11.min.js"))
+        .get(mailrith::assets::url("vendor/htmx-2.0.11.min.js"))
         .await;
     assert!(r.text().await.unwrap().contains("version:\"2.0.11\""));
     assert!(!page.contains("https://"), "no CDN");
@@ -112,7 +112,7 @@ async fn trace_is_refused(app: TestApp) {
 /// HEAD answers like GET without a body (RFC 9110), on pages, assets and the API.
 async fn head_answers_like_get_without_a_body(app: TestApp) {
     app.setup_admin().await;
-    let css = mailrith::static_files::url("app.css");
+    let css = mailrith::assets::url("app.css");
     for path in [
         "/login",
         "/settings/api-keys",
@@ -177,9 +177,9 @@ async fn text_is_compressed_and_secrets_are_not(app: TestApp) {
     for path in [
         "/settings/profile",
         "/settings/api-keys",
-        mailrith::static_files::url("app.css"),
-        mailrith::static_files::url("app.js"),
-        mailrith::static_files::url("vendor/htmx-2.0.11.min.js"),
+        mailrith::assets::url("app.css"),
+        mailrith::assets::url("app.js"),
+        mailrith::assets::url("vendor/htmx-2.0.11.min.js"),
     ] {
         let r = app.client.get_with(path, &asks).await;
         assert_eq!(r.status(), 200, "{path}");
@@ -196,14 +196,14 @@ async fn text_is_compressed_and_secrets_are_not(app: TestApp) {
     let gzip_only = app
         .client
         .get_with(
-            mailrith::static_files::url("vendor/htmx-2.0.11.min.js"),
+            mailrith::assets::url("vendor/htmx-2.0.11.min.js"),
             &[("accept-encoding", "gzip")],
         )
         .await;
     assert_eq!(gzip_only.headers().get("content-encoding").unwrap(), "gzip");
     let plain = app
         .client
-        .get(mailrith::static_files::url("vendor/htmx-2.0.11.min.js"))
+        .get(mailrith::assets::url("vendor/htmx-2.0.11.min.js"))
         .await;
     assert!(plain.headers().get("content-encoding").is_none());
     assert!(plain.text().await.unwrap().contains("version:\"2.0.11\""));
@@ -307,7 +307,7 @@ async fn the_csrf_token_is_masked_afresh_in_every_response(app: TestApp) {
 /// The icon: linked from every page and served at `/favicon.ico`, embedded and immutable.
 async fn the_icon_is_served_and_linked(app: TestApp) {
     let (_, page) = app.client.page("/login").await;
-    let svg = mailrith::static_files::url("favicon.svg");
+    let svg = mailrith::assets::url("favicon.svg");
     assert!(
         page.contains(&format!("<link rel=\"icon\" href=\"{svg}\"")),
         "linked"

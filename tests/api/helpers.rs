@@ -413,12 +413,12 @@ impl TestApp {
         password: &str,
         is_admin: bool,
         role: Option<mailrith::domain::workspace::Role>,
-    ) -> i64 {
+    ) -> mailrith::db::ids::UserId {
         let (email, password) = (email.to_owned(), password.to_owned());
         let now = self.clock_now();
         self.db(move |c| {
             use mailrith::models::{users, workspaces};
-            let hash = mailrith::auth::password::hash(&password).unwrap();
+            let hash = mailrith::services::accounts::password::hash(&password).unwrap();
             let user = users::insert(
                 c,
                 &users::NewUser {
@@ -436,7 +436,8 @@ impl TestApp {
                 let ws = workspaces::find_by_name(c, WORKSPACE)
                     .unwrap()
                     .expect("setup workspace");
-                workspaces::add_member(c, ws.id, user.id, role, now).unwrap();
+                workspaces::add_member(c, ws.id, user.id, workspaces::default_access(role), now)
+                    .unwrap();
             }
             user.id
         })

@@ -501,7 +501,7 @@ async fn only_people_who_may_authorize_apps_can(app: TestApp) {
         let ws = mailrith::models::workspaces::find_by_name(c, WORKSPACE)
             .unwrap()
             .unwrap();
-        mailrith::models::workspaces::add_member_with(
+        mailrith::models::workspaces::add_member(
             c,
             ws.id,
             uid,
@@ -565,7 +565,7 @@ async fn offboarding_revokes_a_leavers_apps_and_secrets_rotate(app: TestApp) {
             let ws = mailrith::models::workspaces::find_by_name(c, WORKSPACE)
                 .unwrap()
                 .unwrap();
-            mailrith::models::workspaces::add_member_with(
+            mailrith::models::workspaces::add_member(
                 c,
                 ws.id,
                 uid,

@@ -21,7 +21,7 @@ async fn person(app: &TestApp, email: &str, access: Option<WorkspaceAccess>) -> 
             let ws = mailrith::models::workspaces::find_by_name(c, WORKSPACE)
                 .unwrap()
                 .unwrap();
-            mailrith::models::workspaces::add_member_with(c, ws.id, id, a, now).unwrap();
+            mailrith::models::workspaces::add_member(c, ws.id, id, a, now).unwrap();
         }
         users::table
             .find(id)

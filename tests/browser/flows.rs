@@ -524,14 +524,8 @@ async fn choosing_in_one_form_never_reloads_another() {
         use mailrith::models::{users, workspaces};
         let admin = users::find_by_email(c, ADMIN_EMAIL).unwrap().unwrap();
         let ws = workspaces::create(c, "Second Workspace", now).unwrap();
-        workspaces::add_member(
-            c,
-            ws.id,
-            admin.id,
-            mailrith::domain::workspace::Role::Owner,
-            now,
-        )
-        .unwrap();
+        let owner = workspaces::default_access(mailrith::domain::workspace::Role::Owner);
+        workspaces::add_member(c, ws.id, admin.id, owner, now).unwrap();
     })
     .await;
 

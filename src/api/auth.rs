@@ -1,0 +1,183 @@
+//! Authenticating a call: an app's access token, or a key checked against the cache of verified
+//! keys (no database round trip when cached). Missing, malformed, unknown, revoked, rotated-out
+//! and expired keys are all the same 401; a real key's history records which it was.
+
+use time::PrimitiveDateTime;
+
+use super::error::ApiError;
+use super::ApiRuntime;
+use crate::db::ids::{KeyId, WorkspaceId};
+use crate::db::{run_db, Pool};
+use crate::domain::key::{AccessLevel, KeyStatus, PlainKey};
+use crate::domain::oauth::ACCESS_TOKEN_PREFIX;
+use crate::models::api_keys::KeyForAuth;
+use crate::services::api_auth::{self, AppToken};
+
+/// Who is calling: a key, or an app with an access token (never mistaken for each other).
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Key(KeyForAuth),
+    App(AppToken),
+}
+
+impl Caller {
+    pub fn workspace_id(&self) -> WorkspaceId {
+        match self {
+            Self::Key(k) => k.workspace_id,
+            Self::App(a) => a.workspace_id,
+        }
+    }
+
+    pub fn access(&self) -> AccessLevel {
+        match self {
+            Self::Key(k) => k.access_level,
+            Self::App(a) => a.scope.0,
+        }
+    }
+}
+
+/// A refused call, and the key it can be told to, if any.
+struct Rejection {
+    key: Option<(KeyId, WorkspaceId, String)>,
+    reason: &'static str,
+}
+
+impl Rejection {
+    fn anonymous() -> Self {
+        Self {
+            key: None,
+            reason: "",
+        }
+    }
+
+    fn known(key: &KeyForAuth, reason: &'static str) -> Self {
+        Self {
+            key: Some((key.id, key.workspace_id, key.public_id.clone())),
+            reason,
+        }
+    }
+}
+
+/// What a request presents, besides its credential.
+pub struct Presented<'a> {
+    pub token: Option<&'a str>,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    pub now: PrimitiveDateTime,
+}
+
+impl ApiRuntime {
+    pub async fn authenticate(&self, pool: &Pool, p: Presented<'_>) -> Result<Caller, ApiError> {
+        if let Some(secs) = self.limiter.check(p.ip, p.now) {
+            return Err(ApiError::TooManyRequests(secs));
+        }
+        let outcome = match p.token {
+            Some(t) if t.starts_with(ACCESS_TOKEN_PREFIX) => self.app(pool, t, &p).await?,
+            _ => self.key(pool, p.token, p.now).await?,
+        };
+        match outcome {
+            Ok(caller) => {
+                match &caller {
+                    Caller::Key(k) => self.last_used.record(k.id.0, p.now, p.ip, p.user_agent),
+                    Caller::App(a) => {
+                        self.grant_last_used
+                            .record(a.grant.0, p.now, p.ip, p.user_agent)
+                    }
+                }
+                Ok(caller)
+            }
+            Err(rejection) => {
+                self.limiter.fail(p.ip, p.now);
+                self.record(pool, rejection, &p).await?;
+                Err(ApiError::Unauthorized)
+            }
+        }
+    }
+
+    async fn app(
+        &self,
+        pool: &Pool,
+        token: &str,
+        p: &Presented<'_>,
+    ) -> Result<Result<Caller, Rejection>, ApiError> {
+        let (token, now) = (token.to_owned(), p.now);
+        let found = run_db(pool, move |c| api_auth::app_token(c, &token, now)).await?;
+        Ok(found.map(Caller::App).ok_or_else(Rejection::anonymous))
+    }
+
+    async fn key(
+        &self,
+        pool: &Pool,
+        token: Option<&str>,
+        now: PrimitiveDateTime,
+    ) -> Result<Result<Caller, Rejection>, ApiError> {
+        let Some(plain) = token.and_then(|t| PlainKey::parse(t).ok()) else {
+            return Ok(Err(Rejection::anonymous()));
+        };
+        let hash = plain.hash().as_str().to_owned();
+        let key = match self.keys.get(&hash) {
+            Some(k) => Some(k),
+            None => {
+                let generation = self.keys.generation();
+                let h = hash.clone();
+                let found = run_db(pool, move |c| api_auth::key_by_hash(c, &h)).await?;
+                if let Some(k) = &found {
+                    self.keys.insert(hash.clone(), k.clone(), generation);
+                }
+                found
+            }
+        };
+        Ok(match key {
+            Some(k) => match key_status_reason(&k, now) {
+                None => Ok(Caller::Key(k)),
+                Some(reason) => Err(Rejection::known(&k, reason)),
+            },
+            None => {
+                let retired = run_db(pool, move |c| api_auth::retired_key(c, &hash)).await?;
+                Err(Rejection {
+                    key: retired,
+                    reason: "old secret used after rotation",
+                })
+            }
+        })
+    }
+
+    /// A refused call with a real key goes into its history (at most once a minute per reason).
+    async fn record(
+        &self,
+        pool: &Pool,
+        rejection: Rejection,
+        p: &Presented<'_>,
+    ) -> Result<(), ApiError> {
+        let Some((key_id, workspace, public_id)) = rejection.key else {
+            return Ok(());
+        };
+        tracing::info!(key = %public_id, reason = rejection.reason, "API key rejected");
+        if !self
+            .rejections
+            .should_record(key_id.0, rejection.reason, p.now)
+        {
+            return Ok(());
+        }
+        let (reason, ua, ip, now) = (
+            rejection.reason,
+            p.user_agent.to_owned(),
+            p.ip.to_owned(),
+            p.now,
+        );
+        run_db(pool, move |c| {
+            api_auth::record_rejection(c, workspace, &public_id, reason, &ua, &ip, now)
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+/// Why a key does not work now, or `None` when it does.
+fn key_status_reason(key: &KeyForAuth, now: PrimitiveDateTime) -> Option<&'static str> {
+    match KeyStatus::of(key.revoked_at, key.expires_at, now) {
+        KeyStatus::Active => None,
+        KeyStatus::Revoked => Some("revoked key used"),
+        KeyStatus::Expired => Some("expired key used"),
+    }
+}

@@ -1,0 +1,329 @@
+//! `/api/v1/contacts`: a workspace's contacts, read with any key, changed with a Read and Write
+//! key (or an app with `contacts:write`).
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::json;
+use crate::api::caller::ApiCaller;
+use crate::api::error::{ApiError, ErrorBody};
+use crate::app::AppState;
+use crate::db::run_db;
+use crate::domain::account::EmailAddress;
+use crate::domain::contact::{ContactName, ContactStatus};
+use crate::domain::format::rfc3339;
+use crate::domain::FieldError;
+use crate::models::contacts::Contact;
+use crate::services::contacts::{self, ContactFields};
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactOut {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    /// `subscribed`, `unsubscribed` or `bounced`.
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<Contact> for ContactOut {
+    fn from(c: Contact) -> Self {
+        Self {
+            id: c.public_id,
+            email: c.email,
+            name: c.name,
+            status: c.status.as_str().to_owned(),
+            created_at: rfc3339(c.created_at),
+            updated_at: rfc3339(c.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactList {
+    pub data: Vec<ContactOut>,
+    /// Matching contacts in all pages.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    /// The `offset` of the next page, or null on the last page.
+    pub next_offset: Option<i64>,
+}
+
+/// Kept as text so that a bad value gets a field-named 422, not a generic 400.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// 1 to 100 (default 25).
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    /// How many to skip (default 0).
+    #[param(value_type = i64, required = false, minimum = 0, maximum = 10000000)]
+    pub offset: Option<String>,
+    /// Only the contact with this email address (case-insensitive).
+    #[param(value_type = String, required = false, format = Email)]
+    pub email: Option<String>,
+}
+
+fn query_number(
+    field: &'static str,
+    raw: Option<&str>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ApiError> {
+    match raw {
+        None | Some("") => Ok(default),
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    format!("Must be a whole number from {min} to {max}."),
+                )
+                .into()
+            }),
+    }
+}
+
+/// The workspace's contacts, oldest first.
+#[utoipa::path(
+    get, path = "/api/v1/contacts", tag = "contacts", security(("bearer" = [])), params(ListQuery),
+    responses(
+        (status = 200, description = "A page of contacts", body = ContactList),
+        (status = 401, description = "Invalid key", body = ErrorBody),
+        (status = 422, description = "A query parameter is invalid", body = ErrorBody),
+        (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
+    )
+)]
+pub async fn list(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query_number("limit", q.limit.as_deref(), 25, 1, 100)?;
+    let offset = query_number("offset", q.offset.as_deref(), 0, 0, 10_000_000)?;
+    let email = match q.email.as_deref() {
+        None | Some("") => None,
+        Some(e) => Some(EmailAddress::parse(e)?),
+    };
+    let ws = caller.workspace_id();
+    let (rows, total) = run_db(&state.pool, move |c| {
+        contacts::list(c, ws, email.as_ref(), limit, offset)
+    })
+    .await?;
+    let next = offset + rows.len() as i64;
+    Ok(json(
+        StatusCode::OK,
+        &ContactList {
+            data: rows.into_iter().map(ContactOut::from).collect(),
+            total,
+            limit,
+            offset,
+            next_offset: (next < total).then_some(next),
+        },
+    ))
+}
+
+/// One contact.
+#[utoipa::path(
+    get, path = "/api/v1/contacts/{id}", tag = "contacts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The contact's id")),
+    responses(
+        (status = 200, description = "The contact", body = ContactOut),
+        (status = 401, description = "Invalid key", body = ErrorBody),
+        (status = 404, description = "No such contact in the key's workspace", body = ErrorBody),
+        (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
+    )
+)]
+pub async fn get(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (ws, id) = (caller.workspace_id(), path.into_inner());
+    let contact = run_db(&state.pool, move |c| contacts::get(c, ws, &id)).await?;
+    Ok(json(StatusCode::OK, &ContactOut::from(contact)))
+}
+
+/// A field that, when sent, must be a string (null is refused, as a missing field is not).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
+}
+
+/// The body of POST and PATCH. Unknown fields are refused; a field that is sent must not be null.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactIn {
+    /// Required on POST.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, required = false, format = Email, min_length = 3, max_length = 254)]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, required = false, max_length = 200)]
+    name: Option<String>,
+    /// `subscribed` (the default), `unsubscribed` or `bounced`.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = ContactStatusName, required = false)]
+    status: Option<String>,
+}
+
+/// A contact's status.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // the schema of `ContactIn::status`; the text is parsed as `ContactStatus`
+pub enum ContactStatusName {
+    Subscribed,
+    Unsubscribed,
+    Bounced,
+}
+
+/// A JSON body must say so: `Content-Type: application/json`, with or without a charset.
+fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+    let media_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim);
+    match media_type {
+        Some(t) if t.eq_ignore_ascii_case("application/json") => Ok(()),
+        _ => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+/// Reads a body into `ContactIn`; every error names its field.
+fn read_body(req: &HttpRequest, body: &[u8]) -> Result<ContactFields, ApiError> {
+    require_json(req)?;
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let input: ContactIn = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::BadJson(format!("The body is not valid JSON: {inner}."))
+        } else if let Some(field) = message.strip_prefix("unknown field `") {
+            let shown: String = field.chars().take_while(|c| *c != '`').take(40).collect();
+            FieldError::new(
+                "body",
+                format!("Unknown field \"{shown}\": use email, name and status."),
+            )
+            .into()
+        } else {
+            match path.as_str() {
+                "email" => FieldError::new("email", "Must be a string.").into(),
+                "name" => FieldError::new("name", "Must be a string.").into(),
+                "status" => FieldError::new("status", "Must be a string.").into(),
+                _ => ApiError::BadJson("The body must be a JSON object.".into()),
+            }
+        }
+    })?;
+    Ok(ContactFields {
+        email: input
+            .email
+            .as_deref()
+            .map(EmailAddress::parse)
+            .transpose()?,
+        name: input.name.as_deref().map(ContactName::parse).transpose()?,
+        status: input
+            .status
+            .as_deref()
+            .map(ContactStatus::parse)
+            .transpose()?,
+    })
+}
+
+/// Create a contact. Needs a Read and Write key.
+#[utoipa::path(
+    post, path = "/api/v1/contacts", tag = "contacts", security(("bearer" = [])),
+    request_body(content = ContactIn, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = ContactOut),
+        (status = 400, description = "The body is not a JSON object", body = ErrorBody),
+        (status = 401, description = "Invalid key", body = ErrorBody),
+        (status = 403, description = "The key is Read Only, or the app's scope is contacts:read", body = ErrorBody),
+        (status = 409, description = "The email is taken", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+        (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
+    )
+)]
+pub async fn create(
+    req: HttpRequest,
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_write()?;
+    let fields = read_body(&req, &body)?;
+    if fields.email.is_none() {
+        return Err(FieldError::new("email", "Required.").into());
+    }
+    let (ws, now) = (caller.workspace_id(), state.clock.now());
+    let created = run_db(&state.pool, move |c| contacts::create(c, ws, fields, now)).await?;
+    Ok(json(StatusCode::CREATED, &ContactOut::from(created)))
+}
+
+/// Change a contact's email, name or status. Needs a Read and Write key.
+#[utoipa::path(
+    patch, path = "/api/v1/contacts/{id}", tag = "contacts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The contact's id")),
+    request_body(content = ContactIn, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated", body = ContactOut),
+        (status = 400, description = "The body is not a JSON object", body = ErrorBody),
+        (status = 401, description = "Invalid key", body = ErrorBody),
+        (status = 403, description = "The key is Read Only, or the app's scope is contacts:read", body = ErrorBody),
+        (status = 404, description = "No such contact in the key's workspace", body = ErrorBody),
+        (status = 409, description = "The email is taken", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+        (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
+    )
+)]
+pub async fn update(
+    req: HttpRequest,
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_write()?;
+    let fields = read_body(&req, &body)?;
+    let (ws, id, now) = (caller.workspace_id(), path.into_inner(), state.clock.now());
+    let updated = run_db(&state.pool, move |c| {
+        contacts::update(c, ws, &id, fields, now)
+    })
+    .await?;
+    Ok(json(StatusCode::OK, &ContactOut::from(updated)))
+}
+
+/// Delete a contact. Needs a Read and Write key.
+#[utoipa::path(
+    delete, path = "/api/v1/contacts/{id}", tag = "contacts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The contact's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Invalid key", body = ErrorBody),
+        (status = 403, description = "The key is Read Only, or the app's scope is contacts:read", body = ErrorBody),
+        (status = 404, description = "No such contact in the key's workspace", body = ErrorBody),
+        (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
+    )
+)]
+pub async fn delete(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_write()?;
+    let (ws, id) = (caller.workspace_id(), path.into_inner());
+    run_db(&state.pool, move |c| contacts::delete(c, ws, &id)).await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}

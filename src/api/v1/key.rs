@@ -1,0 +1,67 @@
+//! `GET /api/v1/key`: the calling key (or app).
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::json;
+use crate::api::auth::Caller;
+use crate::api::caller::ApiCaller;
+use crate::api::error::ErrorBody;
+use crate::domain::format::rfc3339;
+
+#[derive(Serialize, ToSchema)]
+pub struct WorkspaceRef {
+    /// The workspace's public id.
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyInfo {
+    /// The key's public id (never its secret); for an app, its grant's.
+    pub id: String,
+    pub name: String,
+    pub workspace: WorkspaceRef,
+    /// `read_only` or `read_write`.
+    pub access_level: String,
+    /// RFC 3339, or null when the key never expires.
+    pub expires_at: Option<String>,
+}
+
+/// The key making this request.
+#[utoipa::path(
+    get, path = "/api/v1/key", tag = "keys", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The calling key", body = KeyInfo),
+        (status = 401, description = "Missing, malformed, unknown, revoked, rotated-out or expired key", body = ErrorBody),
+        (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
+    )
+)]
+pub async fn key(caller: ApiCaller) -> HttpResponse {
+    let access = caller.access().as_str().to_owned();
+    let info = match &caller.0 {
+        Caller::Key(k) => KeyInfo {
+            id: k.public_id.clone(),
+            name: k.name.clone(),
+            workspace: WorkspaceRef {
+                id: k.workspace_public_id.clone(),
+                name: k.workspace_name.clone(),
+            },
+            access_level: access,
+            expires_at: k.expires_at.map(rfc3339),
+        },
+        Caller::App(a) => KeyInfo {
+            id: a.grant_public_id.clone(),
+            name: a.app.clone(),
+            workspace: WorkspaceRef {
+                id: a.workspace_public_id.clone(),
+                name: a.workspace_name.clone(),
+            },
+            access_level: access,
+            expires_at: Some(rfc3339(a.expires_at)),
+        },
+    };
+    json(StatusCode::OK, &info)
+}

@@ -1,0 +1,75 @@
+//! `GET /settings/api-keys`: the list, searched, filtered, sorted and paged.
+
+use actix_web::{web, HttpResponse};
+
+use super::context;
+use crate::app::AppState;
+use crate::db::run_db;
+use crate::domain::key::{AccessLevel, KeyStatus};
+use crate::domain::search::{KeyQuery, KeyQueryParams, OWNER_REMOVED, PAGE_SIZE};
+use crate::services::api_keys;
+use crate::views::api_keys::{KeyRow, KeysPage, PageLink};
+use crate::views::forms::{member_choices, workspace_choices, Choice};
+use crate::web::actor::Actor;
+use crate::web::error::AppError;
+use crate::web::htmx::{self, HxRequest};
+
+pub async fn list(
+    hx: HxRequest,
+    me: Actor,
+    state: web::Data<AppState>,
+    params: web::Query<KeyQueryParams>,
+) -> Result<HttpResponse, AppError> {
+    let params = params.into_inner();
+    let q = KeyQuery::parse(&params);
+    let (viewer, now, query) = (me.user.id, me.now, q.clone());
+    let found = run_db(&state.pool, move |c| api_keys::list(c, viewer, &query, now)).await?;
+    let rows: Vec<KeyRow> = found
+        .keys
+        .iter()
+        .map(|l| KeyRow::new(l, now, &params.highlight))
+        .collect();
+    let (first, last) = (q.offset() + 1, q.offset() + rows.len() as i64);
+    let page = KeysPage {
+        ctx: context(&me)?,
+        showing: if found.total == 1 {
+            "1 key".into()
+        } else {
+            format!("{first}–{last} of {} keys", found.total)
+        },
+        rows,
+        total: found.total,
+        any_keys: found.any,
+        can_generate: found.memberships.iter().any(|m| m.access.can_manage_keys()),
+        q: q.q.clone(),
+        q_error: q.q_error,
+        workspaces: workspace_choices(&found.memberships, q.workspace.as_deref()),
+        owners: member_choices(&found.people, q.owner.as_deref()),
+        statuses: [KeyStatus::Active, KeyStatus::Expired, KeyStatus::Revoked]
+            .into_iter()
+            .map(|s| Choice::new(s.as_str(), s.label(), q.status == Some(s)))
+            .collect(),
+        accesses: [AccessLevel::ReadOnly, AccessLevel::ReadWrite]
+            .into_iter()
+            .map(|a| Choice::new(a.as_str(), a.label(), q.access == Some(a)))
+            .collect(),
+        sort_links: KeysPage::sort_links(&q),
+        sort: q.sort.as_str().into(),
+        dir: if q.descending { "desc" } else { "asc" }.into(),
+        prev: (q.page > 1).then(|| PageLink {
+            href: q.href(q.page - 1, q.sort, q.descending),
+            label: "Previous".into(),
+        }),
+        next: (q.offset() + PAGE_SIZE < found.total).then(|| PageLink {
+            href: q.href(q.page + 1, q.sort, q.descending),
+            label: "Next".into(),
+        }),
+        owner_removed_filter: q.owner.as_deref() == Some(OWNER_REMOVED),
+        filtered: q.like_pattern().is_some()
+            || q.workspace.is_some()
+            || q.owner.is_some()
+            || q.status.is_some()
+            || q.access.is_some(),
+    };
+    htmx::ok(&hx, &page)
+}

@@ -1,103 +1,34 @@
 //! What the audit log records: every action by name, with the words the Activity view and a
 //! key's history show.
 
-use super::Named;
-
-/// Every audited action. Stored by name (`api_key.rotate`); an unknown stored name is an error,
-/// never a silent default.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum AuditAction {
-    InstanceSetup,
-    AdminCreate,
-    UserSignIn,
-    UserSignOut,
-    UserRename,
-    UserPasswordChange,
-    UserDisable,
-    UserEnable,
-    WorkspaceCreate,
-    WorkspaceRename,
-    MemberInvite,
-    MemberInviteCancel,
-    MemberInviteReissue,
-    MemberAccept,
-    MemberAccessChange,
-    MemberRemove,
-    ApiKeyGenerate,
-    ApiKeyEdit,
-    ApiKeyRotate,
-    ApiKeyRevoke,
-    ApiKeyTransfer,
-    ApiKeyRejected,
-    AppAuthorize,
-    AppRevoke,
-}
-
-impl Named for AuditAction {
-    const ALL: &'static [Self] = &[
-        Self::InstanceSetup,
-        Self::AdminCreate,
-        Self::UserSignIn,
-        Self::UserSignOut,
-        Self::UserRename,
-        Self::UserPasswordChange,
-        Self::UserDisable,
-        Self::UserEnable,
-        Self::WorkspaceCreate,
-        Self::WorkspaceRename,
-        Self::MemberInvite,
-        Self::MemberInviteCancel,
-        Self::MemberInviteReissue,
-        Self::MemberAccept,
-        Self::MemberAccessChange,
-        Self::MemberRemove,
-        Self::ApiKeyGenerate,
-        Self::ApiKeyEdit,
-        Self::ApiKeyRotate,
-        Self::ApiKeyRevoke,
-        Self::ApiKeyTransfer,
-        Self::ApiKeyRejected,
-        Self::AppAuthorize,
-        Self::AppRevoke,
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::InstanceSetup => "instance.setup",
-            Self::AdminCreate => "admin.create",
-            Self::UserSignIn => "user.sign_in",
-            Self::UserSignOut => "user.sign_out",
-            Self::UserRename => "user.rename",
-            Self::UserPasswordChange => "user.password_change",
-            Self::UserDisable => "user.disable",
-            Self::UserEnable => "user.enable",
-            Self::WorkspaceCreate => "workspace.create",
-            Self::WorkspaceRename => "workspace.rename",
-            Self::MemberInvite => "member.invite",
-            Self::MemberInviteCancel => "member.invite_cancel",
-            Self::MemberInviteReissue => "member.invite_reissue",
-            Self::MemberAccept => "member.accept",
-            Self::MemberAccessChange => "member.access_change",
-            Self::MemberRemove => "member.remove",
-            Self::ApiKeyGenerate => "api_key.generate",
-            Self::ApiKeyEdit => "api_key.edit",
-            Self::ApiKeyRotate => "api_key.rotate",
-            Self::ApiKeyRevoke => "api_key.revoke",
-            Self::ApiKeyTransfer => "api_key.transfer",
-            Self::ApiKeyRejected => "api_key.rejected",
-            Self::AppAuthorize => "app.authorize",
-            Self::AppRevoke => "app.revoke",
-        }
+super::named_enum! {
+    /// Every audited action. Stored by name (`api_key.rotate`); an unknown stored name is an
+    /// error, never a silent default.
+    pub enum AuditAction {
+        InstanceSetup = "instance.setup",
+        AdminCreate = "admin.create",
+        UserSignIn = "user.sign_in",
+        UserSignOut = "user.sign_out",
+        UserRename = "user.rename",
+        UserPasswordChange = "user.password_change",
+        UserDisable = "user.disable",
+        UserEnable = "user.enable",
+        WorkspaceCreate = "workspace.create",
+        WorkspaceRename = "workspace.rename",
+        MemberInvite = "member.invite",
+        MemberInviteCancel = "member.invite_cancel",
+        MemberInviteReissue = "member.invite_reissue",
+        MemberAccept = "member.accept",
+        MemberAccessChange = "member.access_change",
+        MemberRemove = "member.remove",
+        ApiKeyGenerate = "api_key.generate",
+        ApiKeyEdit = "api_key.edit",
+        ApiKeyRotate = "api_key.rotate",
+        ApiKeyRevoke = "api_key.revoke",
+        ApiKeyTransfer = "api_key.transfer",
+        ApiKeyRejected = "api_key.rejected",
+        AppAuthorize = "app.authorize",
+        AppRevoke = "app.revoke",
     }
 }
 
@@ -136,6 +67,7 @@ impl AuditAction {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Named;
 
     #[test]
     fn every_action_round_trips_by_name() {

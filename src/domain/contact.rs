@@ -2,31 +2,12 @@
 
 use super::{FieldError, Named};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum ContactStatus {
-    Subscribed,
-    Unsubscribed,
-    Bounced,
-}
-
-impl Named for ContactStatus {
-    const ALL: &'static [Self] = &[Self::Subscribed, Self::Unsubscribed, Self::Bounced];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Subscribed => "subscribed",
-            Self::Unsubscribed => "unsubscribed",
-            Self::Bounced => "bounced",
-        }
+super::named_enum! {
+    /// Whether a contact gets email.
+    pub enum ContactStatus {
+        Subscribed = "subscribed",
+        Unsubscribed = "unsubscribed",
+        Bounced = "bounced",
     }
 }
 
@@ -38,10 +19,6 @@ impl ContactStatus {
                 "Must be one of: subscribed, unsubscribed, bounced.",
             )
         })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        Named::as_str(self)
     }
 }
 

@@ -163,29 +163,11 @@ impl Purpose {
     }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum AccessLevel {
-    ReadOnly,
-    ReadWrite,
-}
-
-impl Named for AccessLevel {
-    const ALL: &'static [Self] = &[Self::ReadOnly, Self::ReadWrite];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::ReadOnly => "read_only",
-            Self::ReadWrite => "read_write",
-        }
+super::named_enum! {
+    /// What a key may do: read, or read and write.
+    pub enum AccessLevel {
+        ReadOnly = "read_only",
+        ReadWrite = "read_write",
     }
 }
 
@@ -193,10 +175,6 @@ impl AccessLevel {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         Self::from_name(raw)
             .ok_or_else(|| FieldError::new("access_level", "Choose Read Only or Read and Write."))
-    }
-
-    pub fn as_str(self) -> &'static str {
-        Named::as_str(self)
     }
 
     pub fn label(self) -> &'static str {

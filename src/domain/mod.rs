@@ -2,17 +2,6 @@
 //! them. (The enums stored by name carry diesel's `AsExpression`/`FromSqlRow` derives so that
 //! columns are typed; their `ToSql`/`FromSql` live in `db::types`.)
 
-pub mod account;
-pub mod audit;
-pub mod contact;
-pub mod format;
-pub mod ids;
-pub mod key;
-pub mod oauth;
-pub mod search;
-pub mod throttle;
-pub mod workspace;
-
 /// An enum stored and sent by name. `from_name` is strict: an unknown name is `None`, never a
 /// default.
 pub trait Named: Sized + Copy + 'static {
@@ -24,6 +13,53 @@ pub trait Named: Sized + Copy + 'static {
         Self::ALL.iter().copied().find(|v| v.as_str() == name)
     }
 }
+
+/// An enum whose values have names: `Named` (and an inherent `as_str`), and a typed `TEXT`
+/// column (`db::types` reads and writes it by name).
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $crate::domain::Named for $name {
+            const ALL: &'static [Self] = &[$(Self::$variant,)+];
+
+            fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                $crate::domain::Named::as_str(self)
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
+
+pub mod account;
+pub mod audit;
+pub mod contact;
+pub mod format;
+pub mod ids;
+pub mod key;
+pub mod oauth;
+pub mod search;
+pub mod throttle;
+pub mod workspace;
 
 /// A field-level parse error: the form field it belongs to and what to tell the person.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,32 +18,12 @@ pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
 pub const REFRESH_TOKEN_DAYS: i64 = 90;
 pub const CODE_SECONDS: i64 = 600;
 
-/// What an OAuth token is for.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum TokenKind {
-    /// Calls the API for an hour.
-    Access,
-    /// Gets new tokens; rotated on every use.
-    Refresh,
-}
-
-impl super::Named for TokenKind {
-    const ALL: &'static [Self] = &[Self::Access, Self::Refresh];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Access => "access",
-            Self::Refresh => "refresh",
-        }
+super::named_enum! {
+    /// What an OAuth token is for: calling the API for an hour, or getting new tokens (rotated on
+    /// every use).
+    pub enum TokenKind {
+        Access = "access",
+        Refresh = "refresh",
     }
 }
 

@@ -15,41 +15,17 @@ impl WorkspaceName {
     }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum Role {
-    Member,
-    Admin,
-    Owner,
-}
-
-impl Named for Role {
-    const ALL: &'static [Self] = &[Self::Member, Self::Admin, Self::Owner];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
+super::named_enum! {
+    /// A person's role in a workspace, least to most.
+    #[derive(PartialOrd, Ord)]
+    pub enum Role {
+        Member = "member",
+        Admin = "admin",
+        Owner = "owner",
     }
 }
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
-        Named::as_str(self)
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Role::Owner => "Owner",
@@ -68,44 +44,19 @@ impl Role {
     }
 }
 
-/// A per-feature permission of a Member.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    diesel::expression::AsExpression,
-    diesel::deserialize::FromSqlRow,
-)]
-#[diesel(sql_type = diesel::sql_types::Text)]
-pub enum Access {
-    None,
-    View,
-    Manage,
-}
-
-impl Named for Access {
-    const ALL: &'static [Self] = &[Self::None, Self::View, Self::Manage];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::View => "view",
-            Self::Manage => "manage",
-        }
+super::named_enum! {
+    /// A per-feature permission of a Member.
+    #[derive(PartialOrd, Ord)]
+    pub enum Access {
+        None = "none",
+        View = "view",
+        Manage = "manage",
     }
 }
 
 impl Access {
     pub fn parse(raw: &str) -> Option<Self> {
         Self::from_name(raw)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        Named::as_str(self)
     }
 
     pub fn label(self) -> &'static str {

@@ -166,6 +166,18 @@ macro_rules! membership_columns {
     };
 }
 
+/// The one of `mine` a page shows: the workspace `public_id` names, or the first when none is
+/// named.
+pub fn chosen(mine: &[Membership], public_id: &str) -> Option<Membership> {
+    if public_id.is_empty() {
+        mine.first().cloned()
+    } else {
+        mine.iter()
+            .find(|m| m.workspace.public_id == public_id)
+            .cloned()
+    }
+}
+
 /// The workspaces a user belongs to, by name.
 pub fn for_user(conn: &mut AnyConnection, user_id: UserId) -> QueryResult<Vec<Membership>> {
     let rows = memberships::table

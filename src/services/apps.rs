@@ -158,13 +158,7 @@ pub struct Overview {
 pub fn overview(c: &mut AnyConnection, acting: &Acting, workspace: &str) -> Result<Overview> {
     let me = users::find(c, acting.user)?.ok_or(Error::NotFound)?;
     let mine = workspaces::for_user(c, acting.user)?;
-    let selected = if workspace.is_empty() {
-        mine.first().cloned()
-    } else {
-        mine.iter()
-            .find(|m| m.workspace.public_id == workspace)
-            .cloned()
-    };
+    let selected = workspaces::chosen(&mine, workspace);
     let selected = selected.ok_or(Error::NotFound)?;
     let grants = if selected.access.apps() >= Access::View {
         m::active_in_workspace(c, selected.workspace.id)?

@@ -20,16 +20,37 @@ pub fn record(
     audit::insert(
         c,
         &NewEvent {
-            workspace_id: workspace,
             actor_id: Some(acting.user),
-            action,
-            subject,
-            details,
-            ip: acting.ip.as_deref(),
-            created_at: acting.now,
+            ..event(
+                acting.now,
+                acting.ip.as_deref(),
+                workspace,
+                action,
+                subject,
+                details,
+            )
         },
     )?;
     Ok(())
+}
+
+fn event<'a>(
+    now: PrimitiveDateTime,
+    ip: Option<&'a str>,
+    workspace: Option<WorkspaceId>,
+    action: AuditAction,
+    subject: Option<&'a str>,
+    details: &'a str,
+) -> NewEvent<'a> {
+    NewEvent {
+        workspace_id: workspace,
+        actor_id: None,
+        action,
+        subject,
+        details,
+        ip,
+        created_at: now,
+    }
 }
 
 /// Records what happened without a person acting (the command line, a refused API call).
@@ -42,17 +63,6 @@ pub fn record_unattended(
     subject: Option<&str>,
     details: &str,
 ) -> Result<()> {
-    audit::insert(
-        c,
-        &NewEvent {
-            workspace_id: workspace,
-            actor_id: None,
-            action,
-            subject,
-            details,
-            ip,
-            created_at: now,
-        },
-    )?;
+    audit::insert(c, &event(now, ip, workspace, action, subject, details))?;
     Ok(())
 }

@@ -29,6 +29,7 @@ pub struct ConsentPage {
 #[derive(Template)]
 #[template(path = "apps/oauth_error.html")]
 pub struct OauthErrorPage {
+    pub ctx: PageContext,
     pub message: String,
 }
 

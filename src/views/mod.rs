@@ -60,10 +60,24 @@ impl PageContext {
     }
 }
 
+/// A whole error page (htmx requests get a toast instead).
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
+    pub ctx: PageContext,
     pub title: &'static str,
     pub message: String,
     pub status: u16,
+}
+
+impl ErrorPage {
+    pub fn new(title: &'static str, message: String, status: u16) -> Self {
+        // Outside the signed-in shell: no user, no form, so no CSRF token.
+        Self {
+            ctx: PageContext::new(String::new(), None, None),
+            title,
+            message,
+            status,
+        }
+    }
 }

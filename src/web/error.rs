@@ -118,11 +118,11 @@ impl ResponseError for AppError {
         if let AppError::MethodNotAllowed(allow) = self {
             builder.insert_header((header::ALLOW, allow.as_str()));
         }
-        let page = ErrorPage {
-            title: self.title(),
-            message: self.public_message(),
-            status: self.status_code().as_u16(),
-        };
+        let page = ErrorPage::new(
+            self.title(),
+            self.public_message(),
+            self.status_code().as_u16(),
+        );
         match page.render() {
             Ok(body) => builder.content_type(crate::views::HTML).body(body),
             Err(_) => builder

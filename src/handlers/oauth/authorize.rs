@@ -29,6 +29,7 @@ fn refused(
             hx,
             StatusCode::BAD_REQUEST,
             &OauthErrorPage {
+                ctx: crate::views::PageContext::new(String::new(), None, None),
                 message: message.to_owned(),
             },
         ),

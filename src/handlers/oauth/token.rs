@@ -8,8 +8,11 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 
+use time::PrimitiveDateTime;
+
 use crate::app::AppState;
-use crate::db::run_db;
+use crate::db::ids::ClientId;
+use crate::db::{run_db, AnyConnection};
 use crate::domain::oauth as o;
 use crate::services::oauth::{self, TokenError, Tokens};
 use crate::web::error::AppError;
@@ -123,29 +126,39 @@ fn tokens_response(t: &Tokens) -> HttpResponse {
         }))
 }
 
+/// Reads the form, authenticates the client, and runs `action` for it, in one blocking call.
+async fn for_client<T: Send + 'static>(
+    req: &HttpRequest,
+    state: &AppState,
+    body: &[u8],
+    action: impl FnOnce(&mut AnyConnection, ClientId, TokenForm, PrimitiveDateTime) -> Result<T, TokenError>
+        + Send
+        + 'static,
+) -> Result<T, TokenError> {
+    let f = token_form(req, body).map_err(|description| TokenError::Refused {
+        error: "invalid_request",
+        description,
+    })?;
+    let (id, secret) = client_credentials(req, &f);
+    let now = state.clock.now();
+    run_db(&state.pool, move |c| {
+        let client = oauth::authenticate_client(c, &id, secret.as_deref())?;
+        action(c, client.id, f, now)
+    })
+    .await
+}
+
 pub async fn token(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let f = match token_form(&req, &body) {
-        Ok(f) => f,
-        Err(why) => return Ok(token_error(StatusCode::BAD_REQUEST, "invalid_request", why)),
-    };
-    let (id, secret) = client_credentials(&req, &f);
-    let now = state.clock.now();
-    let outcome = run_db(&state.pool, move |c| {
-        let client = oauth::authenticate_client(c, &id, secret.as_deref())?;
+    let outcome = for_client(&req, &state, &body, |c, client, f, now| {
         match f.grant_type.as_str() {
-            "authorization_code" => oauth::exchange_code(
-                c,
-                client.id,
-                &f.code,
-                &f.redirect_uri,
-                &f.code_verifier,
-                now,
-            ),
-            "refresh_token" => oauth::refresh(c, client.id, &f.refresh_token, now),
+            "authorization_code" => {
+                oauth::exchange_code(c, client, &f.code, &f.redirect_uri, &f.code_verifier, now)
+            }
+            "refresh_token" => oauth::refresh(c, client, &f.refresh_token, now),
             "" => Err(TokenError::Refused {
                 error: "invalid_request",
                 description: "grant_type is required.",
@@ -170,15 +183,8 @@ pub async fn revoke(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let f = match token_form(&req, &body) {
-        Ok(f) => f,
-        Err(why) => return Ok(token_error(StatusCode::BAD_REQUEST, "invalid_request", why)),
-    };
-    let (id, secret) = client_credentials(&req, &f);
-    let now = state.clock.now();
-    let outcome = run_db(&state.pool, move |c| {
-        let client = oauth::authenticate_client(c, &id, secret.as_deref())?;
-        oauth::revoke_token(c, client.id, &f.token, now).map_err(TokenError::from)
+    let outcome = for_client(&req, &state, &body, |c, client, f, now| {
+        Ok(oauth::revoke_token(c, client, &f.token, now)?)
     })
     .await;
     match outcome {

@@ -6,7 +6,6 @@ use serde::Deserialize;
 use super::context;
 use crate::app::AppState;
 use crate::db::run_db;
-use crate::domain::Named;
 use crate::services::team;
 use crate::views::forms::{workspace_choices, Choice};
 use crate::views::team::{ActivityPage, ActivityRow};

@@ -1,0 +1,138 @@
+//! What the JSON API needs: a key by the hash of its secret, secrets retired by a rotation, the
+//! change feed every process follows, and coalesced last use.
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::ids::{KeyId, WorkspaceId};
+use crate::db::schema::{api_keys, workspaces};
+use crate::db::AnyConnection;
+use crate::domain::key::AccessLevel;
+
+// ---- What the JSON API needs ---------------------------------------------------------------------
+
+/// A key as the API sees it when a caller presents its secret (fields in `find_by_hash` order).
+#[derive(Queryable, Debug, Clone)]
+pub struct KeyForAuth {
+    pub id: KeyId,
+    pub public_id: String,
+    pub name: String,
+    pub workspace_id: WorkspaceId,
+    pub workspace_public_id: String,
+    pub workspace_name: String,
+    pub access_level: AccessLevel,
+    pub expires_at: Option<PrimitiveDateTime>,
+    pub revoked_at: Option<PrimitiveDateTime>,
+}
+
+pub fn find_by_hash(conn: &mut AnyConnection, hash: &str) -> QueryResult<Option<KeyForAuth>> {
+    api_keys::table
+        .inner_join(workspaces::table)
+        .filter(api_keys::key_hash.eq(hash))
+        .select((
+            api_keys::id,
+            api_keys::public_id,
+            api_keys::name,
+            api_keys::workspace_id,
+            workspaces::public_id,
+            workspaces::name,
+            api_keys::access_level,
+            api_keys::expires_at,
+            api_keys::revoked_at,
+        ))
+        .first::<KeyForAuth>(conn)
+        .optional()
+}
+
+/// The key whose secret this was before a rotation, if any (for the key's history only).
+pub fn find_retired(
+    conn: &mut AnyConnection,
+    hash: &str,
+) -> QueryResult<Option<(KeyId, WorkspaceId, String)>> {
+    use crate::db::schema::retired_key_hashes;
+    retired_key_hashes::table
+        .inner_join(api_keys::table.on(api_keys::id.eq(retired_key_hashes::key_id)))
+        .filter(retired_key_hashes::key_hash.eq(hash))
+        .select((api_keys::id, api_keys::workspace_id, api_keys::public_id))
+        .first(conn)
+        .optional()
+}
+
+pub fn retire_hash(
+    conn: &mut AnyConnection,
+    key_id: KeyId,
+    hash: &str,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    use crate::db::schema::retired_key_hashes;
+    diesel::insert_into(retired_key_hashes::table)
+        .values((
+            retired_key_hashes::key_hash.eq(hash),
+            retired_key_hashes::key_id.eq(key_id),
+            retired_key_hashes::retired_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Records that a key changed, in the caller's transaction, for every server process's cache.
+pub fn record_change(
+    conn: &mut AnyConnection,
+    key_id: KeyId,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    use crate::db::schema::api_key_changes;
+    diesel::insert_into(api_key_changes::table)
+        .values((
+            api_key_changes::key_id.eq(key_id),
+            api_key_changes::changed_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Changes after `after`, oldest first.
+pub fn changes_since(conn: &mut AnyConnection, after: i64) -> QueryResult<Vec<(i64, KeyId)>> {
+    use crate::db::schema::api_key_changes;
+    api_key_changes::table
+        .filter(api_key_changes::id.gt(after))
+        .order(api_key_changes::id.asc())
+        .limit(10_000)
+        .select((api_key_changes::id, api_key_changes::key_id))
+        .load(conn)
+}
+
+pub fn last_change_id(conn: &mut AnyConnection) -> QueryResult<i64> {
+    use crate::db::schema::api_key_changes;
+    let max: Option<i64> = api_key_changes::table
+        .select(diesel::dsl::max(api_key_changes::id))
+        .first(conn)?;
+    Ok(max.unwrap_or(0))
+}
+
+pub fn prune_changes(conn: &mut AnyConnection, before: PrimitiveDateTime) -> QueryResult<usize> {
+    use crate::db::schema::api_key_changes;
+    diesel::delete(api_key_changes::table.filter(api_key_changes::changed_at.lt(before)))
+        .execute(conn)
+}
+
+/// Writes coalesced last-used facts; never moves `last_used_at` backwards.
+pub fn record_last_used(
+    conn: &mut AnyConnection,
+    key_id: KeyId,
+    at: PrimitiveDateTime,
+    ip: &str,
+    user_agent: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        api_keys::table.filter(api_keys::id.eq(key_id)).filter(
+            api_keys::last_used_at
+                .is_null()
+                .or(api_keys::last_used_at.lt(at)),
+        ),
+    )
+    .set((
+        api_keys::last_used_at.eq(Some(at)),
+        api_keys::last_used_ip.eq(Some(ip)),
+        api_keys::last_used_user_agent.eq(Some(user_agent)),
+    ))
+    .execute(conn)
+}

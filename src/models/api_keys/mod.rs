@@ -1,0 +1,227 @@
+//! API key rows and queries. Reads are always scoped to the workspaces the acting user belongs to;
+//! writes take the key's row id only after such a scoped read.
+
+mod api;
+mod listing;
+
+pub use api::*;
+pub use listing::*;
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::ids::{KeyId, UserId, WorkspaceId};
+use crate::db::lower;
+use crate::db::schema::api_keys;
+use crate::db::AnyConnection;
+use crate::domain::key::{AccessLevel, KeyStatus};
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKey {
+    pub id: KeyId,
+    pub public_id: String,
+    pub workspace_id: WorkspaceId,
+    pub name: String,
+    pub purpose: String,
+    pub access_level: AccessLevel,
+    pub owner_id: Option<UserId>,
+    pub created_by: Option<UserId>,
+    pub created_at: PrimitiveDateTime,
+    pub expires_at: Option<PrimitiveDateTime>,
+    pub last_used_at: Option<PrimitiveDateTime>,
+    pub last_used_ip: Option<String>,
+    pub last_used_user_agent: Option<String>,
+    pub rotated_at: Option<PrimitiveDateTime>,
+    pub revoked_at: Option<PrimitiveDateTime>,
+    pub revoked_by: Option<UserId>,
+    pub hint: String,
+}
+
+impl ApiKey {
+    pub fn status(&self, now: PrimitiveDateTime) -> KeyStatus {
+        KeyStatus::of(self.revoked_at, self.expires_at, now)
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct NewApiKey<'a> {
+    pub public_id: &'a str,
+    pub workspace_id: WorkspaceId,
+    pub name: &'a str,
+    pub purpose: &'a str,
+    pub access_level: AccessLevel,
+    pub owner_id: Option<UserId>,
+    pub created_by: Option<UserId>,
+    pub created_at: PrimitiveDateTime,
+    pub expires_at: Option<PrimitiveDateTime>,
+    pub key_hash: &'a str,
+    pub hint: &'a str,
+    pub request_id: Option<&'a str>,
+}
+
+pub fn insert(conn: &mut AnyConnection, new: &NewApiKey<'_>) -> QueryResult<ApiKey> {
+    diesel::insert_into(api_keys::table)
+        .values(new)
+        .execute(conn)?;
+    api_keys::table
+        .filter(api_keys::public_id.eq(new.public_id))
+        .select(ApiKey::as_select())
+        .first(conn)
+}
+
+/// The key created by an earlier submit of the same Generate form, if any.
+pub fn find_by_request_id(
+    conn: &mut AnyConnection,
+    workspace_id: WorkspaceId,
+    request_id: &str,
+) -> QueryResult<Option<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace_id))
+        .filter(api_keys::request_id.eq(request_id))
+        .select(ApiKey::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Whether an active key of the workspace already has this name (case-insensitive).
+pub fn active_name_taken(
+    conn: &mut AnyConnection,
+    workspace_id: WorkspaceId,
+    name: &str,
+    now: PrimitiveDateTime,
+    except: Option<KeyId>,
+) -> QueryResult<bool> {
+    let mut query = api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace_id))
+        .filter(lower(api_keys::name).eq(name.to_lowercase()))
+        .filter(api_keys::revoked_at.is_null())
+        .filter(
+            api_keys::expires_at
+                .is_null()
+                .or(api_keys::expires_at.gt(now)),
+        )
+        .into_boxed();
+    if let Some(id) = except {
+        query = query.filter(api_keys::id.ne(id));
+    }
+    let n: i64 = query.count().get_result(conn)?;
+    Ok(n > 0)
+}
+
+pub fn current_hash(conn: &mut AnyConnection, id: KeyId) -> QueryResult<String> {
+    api_keys::table
+        .find(id)
+        .select(api_keys::key_hash)
+        .first(conn)
+}
+
+/// Replaces the secret only if it is still `old_hash` (so of two concurrent rotations exactly one
+/// wins) and the key is not revoked. Returns the number of rows changed (0 or 1).
+pub fn rotate(
+    conn: &mut AnyConnection,
+    id: KeyId,
+    old_hash: &str,
+    new_hash: &str,
+    new_hint: &str,
+    expires_at: Option<PrimitiveDateTime>,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        api_keys::table
+            .filter(api_keys::id.eq(id))
+            .filter(api_keys::key_hash.eq(old_hash))
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set((
+        api_keys::key_hash.eq(new_hash),
+        api_keys::hint.eq(new_hint),
+        api_keys::expires_at.eq(expires_at),
+        api_keys::rotated_at.eq(Some(now)),
+    ))
+    .execute(conn)
+}
+
+/// Revokes a key that is not already revoked. Returns the number of rows changed (0 or 1).
+pub fn revoke(
+    conn: &mut AnyConnection,
+    id: KeyId,
+    by: UserId,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        api_keys::table
+            .filter(api_keys::id.eq(id))
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set((
+        api_keys::revoked_at.eq(Some(now)),
+        api_keys::revoked_by.eq(Some(by)),
+    ))
+    .execute(conn)
+}
+
+pub fn update_details(
+    conn: &mut AnyConnection,
+    id: KeyId,
+    name: &str,
+    purpose: &str,
+    owner_id: Option<UserId>,
+) -> QueryResult<usize> {
+    diesel::update(api_keys::table.find(id))
+        .set((
+            api_keys::name.eq(name),
+            api_keys::purpose.eq(purpose),
+            api_keys::owner_id.eq(owner_id),
+        ))
+        .execute(conn)
+}
+
+/// Active (not revoked) keys a person owns in a workspace, for the offboarding review.
+pub fn owned_by(
+    conn: &mut AnyConnection,
+    workspace_id: WorkspaceId,
+    owner_id: UserId,
+) -> QueryResult<Vec<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace_id))
+        .filter(api_keys::owner_id.eq(owner_id))
+        .filter(api_keys::revoked_at.is_null())
+        .order(api_keys::name.asc())
+        .select(ApiKey::as_select())
+        .load(conn)
+}
+
+/// How many unrevoked keys each person owns in a workspace.
+pub fn count_owned(
+    conn: &mut AnyConnection,
+    workspace_id: WorkspaceId,
+    owner_id: UserId,
+) -> QueryResult<i64> {
+    api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace_id))
+        .filter(api_keys::owner_id.eq(owner_id))
+        .filter(api_keys::revoked_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+pub fn set_owner(conn: &mut AnyConnection, id: KeyId, owner_id: UserId) -> QueryResult<usize> {
+    diesel::update(api_keys::table.find(id))
+        .set(api_keys::owner_id.eq(Some(owner_id)))
+        .execute(conn)
+}
+
+pub fn find_in_workspace(
+    conn: &mut AnyConnection,
+    workspace_id: WorkspaceId,
+    public_id: &str,
+) -> QueryResult<Option<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace_id))
+        .filter(api_keys::public_id.eq(public_id))
+        .select(ApiKey::as_select())
+        .first(conn)
+        .optional()
+}

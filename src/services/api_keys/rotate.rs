@@ -1,0 +1,157 @@
+//! Rotating a key (its confirmation names the secret it is for; one of two concurrent rotations
+//! wins) and revoking one.
+
+use super::{expiration_text, manageable};
+use crate::db::AnyConnection;
+use crate::domain::audit::AuditAction;
+use crate::domain::ids::constant_time_eq;
+use crate::domain::key::{secret_version, Expiration, KeyStatus, PlainKey};
+use crate::models::api_keys::ApiKey;
+use crate::models::api_keys::{self, KeyListing};
+use crate::services::{audit, Acting, Error, Input, Result};
+
+/// The Expiration of a rotation: the current one, or a new choice.
+#[derive(Debug, Clone, Copy)]
+pub enum NewExpiration {
+    Keep,
+    New(Expiration),
+}
+
+pub struct Rotated {
+    pub listing: KeyListing,
+    pub secret: PlainKey,
+}
+
+/// A key the actor may rotate, and the secret version a fresh Rotate confirmation names.
+pub fn rotation(c: &mut AnyConnection, acting: &Acting, key: &str) -> Result<(KeyListing, String)> {
+    let l = manageable(c, acting, key)?;
+    let version = secret_version(&api_keys::current_hash(c, l.key.id)?);
+    Ok((l, version))
+}
+
+/// Gives a key a new secret; the old one stops at once. `confirmed` is the secret version the
+/// confirmation was issued for: of two rotations confirmed for one secret, exactly one wins, and
+/// the other is told who rotated (no secret).
+pub fn rotate(
+    c: &mut AnyConnection,
+    acting: &Acting,
+    key: &str,
+    confirmed: &str,
+    expiration: Input<NewExpiration>,
+) -> Result<Rotated> {
+    let l = manageable(c, acting, key)?;
+    let expires_at = match expiration.map_err(Error::Invalid)? {
+        NewExpiration::Keep if l.key.status(acting.now) == KeyStatus::Expired => {
+            return Err(Error::invalid(
+                "expiration",
+                "This key has expired: choose a new expiration.",
+            ))
+        }
+        NewExpiration::Keep => l.key.expires_at,
+        NewExpiration::New(e) => e.expires_at(acting.now),
+    };
+    let secret = PlainKey::generate();
+    let (new_hash, new_hint) = (secret.hash(), secret.hint());
+    c.write_transaction::<_, Error, _>(|c| {
+        let old_hash = api_keys::current_hash(c, l.key.id)?;
+        // The confirmation must be for the secret the key still has, and the update is a
+        // compare-and-swap on that secret's hash.
+        if confirmed.is_empty()
+            || !constant_time_eq(&secret_version(&old_hash), confirmed)
+            || api_keys::rotate(
+                c,
+                l.key.id,
+                &old_hash,
+                new_hash.as_str(),
+                &new_hint,
+                expires_at,
+                acting.now,
+            )? != 1
+        {
+            return Err(rotation_conflict(c, &l)?);
+        }
+        api_keys::retire_hash(c, l.key.id, &old_hash, acting.now)?;
+        api_keys::record_change(c, l.key.id, acting.now)?;
+        let (old, new) = (
+            expiration_text(l.key.expires_at),
+            expiration_text(expires_at),
+        );
+        let details = if old == new {
+            "new secret".to_owned()
+        } else {
+            format!("new secret; expiration: {old} → {new}")
+        };
+        audit::record(
+            c,
+            acting,
+            Some(l.key.workspace_id),
+            AuditAction::ApiKeyRotate,
+            Some(&l.key.public_id),
+            &details,
+        )?;
+        let mut listing = l.clone();
+        listing.key.expires_at = expires_at;
+        listing.key.rotated_at = Some(acting.now);
+        listing.key.hint = new_hint.clone();
+        Ok(Rotated {
+            listing,
+            secret: secret.clone(),
+        })
+    })
+}
+
+/// Why a rotation lost: someone else rotated (or revoked) the key after its confirmation was shown.
+fn rotation_conflict(c: &mut AnyConnection, l: &KeyListing) -> Result<Error> {
+    let last = crate::models::audit::last_of(
+        c,
+        l.key.workspace_id,
+        &l.key.public_id,
+        &[AuditAction::ApiKeyRotate, AuditAction::ApiKeyRevoke],
+    )?;
+    let who = |w: Option<String>| w.unwrap_or_else(|| "someone else".into());
+    Ok(Error::Conflict(match last {
+        Some((AuditAction::ApiKeyRotate, w)) => format!(
+            "This key was just rotated by {}; its new secret was shown to them. Ask them for it, or reload the key to rotate it again.",
+            who(w)
+        ),
+        Some((AuditAction::ApiKeyRevoke, w)) => format!(
+            "This key was just revoked by {}. Reload to see its state.",
+            who(w)
+        ),
+        _ => "This confirmation is out of date. Reload the key and rotate it again.".into(),
+    }))
+}
+
+/// Revokes a key: it stops working at once, here and (through the change feed) everywhere.
+pub fn revoke(c: &mut AnyConnection, acting: &Acting, key: &str) -> Result<KeyListing> {
+    let l = manageable(c, acting, key)?;
+    c.write_transaction::<_, Error, _>(|c| {
+        if !revoke_in(c, acting, &l.key, "access stopped")? {
+            return Err(Error::Conflict("This key is already revoked.".into()));
+        }
+        Ok(l)
+    })
+}
+
+/// Revokes one key inside the caller's transaction (the caller checked the permission); false
+/// when it already was revoked.
+pub(crate) fn revoke_in(
+    c: &mut AnyConnection,
+    acting: &Acting,
+    key: &ApiKey,
+    details: &str,
+) -> Result<bool> {
+    if api_keys::revoke(c, key.id, acting.user, acting.now)? != 1 {
+        return Ok(false);
+    }
+    api_keys::record_change(c, key.id, acting.now)?;
+    audit::record(
+        c,
+        acting,
+        Some(key.workspace_id),
+        AuditAction::ApiKeyRevoke,
+        Some(&key.public_id),
+        details,
+    )?;
+    Ok(true)
+}

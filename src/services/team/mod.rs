@@ -1,0 +1,123 @@
+//! Team Members: invitations, access changes, removal, the offboarding review, disabling people.
+//! Owners and Admins manage a workspace's team; only an Owner touches Owners; the last Owner stays.
+
+mod invites;
+mod members;
+mod offboarding;
+
+pub use invites::*;
+pub use members::*;
+pub use offboarding::*;
+
+use crate::db::ids::UserId;
+use crate::db::AnyConnection;
+use crate::domain::audit::AuditAction;
+use crate::models::api_keys as keys;
+use crate::models::invitations::{self, Invitation};
+use crate::models::users::{self};
+use crate::models::workspaces::{self, Member, Membership};
+use crate::services::{Acting, Error, Result};
+
+pub const INVITATION_DAYS: i64 = 7;
+pub(crate) const MANAGERS_ONLY: &str = "Only the workspace's Owners and Admins manage its team.";
+
+/// The actor's membership in a workspace they manage: 404 outside it, 403 without the right.
+pub fn managed(c: &mut AnyConnection, acting: &Acting, workspace: &str) -> Result<Membership> {
+    let m = workspaces::membership(c, acting.user, workspace)?.ok_or(Error::NotFound)?;
+    if !m.access.manages_members() {
+        return Err(Error::Forbidden(MANAGERS_ONLY));
+    }
+    Ok(m)
+}
+
+/// What the Team Members tab shows for one of the viewer's workspaces.
+pub struct Overview {
+    pub mine: Vec<Membership>,
+    pub selected: Membership,
+    /// Each member, the keys they own here, and which of the viewer's workspaces they are in.
+    pub members: Vec<(Member, i64, String)>,
+    /// Open invitations and who sent them (for those who manage the team).
+    pub invitations: Vec<(Invitation, Option<String>)>,
+}
+
+/// The Team Members tab: `workspace` (a public id), or the viewer's first.
+pub fn overview(c: &mut AnyConnection, acting: &Acting, workspace: &str) -> Result<Overview> {
+    let mine = workspaces::for_user(c, acting.user)?;
+    let selected = workspaces::chosen(&mine, workspace);
+    let selected = selected.ok_or(Error::NotFound)?;
+    let shared: std::collections::HashMap<UserId, String> =
+        workspaces::people_visible_to(c, acting.user)?
+            .into_iter()
+            .map(|(m, names)| (m.user_id, names.join(", ")))
+            .collect();
+    let ws = selected.workspace.id;
+    let mut members = Vec::new();
+    for person in workspaces::team_of(c, ws)? {
+        let owned = keys::count_owned(c, ws, person.user_id)?;
+        let names = shared.get(&person.user_id).cloned().unwrap_or_default();
+        members.push((person, owned, names));
+    }
+    let invitations = if selected.access.manages_members() {
+        invitations::open_for_workspace(c, ws, acting.now)?
+    } else {
+        Vec::new()
+    };
+    Ok(Overview {
+        mine,
+        selected,
+        members,
+        invitations,
+    })
+}
+
+/// A workspace's audit log, for its Owners and Admins, filtered by person and action.
+pub struct Activity {
+    pub managed: Vec<Membership>,
+    pub selected: Membership,
+    pub events: Vec<(crate::models::audit::Event, Option<String>)>,
+    pub people: Vec<Member>,
+    pub actions: Vec<AuditAction>,
+}
+
+pub fn activity(
+    c: &mut AnyConnection,
+    acting: &Acting,
+    workspace: &str,
+    person: &str,
+    action: &str,
+) -> Result<Activity> {
+    let managed: Vec<Membership> = workspaces::for_user(c, acting.user)?
+        .into_iter()
+        .filter(|m| m.access.manages_members())
+        .collect();
+    let selected = workspaces::chosen(&managed, workspace);
+    let Some(selected) = selected else {
+        return Err(if managed.is_empty() && workspace.is_empty() {
+            Error::Forbidden("Only Owners and Admins see a workspace's Activity.")
+        } else {
+            Error::NotFound
+        });
+    };
+    let ws = selected.workspace.id;
+    let people = workspaces::members(c, ws)?;
+    let actor = match person {
+        "" => None,
+        p => Some(match people.iter().find(|m| m.public_id == p) {
+            Some(m) => Some(m.user_id),
+            None => users::find_by_public_id(c, p)?.map(|u| u.id),
+        }),
+    };
+    let parsed: Option<AuditAction> = crate::domain::Named::from_name(action);
+    let events = if !action.is_empty() && parsed.is_none() {
+        Vec::new()
+    } else {
+        crate::models::audit::for_workspace(c, ws, actor, parsed, 200)?
+    };
+    Ok(Activity {
+        events,
+        actions: crate::models::audit::actions_in_workspace(c, ws)?,
+        managed,
+        selected,
+        people,
+    })
+}

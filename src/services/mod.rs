@@ -12,6 +12,9 @@ pub mod oauth;
 pub mod team;
 pub mod workspaces;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 use time::PrimitiveDateTime;
 
 use crate::db::ids::UserId;

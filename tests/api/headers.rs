@@ -209,7 +209,7 @@ async fn text_is_compressed_and_secrets_are_not(app: TestApp) {
     assert!(plain.text().await.unwrap().contains("version:\"2.0.11\""));
 
     // The Save Your API Key dialog, an app's client secret and an invitation link: never compressed.
-    let ws = crate::api_keys::workspace_id(&app, WORKSPACE).await;
+    let ws = workspace_id(&app, WORKSPACE).await;
     let token = app.client.csrf().await;
     let mut secret_responses = Vec::new();
     for (path, fields) in [
@@ -261,7 +261,7 @@ async fn text_is_compressed_and_secrets_are_not(app: TestApp) {
         );
         secret_responses.push(r.text().await.unwrap());
     }
-    assert!(crate::api_keys::secret_in(&secret_responses[0]).is_some());
+    assert!(secret_in(&secret_responses[0]).is_some());
     assert!(secret_responses[1].contains("mlrs_"));
     assert!(secret_responses[2].contains("/invitations/"));
 }

@@ -1,19 +1,14 @@
-//! The one integration-test binary. Files mirror the URL tree; every test runs on SQLite and on
-//! PostgreSQL (see `backend_tests!`).
+//! The one integration-test binary. `routes/` mirrors the URL tree; the other files test what
+//! crosses every route (headers, sessions, the command line, migrations). Every HTTP test runs
+//! on SQLite and on PostgreSQL (see `backend_tests!`).
 
 mod helpers;
 
-mod api_keys;
-mod api_v1;
 #[path = "../browser/mod.rs"]
 mod browser;
 mod cli;
 mod headers;
-mod health;
-mod login;
 mod migrations;
-mod oauth;
+mod public_url;
+mod routes;
 mod sessions;
-mod settings;
-mod setup;
-mod team;

@@ -269,7 +269,7 @@ async fn the_api_keys_flow_with_javascript() {
         "the whole page posts as a plain form"
     );
     b.assert_accessible("the Save Your API Key page").await;
-    let whole = crate::api_keys::key_id_by_name(&app, "Whole page").await;
+    let whole = crate::helpers::key_id_by_name(&app, "Whole page").await;
     for (path, state) in [
         ("edit", "the Edit page"),
         ("rotate", "the Rotate page"),

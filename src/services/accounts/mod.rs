@@ -276,3 +276,62 @@ pub fn connected_apps(
 ) -> Result<Vec<crate::models::oauth::GrantListing>> {
     Ok(crate::models::oauth::active_by_user(c, user)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::testing::{db, owner, NOW};
+
+    #[test]
+    fn five_failures_throttle_the_account_and_a_success_clears_them() {
+        let mut d = db();
+        let c = &mut d.conn;
+        owner(c, "olivia@example.com", "Acme");
+        let ok = "a long unguessable phrase";
+        assert!(matches!(
+            sign_in(c, "Olivia@Example.com", ok, "10.0.0.1", NOW).unwrap(),
+            SignIn::SignedIn(_)
+        ));
+        for _ in 0..5 {
+            assert!(matches!(
+                sign_in(c, "olivia@example.com", "wrong", "10.0.0.1", NOW).unwrap(),
+                SignIn::Failed
+            ));
+        }
+        assert!(matches!(
+            sign_in(c, "olivia@example.com", ok, "10.0.0.1", NOW).unwrap(),
+            SignIn::Throttled(s) if s == 15 * 60
+        ));
+        let later = NOW + throttle::WINDOW;
+        assert!(matches!(
+            sign_in(c, "olivia@example.com", ok, "10.0.0.1", later).unwrap(),
+            SignIn::SignedIn(_)
+        ));
+        assert!(matches!(
+            sign_in(c, "nobody@example.com", ok, "10.0.0.1", later).unwrap(),
+            SignIn::Failed
+        ));
+    }
+
+    #[test]
+    fn setup_happens_once() {
+        let mut d = db();
+        let c = &mut d.conn;
+        let admin = || NewAdmin {
+            email: EmailAddress::parse("ada@example.com").unwrap(),
+            name: PersonName::parse("Ada").unwrap(),
+            workspace: Some(WorkspaceName::parse("Acme").unwrap()),
+            password: NewPassword::parse(
+                "a long unguessable phrase",
+                "a long unguessable phrase",
+                &[],
+            )
+            .unwrap(),
+        };
+        setup(c, admin(), None, NOW).unwrap();
+        assert!(matches!(
+            setup(c, admin(), None, NOW),
+            Err(Error::Conflict(_))
+        ));
+    }
+}

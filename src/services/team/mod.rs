@@ -121,3 +121,68 @@ pub fn activity(
         people,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::account::EmailAddress;
+    use crate::domain::workspace::{Access, Role, WorkspaceAccess};
+    use crate::services::testing::{db, member, owner, NOW};
+
+    fn access(role: Role) -> Result<WorkspaceAccess, Vec<crate::domain::FieldError>> {
+        Ok(WorkspaceAccess::new(role, Access::View, Access::View))
+    }
+
+    #[test]
+    fn only_an_owner_touches_owners_and_the_last_owner_stays() {
+        let mut d = db();
+        let c = &mut d.conn;
+        let (olivia, acme) = owner(c, "olivia@example.com", "Acme");
+        let adam = member(c, "adam@example.com", &acme, access(Role::Admin).unwrap());
+        let olivia_pid = users::find(c, olivia.user).unwrap().unwrap().public_id;
+        let adam_pid = users::find(c, adam.user).unwrap().unwrap().public_id;
+        assert!(matches!(
+            change_access(c, &adam, &acme.public_id, &olivia_pid, access(Role::Member)),
+            Err(Error::Forbidden(_))
+        ));
+        assert!(matches!(
+            change_access(c, &olivia, &acme.public_id, &olivia_pid, access(Role::Admin)),
+            Err(Error::Conflict(m)) if m.contains("last Owner")
+        ));
+        assert!(matches!(
+            remove(c, &olivia, &acme.public_id, &olivia_pid),
+            Err(Error::Conflict(_))
+        ));
+        change_access(c, &olivia, &acme.public_id, &adam_pid, access(Role::Owner)).unwrap();
+        remove(c, &adam, &acme.public_id, &olivia_pid).unwrap();
+        assert!(!workspaces::is_member(c, acme.id, olivia.user).unwrap());
+    }
+
+    #[test]
+    fn invitations_are_single_use_and_not_for_members() {
+        let mut d = db();
+        let c = &mut d.conn;
+        let (olivia, acme) = owner(c, "olivia@example.com", "Acme");
+        let invitee = |email: &str| Invitee {
+            email: EmailAddress::parse(email),
+            access: access(Role::Member).map_err(|mut e| e.remove(0)),
+        };
+        assert!(matches!(
+            invite(c, &olivia, &acme.public_id, invitee("olivia@example.com")),
+            Err(Error::Invalid(e)) if e[0].message.contains("already a member")
+        ));
+        let link = invite(c, &olivia, &acme.public_id, invitee("new@example.com")).unwrap();
+        let account = NewAccount {
+            name: "New Person".into(),
+            password: "a long unguessable phrase".into(),
+            password_confirm: "a long unguessable phrase".into(),
+        };
+        let joined = accept_invitation(c, &link.token, None, &account, None, NOW).unwrap();
+        assert!(joined.new_account);
+        assert!(workspaces::is_member(c, acme.id, joined.user).unwrap());
+        assert!(matches!(
+            accept_invitation(c, &link.token, None, &account, None, NOW),
+            Err(Error::NotFound)
+        ));
+    }
+}

@@ -6,7 +6,6 @@ use mailrith::db::schema::{api_keys, audit_events, invitations, memberships, use
 use mailrith::domain::workspace::{Access, Role, WorkspaceAccess};
 use reqwest::Method;
 
-use crate::api_keys::{generate, key_id_by_name, secret_in, workspace_id};
 use crate::backend_tests;
 use crate::helpers::*;
 

@@ -1,22 +1,12 @@
 //! Settings > API Keys: generate, the one-time secret, search, rotate, revoke, edit, audit.
 
 use diesel::prelude::*;
-use mailrith::db::schema::{api_keys, audit_events, sessions, workspaces};
+use mailrith::db::schema::{api_keys, audit_events, sessions};
 use mailrith::domain::key::PlainKey;
 use mailrith::domain::workspace::Role;
 
 use crate::backend_tests;
 use crate::helpers::*;
-
-/// The full key in a Save Your API Key response, if any.
-pub fn secret_in(body: &str) -> Option<String> {
-    let start = body.find("mlr_")?;
-    let candidate: String = body[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
-    PlainKey::parse(&candidate).ok().map(|_| candidate)
-}
 
 fn all_secrets_in(body: &str) -> Vec<String> {
     body.match_indices("mlr_")
@@ -28,55 +18,6 @@ fn all_secrets_in(body: &str) -> Vec<String> {
             (c.len() >= 20).then_some(c)
         })
         .collect()
-}
-
-pub async fn workspace_id(app: &TestApp, name: &str) -> String {
-    let name = name.to_owned();
-    app.db(move |c| {
-        workspaces::table
-            .filter(workspaces::name.eq(name))
-            .select(workspaces::public_id)
-            .first(c)
-            .unwrap()
-    })
-    .await
-}
-
-/// Generates a key through the form and returns the response status, body and secret.
-pub async fn generate(
-    client: &Client,
-    ws: &str,
-    name: &str,
-    extra: &[(&str, &str)],
-) -> (u16, String, Option<String>) {
-    let mut fields = vec![
-        ("workspace", ws),
-        ("name", name),
-        ("access_level", "read_only"),
-        ("expiration", "90"),
-    ];
-    for (k, v) in extra {
-        fields.retain(|(fk, _)| fk != k);
-        fields.push((k, v));
-    }
-    let r = client.post_form("/settings/api-keys", &fields).await;
-    let status = r.status().as_u16();
-    let body = r.text().await.unwrap();
-    let secret = secret_in(&body);
-    (status, body, secret)
-}
-
-pub async fn key_id_by_name(app: &TestApp, name: &str) -> String {
-    let name = name.to_owned();
-    app.db(move |c| {
-        api_keys::table
-            .filter(api_keys::name.eq(name))
-            .order(api_keys::id.desc())
-            .select(api_keys::public_id)
-            .first(c)
-            .unwrap()
-    })
-    .await
 }
 
 async fn stored_hash(app: &TestApp, pid: &str) -> String {

@@ -9,7 +9,6 @@ use mailrith::domain::key::PlainKey;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::api_keys::{generate, key_id_by_name, workspace_id};
 use crate::backend_tests;
 use crate::helpers::*;
 
@@ -198,7 +197,7 @@ async fn revoke_and_rotate_take_effect_at_once(app: TestApp) {
         200
     );
     let r = app.client.rotate_key(&pid, &[("expiration", "keep")]).await;
-    let new = crate::api_keys::secret_in(&r.text().await.unwrap()).unwrap();
+    let new = secret_in(&r.text().await.unwrap()).unwrap();
     assert_eq!(
         call(&app.base, Method::GET, "/api/v1/key", Some(&secret), None)
             .await
@@ -636,7 +635,7 @@ async fn last_used_is_tracked_and_shown(app: TestApp) {
 
     // After a rotation the console waits for the new secret's first use.
     let r = app.client.rotate_key(&pid, &[("expiration", "keep")]).await;
-    let new = crate::api_keys::secret_in(&r.text().await.unwrap()).unwrap();
+    let new = secret_in(&r.text().await.unwrap()).unwrap();
     let list = app.client.page("/settings/api-keys").await.1;
     assert!(list.contains("waiting for first use of the new secret"));
     app.clock.advance(time::Duration::seconds(5));

@@ -13,7 +13,6 @@ use oauth2::{
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::api_keys::workspace_id;
 use crate::backend_tests;
 use crate::helpers::*;
 

@@ -1,4 +1,8 @@
 use diesel::prelude::*;
+
+mod api_keys;
+mod team_members;
+
 use mailrith::db::schema::{audit_events, users, workspaces};
 use mailrith::domain::workspace::Role;
 
@@ -418,7 +422,7 @@ async fn common_passwords_are_refused_everywhere(app: TestApp) {
     }
 
     // Accepting an invitation.
-    let ws = crate::api_keys::workspace_id(&app, WORKSPACE).await;
+    let ws = workspace_id(&app, WORKSPACE).await;
     let r = app
         .client
         .post_form(

@@ -1,0 +1,8 @@
+//! Tests by URL: one file (or folder) per part of the URL tree.
+
+mod api_v1;
+mod healthz;
+mod login;
+mod oauth;
+mod settings;
+mod setup;

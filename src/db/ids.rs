@@ -11,7 +11,9 @@ use diesel::sql_types::BigInt;
 macro_rules! row_id {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, AsExpression, FromSqlRow)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, AsExpression, FromSqlRow,
+        )]
         #[diesel(sql_type = BigInt)]
         pub struct $name(pub i64);
 

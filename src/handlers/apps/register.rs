@@ -104,7 +104,10 @@ pub async fn register(
             secret: Some(secret),
         }) => shown_once(&hx, &state, &me, client_id, secret).await,
         Ok(Registered { client_id, .. }) => {
-            me.session.flash(&format!("App registered. Its client ID is {client_id}; it is a public client and uses PKCE without a secret."))?;
+            let message = format!(
+                "App registered. Its client ID is {client_id}; it is a public client and uses PKCE without a secret."
+            );
+            me.session.flash(&message)?;
             Ok(see_other("/settings/authorized-apps"))
         }
         Err(Error::Invalid(errors)) => {

@@ -126,12 +126,14 @@ fn tokens_response(t: &Tokens) -> HttpResponse {
         }))
 }
 
+type Now = PrimitiveDateTime;
+
 /// Reads the form, authenticates the client, and runs `action` for it, in one blocking call.
 async fn for_client<T: Send + 'static>(
     req: &HttpRequest,
     state: &AppState,
     body: &[u8],
-    action: impl FnOnce(&mut AnyConnection, ClientId, TokenForm, PrimitiveDateTime) -> Result<T, TokenError>
+    action: impl FnOnce(&mut AnyConnection, ClientId, TokenForm, Now) -> Result<T, TokenError>
         + Send
         + 'static,
 ) -> Result<T, TokenError> {
@@ -198,7 +200,10 @@ pub async fn revoke(
 /// RFC 8414 metadata, from `--public-url` (never the Host header).
 pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
     let base = state.settings.public_url.as_deref().unwrap_or_default();
-    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=3600")).json(json!({
+    let client_auth = ["client_secret_basic", "client_secret_post", "none"];
+    let mut resp = HttpResponse::Ok();
+    resp.insert_header((header::CACHE_CONTROL, "public, max-age=3600"));
+    resp.json(json!({
         "issuer": base,
         "authorization_endpoint": format!("{base}/oauth/authorize"),
         "token_endpoint": format!("{base}/oauth/token"),
@@ -206,8 +211,8 @@ pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": client_auth,
+        "revocation_endpoint_auth_methods_supported": client_auth,
         "scopes_supported": ["contacts:read", "contacts:write"],
     }))
 }

@@ -50,7 +50,7 @@ fn setup() -> (db::AnyConnection, Vec<PlainKey>, std::path::PathBuf) {
 fn bench(c: &mut Criterion) {
     let (mut conn, keys, dir) = setup();
     let presented: Vec<String> = keys.iter().map(|k| k.expose().to_owned()).collect();
-    let cache = KeyCache::new();
+    let cache = KeyCache::default();
     for k in &keys {
         let row = api_keys::find_by_hash(&mut conn, k.hash().as_str())
             .unwrap()

@@ -11,7 +11,10 @@ use crate::db::Pool;
 use crate::domain::ids::{constant_time_eq, sha256_hex};
 
 pub struct AppState {
+    /// The console's connections (with a statement budget).
     pub pool: Pool,
+    /// The API's connections, kept apart so console traffic never makes the API wait.
+    pub api_pool: Pool,
     pub api: Arc<ApiRuntime>,
     pub clock: SharedClock,
     pub settings: Settings,
@@ -22,6 +25,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         pool: Pool,
+        api_pool: Pool,
         api: Arc<ApiRuntime>,
         clock: SharedClock,
         settings: Settings,
@@ -29,6 +33,7 @@ impl AppState {
     ) -> Self {
         Self {
             pool,
+            api_pool,
             api,
             clock,
             settings,

@@ -95,6 +95,35 @@ pub struct ServeArgs {
     /// links, the OAuth issuer and the Developer Quickstart. Default: the bind address.
     #[arg(long, env = "MAILRITH_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Database connections for the console.
+    #[arg(long, env = "MAILRITH_POOL_SIZE", default_value_t = 8)]
+    pub pool_size: u32,
+    /// Database connections kept for the API, so that console traffic never makes it wait.
+    #[arg(long, env = "MAILRITH_API_POOL_SIZE", default_value_t = 4)]
+    pub api_pool_size: u32,
+    /// Milliseconds a console statement may run before the person is asked to narrow the search.
+    #[arg(
+        long,
+        env = "MAILRITH_CONSOLE_STATEMENT_TIMEOUT_MS",
+        default_value_t = 2000
+    )]
+    pub console_statement_timeout_ms: u64,
+    /// SQLite page cache per connection, in KiB.
+    #[arg(long, env = "MAILRITH_SQLITE_CACHE_KIB", default_value_t = 4096)]
+    pub sqlite_cache_kib: u32,
+    /// Verified API keys kept in memory (the least recently used are dropped first).
+    #[arg(long, env = "MAILRITH_KEY_CACHE_ENTRIES", default_value_t = 50_000)]
+    pub key_cache_entries: usize,
+    /// Keys whose last use is held in memory before being written; past this, written at once.
+    #[arg(long, env = "MAILRITH_LAST_USED_MAX_KEYS", default_value_t = 100_000)]
+    pub last_used_max_keys: usize,
+    /// Milliseconds between reads of the key change feed.
+    #[arg(long, env = "MAILRITH_KEY_FEED_POLL_MS", default_value_t = 200)]
+    pub key_feed_poll_ms: u64,
+    /// Serve Prometheus metrics at GET /metrics on this address (off by default). Keep it
+    /// private: never the public address.
+    #[arg(long, env = "MAILRITH_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -160,6 +189,28 @@ impl ServeArgs {
         };
         s.trusted_proxies = self.trusted_proxy.clone();
         s.workers = self.workers;
+        if self.pool_size == 0 || self.api_pool_size == 0 {
+            anyhow::bail!("--pool-size and --api-pool-size must be at least 1");
+        }
+        s.pool_size = self.pool_size;
+        s.api_pool_size = self.api_pool_size;
+        if self.console_statement_timeout_ms == 0 {
+            anyhow::bail!("--console-statement-timeout-ms must be at least 1");
+        }
+        s.console_statement_timeout = Duration::from_millis(self.console_statement_timeout_ms);
+        s.sqlite_cache_kib = self.sqlite_cache_kib;
+        if self.key_cache_entries == 0 || self.last_used_max_keys == 0 {
+            anyhow::bail!("--key-cache-entries and --last-used-max-keys must be at least 1");
+        }
+        s.key_cache_entries = self.key_cache_entries;
+        s.last_used_max_keys = self.last_used_max_keys;
+        s.key_feed_poll = Duration::from_millis(self.key_feed_poll_ms.max(10));
+        if let Some(bind) = &self.metrics_bind {
+            if bind.trim() == self.bind.trim() {
+                anyhow::bail!("--metrics-bind must differ from --bind: metrics are never public");
+            }
+        }
+        s.metrics_bind = self.metrics_bind.clone();
         Ok(s)
     }
 }

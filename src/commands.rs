@@ -32,14 +32,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 pub fn migrate(database: DatabaseUrl) -> anyhow::Result<()> {
-    let settings = Settings::new("127.0.0.1:0", database);
-    let pool = crate::db::build_pool(&settings.database, 1)?;
-    let mut conn = pool.get()?;
+    let mut conn = crate::db::connect(&database)?;
     let applied = crate::db::run_migrations(&mut conn)?;
-    println!(
-        "{applied} migration(s) applied to {}",
-        settings.database.redacted()
-    );
+    println!("{applied} migration(s) applied to {}", database.redacted());
     Ok(())
 }
 

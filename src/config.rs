@@ -19,8 +19,23 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     /// HTTP worker threads (0 = one per core).
     pub workers: usize,
-    /// Largest number of pooled database connections.
+    /// Largest number of pooled database connections for the console.
     pub pool_size: u32,
+    /// Connections kept apart for the API (key lookups, the change feed, last-used writes).
+    pub api_pool_size: u32,
+    /// Console statements that run longer are stopped; the person is asked to narrow the search.
+    pub console_statement_timeout: Duration,
+    /// SQLite's page cache per connection, in KiB.
+    pub sqlite_cache_kib: u32,
+    /// Verified keys kept in memory (least recently used go first).
+    pub key_cache_entries: usize,
+    /// Keys whose last use is held in memory before it is written; past this, it is written at
+    /// once.
+    pub last_used_max_keys: usize,
+    /// How often the key change feed is read (PostgreSQL is also told at once by NOTIFY).
+    pub key_feed_poll: Duration,
+    /// Where `/metrics` is served (off when `None`); never the public address.
+    pub metrics_bind: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -62,6 +77,40 @@ impl Settings {
             trusted_proxies: Vec::new(),
             workers: 0,
             pool_size: 8,
+            api_pool_size: 4,
+            console_statement_timeout: Duration::from_secs(2),
+            sqlite_cache_kib: 4096,
+            key_cache_entries: 50_000,
+            last_used_max_keys: 100_000,
+            key_feed_poll: Duration::from_millis(200),
+            metrics_bind: None,
+        }
+    }
+}
+
+impl Settings {
+    /// How the console's pool is opened.
+    pub fn console_pool(&self) -> crate::db::PoolOptions {
+        crate::db::PoolOptions {
+            role: crate::db::PoolRole::Console,
+            max_size: self.pool_size,
+            conn: crate::db::ConnOptions {
+                statement_timeout: Some(self.console_statement_timeout),
+                sqlite_cache_kib: self.sqlite_cache_kib,
+            },
+        }
+    }
+
+    /// How the API's pool is opened: small, with no statement budget (its statements are
+    /// lookups by unique index).
+    pub fn api_pool(&self) -> crate::db::PoolOptions {
+        crate::db::PoolOptions {
+            role: crate::db::PoolRole::Api,
+            max_size: self.api_pool_size,
+            conn: crate::db::ConnOptions {
+                statement_timeout: None,
+                sqlite_cache_kib: self.sqlite_cache_kib,
+            },
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Background tasks of a serving process: housekeeping, the key change feed, and writing
-//! coalesced last-used facts.
+//! Background tasks of a serving process: housekeeping (on the console's pool), and on the API's
+//! pool the key change feed (with PostgreSQL's NOTIFY for speed) and writing coalesced last-used
+//! facts.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,14 +14,24 @@ use crate::models::{api_keys, login_failures, sessions};
 /// Starts every task; they run until the process ends.
 pub fn spawn_all(
     pool: &Pool,
+    api_pool: &Pool,
     api: &Arc<ApiRuntime>,
     clock: &SharedClock,
     settings: &Settings,
     last_change: i64,
 ) {
     spawn_housekeeping(pool.clone(), clock.clone(), settings.clone());
-    spawn_key_change_feed(pool.clone(), api.clone(), last_change);
-    spawn_last_used_flusher(pool.clone(), api.clone(), clock.clone());
+    spawn_key_change_feed(
+        api_pool.clone(),
+        api.clone(),
+        clock.clone(),
+        settings.key_feed_poll,
+        last_change,
+    );
+    if let crate::db::DatabaseUrl::Postgres(_) = &settings.database {
+        spawn_key_change_listener(settings.database.clone(), api.clone());
+    }
+    spawn_last_used_flusher(api_pool.clone(), api.clone(), clock.clone());
 }
 
 /// Every ten minutes: drop expired sessions and old sign-in failures.
@@ -57,11 +68,18 @@ fn spawn_housekeeping(pool: Pool, clock: SharedClock, settings: Settings) {
     });
 }
 
-/// Every 200 ms: read the key change feed and drop changed keys from this process's cache, so a
-/// revoke or rotation made by another server process takes effect here within a second.
-fn spawn_key_change_feed(pool: Pool, api: Arc<ApiRuntime>, mut last: i64) {
+/// Every `every` (200 ms by default): read the key change feed and drop changed keys from this
+/// process's cache, so a revoke or rotation made by another server process takes effect here
+/// within a poll even when NOTIFY is lost (or on SQLite, which has none).
+fn spawn_key_change_feed(
+    pool: Pool,
+    api: Arc<ApiRuntime>,
+    clock: SharedClock,
+    every: Duration,
+    mut last: i64,
+) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
@@ -73,9 +91,11 @@ fn spawn_key_change_feed(pool: Pool, api: Arc<ApiRuntime>, mut last: i64) {
             .await;
             match changes {
                 Ok(changes) => {
-                    for (id, key_id) in changes {
+                    let now = clock.now();
+                    for (id, key_id, changed_at) in changes {
                         api.keys.invalidate(key_id);
                         last = last.max(id);
+                        crate::telemetry::metrics::feed_lag((now - changed_at).as_seconds_f64());
                     }
                 }
                 Err(e) => {
@@ -88,16 +108,72 @@ fn spawn_key_change_feed(pool: Pool, api: Arc<ApiRuntime>, mut last: i64) {
     });
 }
 
-/// Every 5 seconds: write last-used facts that are due (a key at most about once a minute).
+/// PostgreSQL: `LISTEN` on a connection of its own; every change to a key is a `NOTIFY` naming it
+/// (sent at commit by `record_change`), and the key leaves this process's cache within about
+/// 10 ms. The connection is read without blocking a thread; when it drops, it is opened again
+/// (the poll above covers the gap).
+fn spawn_key_change_listener(url: crate::db::DatabaseUrl, api: Arc<ApiRuntime>) {
+    use crate::db::AnyConnection;
+    tokio::spawn(async move {
+        loop {
+            let listening = {
+                let url = url.clone();
+                tokio::task::spawn_blocking(move || -> anyhow::Result<AnyConnection> {
+                    let mut conn = crate::db::connect(&url)?;
+                    api_keys::listen_for_changes(&mut conn)?;
+                    Ok(conn)
+                })
+                .await
+            };
+            let mut conn = match listening {
+                Ok(Ok(conn)) => conn,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %format!("{e:#}"), "cannot LISTEN for key changes");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    continue;
+                }
+                Err(_) => return,
+            };
+            loop {
+                let read = tokio::task::spawn_blocking(move || {
+                    let keys = api_keys::notified_changes(&mut conn);
+                    (conn, keys)
+                })
+                .await;
+                let Ok((back, keys)) = read else { return };
+                conn = back;
+                match keys {
+                    Ok(keys) => {
+                        for k in keys {
+                            api.keys.invalidate(k);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the key change notifications");
+                        break;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    });
+}
+
+/// Every 5 seconds, or at once when the map of pending uses is full: write last-used facts that
+/// are due (a key at most about once a minute; everything when under pressure).
 fn spawn_last_used_flusher(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         loop {
-            tick.tick().await;
-            if let Err(e) = api.last_used.flush(&pool, &clock, false).await {
+            let force = tokio::select! {
+                _ = tick.tick() => false,
+                _ = api.last_used.under_pressure() => true,
+                _ = api.grant_last_used.under_pressure() => true,
+            };
+            if let Err(e) = api.last_used.flush(&pool, &clock, force).await {
                 tracing::warn!(error = %e, "could not write last-used facts");
             }
-            if let Err(e) = api.grant_last_used.flush(&pool, &clock, false).await {
+            if let Err(e) = api.grant_last_used.flush(&pool, &clock, force).await {
                 tracing::warn!(error = %e, "could not write apps' last-used facts");
             }
         }

@@ -24,8 +24,11 @@ pub struct Application {
     server: Server,
     setup_token: Option<String>,
     pool: Pool,
+    api_pool: Pool,
     api: Arc<ApiRuntime>,
     clock: SharedClock,
+    metrics_port: Option<u16>,
+    metrics_server: Option<actix_web::dev::ServerHandle>,
 }
 
 /// One migrated connection for the short-lived commands (`migrate`, `admin`, `demo`).
@@ -35,11 +38,12 @@ pub fn open_connection(database: &db::DatabaseUrl) -> anyhow::Result<db::AnyConn
     Ok(conn)
 }
 
-/// Opens the pool and applies migrations (used by `serve`).
-pub fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
-    let pool = db::build_pool(&settings.database, settings.pool_size)?;
-    let mut conn = pool.get().context("cannot get a database connection")?;
+/// Applies migrations on a connection of their own (no statement budget: building an index on a
+/// big table takes its time), then opens the console's and the API's pools (used by `serve`).
+pub fn open_database(settings: &Settings) -> anyhow::Result<(Pool, Pool)> {
+    let mut conn = db::connect(&settings.database)?;
     let applied = db::run_migrations(&mut conn)?;
+    drop(conn);
     if applied > 0 {
         tracing::info!(
             applied,
@@ -47,20 +51,23 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Pool> {
             "migrations applied"
         );
     }
-    Ok(pool)
+    let pool = db::build_pool(&settings.database, settings.console_pool())?;
+    let api_pool = db::build_pool(&settings.database, settings.api_pool())?;
+    Ok((pool, api_pool))
 }
 
 /// What is read from the database before serving.
 struct Prepared {
     pool: Pool,
+    api_pool: Pool,
     session_key: Key,
     has_admin: bool,
     last_change: i64,
 }
 
 fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
-    let pool = open_database(settings)?;
-    let mut conn = pool.get()?;
+    let (pool, api_pool) = open_database(settings)?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
     let key_hex = secrets::get_or_create(&mut conn, "session_cookie_key", || {
         let mut bytes = [0u8; 64];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
@@ -74,6 +81,7 @@ fn prepare(settings: &Settings) -> anyhow::Result<Prepared> {
     drop(conn);
     Ok(Prepared {
         pool,
+        api_pool,
         session_key,
         has_admin,
         last_change,
@@ -103,10 +111,11 @@ impl Application {
             .unwrap_or_else(|| format!("http://{}", crate::config::browsable(&addr.to_string())));
         settings.public_url = Some(public_url.clone());
 
-        let api = ApiRuntime::new();
+        let api = ApiRuntime::new(settings.key_cache_entries, settings.last_used_max_keys);
         let setup_token = (!p.has_admin).then(|| random_base62(32));
         let state = web::Data::new(AppState::new(
             p.pool.clone(),
+            p.api_pool.clone(),
             api.clone(),
             clock.clone(),
             settings.clone(),
@@ -120,15 +129,30 @@ impl Application {
             server = server.workers(settings.workers);
         }
         let server = server.run();
-        jobs::spawn_all(&p.pool, &api, &clock, &settings, p.last_change);
+        let (metrics_port, metrics_server) = match &settings.metrics_bind {
+            Some(bind) => {
+                let (port, server) = crate::handlers::metrics::serve(
+                    bind,
+                    vec![p.pool.clone(), p.api_pool.clone()],
+                )?;
+                let handle = server.handle();
+                tokio::spawn(server);
+                (Some(port), Some(handle))
+            }
+            None => (None, None),
+        };
+        jobs::spawn_all(&p.pool, &p.api_pool, &api, &clock, &settings, p.last_change);
         Ok(Self {
             port: addr.port(),
             public_url,
             server,
             setup_token,
             pool: p.pool,
+            api_pool: p.api_pool,
             api,
             clock,
+            metrics_port,
+            metrics_server,
         })
     }
 
@@ -143,6 +167,11 @@ impl Application {
 
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// The port `/metrics` is served on, with `--metrics-bind`.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// The one-time setup URL, while no admin exists.
@@ -164,7 +193,10 @@ impl Application {
     /// Serves until stopped, then writes pending last-used facts.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        if let Err(e) = self.api.flush_last_used(&self.pool, &self.clock).await {
+        if let Some(metrics) = self.metrics_server {
+            metrics.stop(true).await;
+        }
+        if let Err(e) = self.api.flush_last_used(&self.api_pool, &self.clock).await {
             tracing::warn!(error = %e, "could not write last-used facts at shutdown");
         }
         result

@@ -77,7 +77,7 @@ impl FromRequest for ApiCaller {
                 user_agent: &user_agent,
                 now: state.clock.now(),
             };
-            let caller = state.api.authenticate(&state.pool, presented).await?;
+            let caller = state.api.authenticate(&state.api_pool, presented).await?;
             Ok(ApiCaller(caller))
         })
     }

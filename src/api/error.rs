@@ -17,7 +17,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// A stable, machine-readable code: `unauthorized`, `insufficient_access`,
     /// `insufficient_scope`, `not_found`, `method_not_allowed`, `invalid_json`, `invalid_field`,
-    /// `unsupported_media_type`, `conflict`, `rate_limited`, `internal`.
+    /// `unsupported_media_type`, `conflict`, `rate_limited`, `unavailable`, `internal`.
     pub code: &'static str,
     /// What happened and what to do, for a person.
     pub message: String,
@@ -57,6 +57,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("rate limited")]
     TooManyRequests(u64),
+    /// No database connection came free in time: retry shortly.
+    #[error("unavailable: {0}")]
+    Unavailable(anyhow::Error),
     #[error("internal: {0}")]
     Internal(anyhow::Error),
 }
@@ -73,6 +76,8 @@ impl From<crate::services::Error> for ApiError {
                 ApiError::InvalidField(errors.swap_remove(0))
             }
             E::Invalid(_) => ApiError::BadJson("The request is not valid.".into()),
+            E::TooSlow => ApiError::Unavailable(anyhow::anyhow!("a statement ran past its budget")),
+            E::Unavailable(e) => ApiError::Unavailable(e),
             E::Database(d) => ApiError::Internal(d.into()),
             E::Internal(e) => ApiError::Internal(e),
         }
@@ -81,7 +86,7 @@ impl From<crate::services::Error> for ApiError {
 
 impl From<crate::db::Unavailable> for ApiError {
     fn from(e: crate::db::Unavailable) -> Self {
-        ApiError::Internal(e.0)
+        ApiError::Unavailable(e.0)
     }
 }
 
@@ -119,6 +124,11 @@ impl ApiError {
                 format!("Too many requests with invalid API keys. Retry after {s} seconds."),
                 None,
             ),
+            ApiError::Unavailable(_) => (
+                "unavailable",
+                "The service is busy. Retry in a second.".to_owned(),
+                None,
+            ),
             ApiError::Internal(_) => (
                 "internal",
                 "Something went wrong on our side. Try again.".to_owned(),
@@ -146,13 +156,18 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(e) = self {
-            tracing::error!(error = %format!("{e:#}"), "internal API error");
+        match self {
+            ApiError::Internal(e) => {
+                tracing::error!(error = %format!("{e:#}"), "internal API error")
+            }
+            ApiError::Unavailable(e) => tracing::warn!(error = %format!("{e:#}"), "API busy"),
+            _ => {}
         }
         let mut b = HttpResponse::build(self.status_code());
         b.insert_header((header::CACHE_CONTROL, "no-store"));
@@ -177,6 +192,9 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests(s) => {
                 b.insert_header((header::RETRY_AFTER, s.to_string()));
+            }
+            ApiError::Unavailable(_) => {
+                b.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}
         }

@@ -1,5 +1,7 @@
 //! Last-used tracking without a database write per request: each use updates memory; a flusher
-//! writes a key's latest use at most about once a minute, and everything at shutdown.
+//! writes a key's latest use at most about once a minute, and everything at shutdown. The map is
+//! bounded: past `max` keys it forgets uses already written and, if still full, wakes the flusher
+//! to write everything at once.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -30,26 +32,54 @@ pub enum Target {
     Grants,
 }
 
-#[derive(Default)]
 pub struct LastUsed {
     map: Mutex<HashMap<i64, Usage>>,
     target: Target,
+    max: usize,
+    /// Told when the map is full of unwritten uses: the flusher writes them now.
+    pressure: tokio::sync::Notify,
 }
 
 impl LastUsed {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(max: usize) -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+            target: Target::Keys,
+            max: max.max(1),
+            pressure: tokio::sync::Notify::new(),
+        }
     }
 
-    pub fn for_grants() -> Self {
+    pub fn for_grants(max: usize) -> Self {
         Self {
             target: Target::Grants,
-            ..Self::default()
+            ..Self::new(max)
         }
+    }
+
+    /// Resolves when the map filled up with unwritten uses.
+    pub async fn under_pressure(&self) {
+        self.pressure.notified().await;
+    }
+
+    /// Keys held in memory (written or not).
+    pub fn len(&self) -> usize {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     pub fn record(&self, key_id: i64, at: PrimitiveDateTime, ip: &str, user_agent: &str) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= self.max && !map.contains_key(&key_id) {
+            // Uses already written are only kept to space out writes: they go first.
+            map.retain(|_, u| u.dirty);
+            if map.len() >= self.max {
+                self.pressure.notify_one();
+            }
+        }
         match map.get_mut(&key_id) {
             Some(u) => {
                 if at >= u.at {
@@ -109,6 +139,7 @@ impl LastUsed {
         }
         let pool = pool.clone();
         let n = due.len();
+        crate::telemetry::metrics::last_used_flush(n);
         let target = self.target;
         crate::db::run_db(&pool, move |c| -> Result<(), crate::services::Error> {
             c.write_transaction(|c| {
@@ -151,7 +182,7 @@ mod tests {
 
     #[test]
     fn coalesces_to_at_most_one_write_a_minute_per_key() {
-        let t = LastUsed::new();
+        let t = LastUsed::new(100);
         let start = datetime!(2026-11-27 10:00);
         t.record(1, start, "1.1.1.1", "a");
         assert_eq!(
@@ -175,8 +206,33 @@ mod tests {
     }
 
     #[test]
+    fn a_full_map_forgets_written_uses_first() {
+        let t = LastUsed::new(3);
+        let start = datetime!(2026-11-27 10:00);
+        t.record(1, start, "ip", "ua");
+        t.record(2, start, "ip", "ua");
+        t.take_due(start, false); // 1 and 2 written
+        t.record(3, start, "ip", "ua");
+        t.record(4, start, "ip", "ua");
+        assert_eq!(t.len(), 2, "the written ones made room");
+        assert_eq!(t.pending(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_map_full_of_unwritten_uses_wakes_the_flusher() {
+        let t = LastUsed::new(2);
+        let start = datetime!(2026-11-27 10:00);
+        t.record(1, start, "ip", "ua");
+        t.record(2, start, "ip", "ua");
+        t.record(3, start, "ip", "ua");
+        tokio::time::timeout(std::time::Duration::from_secs(1), t.under_pressure())
+            .await
+            .expect("the flusher is told at once");
+    }
+
+    #[test]
     fn force_writes_everything_pending() {
-        let t = LastUsed::new();
+        let t = LastUsed::new(100);
         let start = datetime!(2026-11-27 10:00);
         t.record(1, start, "ip", "ua");
         t.take_due(start, false);

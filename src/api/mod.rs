@@ -27,11 +27,12 @@ pub struct ApiRuntime {
 }
 
 impl ApiRuntime {
-    pub fn new() -> Arc<Self> {
+    /// With room for `cached_keys` verified keys and `pending_uses` unwritten last uses.
+    pub fn new(cached_keys: usize, pending_uses: usize) -> Arc<Self> {
         Arc::new(Self {
-            keys: cache::KeyCache::new(),
-            last_used: last_used::LastUsed::new(),
-            grant_last_used: last_used::LastUsed::for_grants(),
+            keys: cache::KeyCache::new(cached_keys),
+            last_used: last_used::LastUsed::new(pending_uses),
+            grant_last_used: last_used::LastUsed::for_grants(pending_uses),
             limiter: limiter::InvalidKeyLimiter::new(),
             rejections: limiter::RejectionLog::new(),
         })

@@ -1,13 +1,25 @@
-//! Search API keys: the query a person (or a shared URL) asks for, parsed once.
+//! Search API keys: the query a person (or a shared URL) asks for, parsed once, and keyset paging:
+//! a page starts after (or ends before) a position in the sort order, carried in an opaque cursor.
 
+use std::cmp::Ordering;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use serde::Deserialize;
+use time::PrimitiveDateTime;
 
 use super::key::{AccessLevel, KeyStatus};
 
-pub const PAGE_SIZE: i64 = 25;
+pub const PAGE_SIZE: usize = 25;
+
+/// Counts past this read "1,000+": exact counts only while they are cheap.
+pub const COUNT_CAP: usize = 1000;
 
 /// The owner filter for keys whose owner left the workspace.
 pub const OWNER_REMOVED: &str = "removed";
+
+/// Searches shorter than this match by prefix (a trigram index needs three characters).
+pub const MIN_SUBSTRING: usize = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -36,6 +48,84 @@ impl SortKey {
             Self::Expires => "expires",
         }
     }
+
+    /// Never-used keys and keys that never expire have no value: they come last, either way.
+    pub fn nullable(self) -> bool {
+        matches!(self, Self::LastUsed | Self::Expires)
+    }
+}
+
+/// A key's value in the sort order: its lower-cased name, or one of its times (`None`: never).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SortValue {
+    Text(String),
+    Time(PrimitiveDateTime),
+}
+
+/// Where a key stands in a sort: keys with a value first (by value, then id), then the keys
+/// without one (by id); the direction applies to value and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub value: Option<SortValue>,
+    pub id: i64,
+}
+
+impl Position {
+    /// The order of two positions in a sort going `descending` or not.
+    pub fn cmp_in(&self, other: &Self, descending: bool) -> Ordering {
+        let dir = |o: Ordering| if descending { o.reverse() } else { o };
+        match (&self.value, &other.value) {
+            (Some(a), Some(b)) => dir(a.cmp(b)).then_with(|| dir(self.id.cmp(&other.id))),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => dir(self.id.cmp(&other.id)),
+        }
+    }
+
+    /// An opaque cursor that names this position in this sort.
+    pub fn cursor(&self, sort: SortKey, descending: bool) -> String {
+        let value = match &self.value {
+            None => "n".to_owned(),
+            Some(SortValue::Text(t)) => format!("s{t}"),
+            Some(SortValue::Time(t)) => {
+                format!("t{}", t.assume_utc().unix_timestamp_nanos() / 1000)
+            }
+        };
+        let dir = if descending { "d" } else { "a" };
+        let raw = format!("{}~{dir}~{}~{value}", sort.as_str(), self.id);
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    /// The position a cursor names, if it was made for this sort (a cursor from another sort
+    /// or a mangled one starts from the beginning).
+    pub fn from_cursor(cursor: &str, sort: SortKey, descending: bool) -> Option<Self> {
+        let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor.trim()).ok()?).ok()?;
+        let mut parts = raw.splitn(4, '~');
+        let (s, d, id, value) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if SortKey::parse(s)? != sort || (d == "d") != descending || !matches!(d, "a" | "d") {
+            return None;
+        }
+        let id = id.parse().ok()?;
+        let value = match (value.split_at_checked(1)?, sort) {
+            (("n", ""), k) if k.nullable() => None,
+            (("s", text), SortKey::Name) => Some(SortValue::Text(text.to_owned())),
+            (("t", micros), SortKey::Created | SortKey::LastUsed | SortKey::Expires) => {
+                let nanos = i128::from(micros.parse::<i64>().ok()?) * 1000;
+                let t = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
+                Some(SortValue::Time(PrimitiveDateTime::new(t.date(), t.time())))
+            }
+            _ => return None,
+        };
+        Some(Self { value, id })
+    }
+}
+
+/// Which page: the first, the one after a position, or the one before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Page {
+    First,
+    After(Position),
+    Before(Position),
 }
 
 /// The raw query string of the API Keys list.
@@ -55,8 +145,12 @@ pub struct KeyQueryParams {
     pub sort: String,
     #[serde(default)]
     pub dir: String,
+    /// The page after this cursor.
     #[serde(default)]
-    pub page: String,
+    pub after: String,
+    /// The page before this cursor.
+    #[serde(default)]
+    pub before: String,
     /// The key to highlight after the Save dialog closes (a public id, never a secret).
     #[serde(default)]
     pub highlight: String,
@@ -71,7 +165,7 @@ pub struct KeyQuery {
     pub access: Option<AccessLevel>,
     pub sort: SortKey,
     pub descending: bool,
-    pub page: i64,
+    pub page: Page,
     /// Why the search text was set aside (it was not valid UTF-8), for the field's error.
     pub q_error: Option<&'static str>,
 }
@@ -90,6 +184,14 @@ impl KeyQuery {
         };
         let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         let invalid = super::has_invalid_utf8(&p.q);
+        let page = match (
+            Position::from_cursor(&p.after, sort, descending),
+            Position::from_cursor(&p.before, sort, descending),
+        ) {
+            (Some(after), _) => Page::After(after),
+            (None, Some(before)) => Page::Before(before),
+            (None, None) => Page::First,
+        };
         Self {
             q: if invalid {
                 String::new()
@@ -103,23 +205,29 @@ impl KeyQuery {
             access: AccessLevel::parse(&p.access).ok(),
             sort,
             descending,
-            page: p
-                .page
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n >= 1 && *n <= 10_000)
-                .unwrap_or(1),
+            page,
         }
     }
 
-    /// A case-insensitive LIKE pattern with `%`, `_` and `\` taken literally (escape `\`).
+    /// The search text, lower-cased, when there is one.
+    pub fn needle(&self) -> Option<String> {
+        (!self.q.is_empty()).then(|| self.q.to_lowercase())
+    }
+
+    /// Whether the search is long enough to match anywhere in a text (else: by prefix).
+    pub fn substring(&self) -> bool {
+        self.q.chars().count() >= MIN_SUBSTRING
+    }
+
+    /// A LIKE pattern for the search (`%q%`, or `q%` for a short one) with `%`, `_` and `\`
+    /// taken literally (escape `\`).
     pub fn like_pattern(&self) -> Option<String> {
-        if self.q.is_empty() {
-            return None;
+        let needle = self.needle()?;
+        let mut out = String::with_capacity(needle.len() + 2);
+        if self.substring() {
+            out.push('%');
         }
-        let mut out = String::with_capacity(self.q.len() + 2);
-        out.push('%');
-        for c in self.q.to_lowercase().chars() {
+        for c in needle.chars() {
             if matches!(c, '%' | '_' | '\\') {
                 out.push('\\');
             }
@@ -129,12 +237,22 @@ impl KeyQuery {
         Some(out)
     }
 
-    pub fn offset(&self) -> i64 {
-        (self.page - 1) * PAGE_SIZE
+    /// The search as an FTS5 phrase (matches the text anywhere, case-insensitively).
+    pub fn fts_phrase(&self) -> Option<String> {
+        let needle = self.needle().filter(|_| self.substring())?;
+        Some(format!("\"{}\"", needle.replace('"', "\"\"")))
     }
 
-    /// The query string for this search, with `page` and sorting replaced as given.
-    pub fn href(&self, page: i64, sort: SortKey, descending: bool) -> String {
+    pub fn filtered(&self) -> bool {
+        !self.q.is_empty()
+            || self.workspace.is_some()
+            || self.owner.is_some()
+            || self.status.is_some()
+            || self.access.is_some()
+    }
+
+    /// The query string for this search, on `page`, sorted as given.
+    pub fn href(&self, page: &Page, sort: SortKey, descending: bool) -> String {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         if !self.q.is_empty() {
             pairs.push(("q", self.q.clone()));
@@ -155,8 +273,10 @@ impl KeyQuery {
             pairs.push(("sort", sort.as_str().to_owned()));
             pairs.push(("dir", if descending { "desc" } else { "asc" }.to_owned()));
         }
-        if page > 1 {
-            pairs.push(("page", page.to_string()));
+        match page {
+            Page::First => {}
+            Page::After(p) => pairs.push(("after", p.cursor(sort, descending))),
+            Page::Before(p) => pairs.push(("before", p.cursor(sort, descending))),
         }
         let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
         if qs.is_empty() {
@@ -170,6 +290,7 @@ impl KeyQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::datetime;
 
     fn q(s: &str) -> KeyQuery {
         KeyQuery::parse(&serde_urlencoded::from_str::<KeyQueryParams>(s).unwrap())
@@ -180,24 +301,38 @@ mod tests {
         let d = q("");
         assert_eq!(d.sort, SortKey::Created);
         assert!(d.descending);
-        assert_eq!(d.page, 1);
+        assert_eq!(d.page, Page::First);
         assert_eq!(d.like_pattern(), None);
-        assert_eq!(d.href(1, SortKey::Created, true), "/settings/api-keys");
+        assert_eq!(
+            d.href(&Page::First, SortKey::Created, true),
+            "/settings/api-keys"
+        );
     }
 
     #[test]
     fn wildcards_are_literal() {
         assert_eq!(q("q=100%25_off").like_pattern().unwrap(), "%100\\%\\_off%");
         assert_eq!(q("q=A\\B").like_pattern().unwrap(), "%a\\\\b%");
+        assert_eq!(
+            q("q=A\\").like_pattern().unwrap(),
+            "a\\\\%",
+            "short: a prefix"
+        );
         assert_eq!(q("q=CRM").like_pattern().unwrap(), "%crm%");
+        assert_eq!(q("q=ab").like_pattern().unwrap(), "ab%");
+        assert_eq!(
+            q("q=Say \"hi\"").fts_phrase().unwrap(),
+            "\"say \"\"hi\"\"\""
+        );
+        assert_eq!(q("q=ab").fts_phrase(), None);
     }
 
     #[test]
     fn bad_values_fall_back() {
-        let x = q("status=weird&access=root&sort=drop&page=-4");
+        let x = q("status=weird&access=root&sort=drop&after=garbage");
         assert_eq!(
             (x.status, x.access, x.sort, x.page),
-            (None, None, SortKey::Created, 1)
+            (None, None, SortKey::Created, Page::First)
         );
         let n = q("sort=name");
         assert!(!n.descending, "names sort A to Z by default");
@@ -212,10 +347,66 @@ mod tests {
     }
 
     #[test]
+    fn cursors_round_trip_and_belong_to_their_sort() {
+        let at = datetime!(2026-11-27 10:00:01.123456);
+        for (sort, value) in [
+            (SortKey::Name, Some(SortValue::Text("crm ~ sync".into()))),
+            (SortKey::Created, Some(SortValue::Time(at))),
+            (SortKey::LastUsed, None),
+            (SortKey::Expires, Some(SortValue::Time(at))),
+        ] {
+            let p = Position { value, id: 42 };
+            let c = p.cursor(sort, true);
+            assert_eq!(Position::from_cursor(&c, sort, true), Some(p.clone()));
+            assert_eq!(
+                Position::from_cursor(&c, sort, false),
+                None,
+                "another direction"
+            );
+            let other = if sort == SortKey::Name {
+                SortKey::Created
+            } else {
+                SortKey::Name
+            };
+            assert_eq!(Position::from_cursor(&c, other, true), None, "another sort");
+        }
+        let none = Position { value: None, id: 1 };
+        assert_eq!(
+            Position::from_cursor(&none.cursor(SortKey::Created, true), SortKey::Created, true),
+            None,
+            "created always has a value"
+        );
+    }
+
+    #[test]
+    fn positions_without_a_value_come_last_either_way() {
+        let t = |h| {
+            Some(SortValue::Time(
+                datetime!(2026-11-27 10:00) + time::Duration::hours(h),
+            ))
+        };
+        let mut v = [
+            Position { value: None, id: 2 },
+            Position { value: t(1), id: 5 },
+            Position { value: None, id: 9 },
+            Position { value: t(2), id: 1 },
+            Position { value: t(1), id: 3 },
+        ];
+        v.sort_by(|a, b| a.cmp_in(b, false));
+        assert_eq!(v.iter().map(|p| p.id).collect::<Vec<_>>(), [3, 5, 1, 2, 9]);
+        v.sort_by(|a, b| a.cmp_in(b, true));
+        assert_eq!(v.iter().map(|p| p.id).collect::<Vec<_>>(), [1, 5, 3, 9, 2]);
+    }
+
+    #[test]
     fn href_round_trips() {
-        let x = q("q=crm sync&status=active&sort=name&dir=asc&page=2");
-        let href = x.href(x.page, x.sort, x.descending);
+        let x = q("q=crm sync&status=active&sort=name&dir=asc");
+        let after = Page::After(Position {
+            value: Some(SortValue::Text("crm".into())),
+            id: 7,
+        });
+        let href = x.href(&after, x.sort, x.descending);
         let back = q(href.split_once('?').unwrap().1);
-        assert_eq!(back, x);
+        assert_eq!(back, KeyQuery { page: after, ..x });
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod developers;
 pub mod health;
 pub mod invitations;
+pub mod metrics;
 pub mod oauth;
 pub mod settings;
 pub mod team;

@@ -138,3 +138,31 @@ pub fn name_of(conn: &mut AnyConnection, id: Option<UserId>) -> QueryResult<Opti
             .optional(),
     }
 }
+
+/// People whose lower-cased name or email is LIKE the pattern (the search of the API Keys list:
+/// keys by their owner). The people table is small next to the keys.
+pub fn matching(conn: &mut AnyConnection, pattern: &str) -> QueryResult<Vec<UserId>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let fold = match conn {
+        AnyConnection::Postgresql(_) => "lower",
+        AnyConnection::Sqlite(_) => "mlr_fold",
+    };
+    let sql = match conn {
+        AnyConnection::Postgresql(_) => format!(
+            "SELECT id FROM users WHERE {fold}(name) LIKE $1 ESCAPE '\\' OR {fold}(email) LIKE $1 ESCAPE '\\'"
+        ),
+        AnyConnection::Sqlite(_) => format!(
+            "SELECT id FROM users WHERE {fold}(name) LIKE ?1 ESCAPE '\\' OR {fold}(email) LIKE ?1 ESCAPE '\\'"
+        ),
+    };
+    Ok(diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Text, _>(pattern)
+        .load::<Id>(conn)?
+        .into_iter()
+        .map(|r| UserId(r.id))
+        .collect())
+}

@@ -361,3 +361,28 @@ pub fn people_visible_to(
     }
     Ok(out)
 }
+
+/// The active members (not disabled) of each of these workspaces, in one query; a workspace with
+/// none is listed with none.
+pub fn active_members(
+    conn: &mut AnyConnection,
+    ids: &[WorkspaceId],
+) -> QueryResult<Vec<(WorkspaceId, Vec<UserId>)>> {
+    let rows: Vec<(WorkspaceId, UserId)> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::workspace_id.eq_any(ids.to_vec()))
+        .filter(users::disabled.eq(false))
+        .select((memberships::workspace_id, memberships::user_id))
+        .load(conn)?;
+    Ok(ids
+        .iter()
+        .map(|ws| {
+            let members = rows
+                .iter()
+                .filter(|(w, _)| w == ws)
+                .map(|(_, u)| *u)
+                .collect();
+            (*ws, members)
+        })
+        .collect())
+}

@@ -58,6 +58,12 @@ pub enum Error {
     /// is shown again with these errors.
     #[error("{}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))]
     Invalid(Vec<FieldError>),
+    /// A statement ran past its time budget (the console's search): narrow it and try again.
+    #[error("the search took too long")]
+    TooSlow,
+    /// No connection came free in time, or the database cannot be reached.
+    #[error("{0:#}")]
+    Unavailable(anyhow::Error),
     #[error("database: {0}")]
     Database(diesel::result::Error),
     #[error("{0:#}")]
@@ -74,6 +80,7 @@ impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => Self::NotFound,
+            other if crate::db::is_timeout(&other) => Self::TooSlow,
             other => Self::Database(other),
         }
     }
@@ -81,7 +88,7 @@ impl From<diesel::result::Error> for Error {
 
 impl From<crate::db::Unavailable> for Error {
     fn from(e: crate::db::Unavailable) -> Self {
-        Self::Internal(e.0)
+        Self::Unavailable(e.0)
     }
 }
 

@@ -168,7 +168,6 @@ pub struct PageLink {
 pub struct KeysPage {
     pub ctx: PageContext,
     pub rows: Vec<KeyRow>,
-    pub total: i64,
     pub any_keys: bool,
     pub can_generate: bool,
     pub q: String,
@@ -188,6 +187,18 @@ pub struct KeysPage {
 }
 
 impl KeysPage {
+    /// "1 key", "28 keys", or past the count's cap "1,000+ keys".
+    pub fn showing(total: Option<usize>) -> String {
+        match total {
+            Some(1) => "1 key".into(),
+            Some(n) => format!("{} keys", crate::domain::format::thousands(n as u64)),
+            None => format!(
+                "{}+ keys",
+                crate::domain::format::thousands(crate::domain::search::COUNT_CAP as u64)
+            ),
+        }
+    }
+
     pub fn sort_links(q: &KeyQuery) -> Vec<SortLink> {
         [
             ("Name", SortKey::Name),
@@ -205,7 +216,7 @@ impl KeysPage {
             };
             SortLink {
                 label,
-                href: q.href(1, key, next_desc),
+                href: q.href(&crate::domain::search::Page::First, key, next_desc),
                 aria: match (active, q.descending) {
                     (false, _) => "none",
                     (true, true) => "descending",

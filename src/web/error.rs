@@ -26,6 +26,10 @@ pub enum AppError {
     MethodNotAllowed(String),
     #[error("too many attempts; try again in {} minutes", retry_after_secs.div_ceil(60))]
     TooManyRequests { retry_after_secs: u64 },
+    #[error("This search took too long. Narrow it: type more of the name, or filter by workspace, owner or status.")]
+    TooSlow,
+    #[error("The server is busy. Try again in a moment.")]
+    Unavailable(anyhow::Error),
     #[error("something went wrong on our side")]
     Internal(#[from] anyhow::Error),
 }
@@ -41,7 +45,7 @@ impl From<diesel::result::Error> for AppError {
 
 impl From<crate::db::Unavailable> for AppError {
     fn from(e: crate::db::Unavailable) -> Self {
-        AppError::Internal(e.0)
+        AppError::Unavailable(e.0)
     }
 }
 
@@ -56,6 +60,8 @@ impl From<crate::services::Error> for AppError {
             E::Conflict(m) => AppError::Conflict(m),
             E::Taken(f) => AppError::Conflict(f.message),
             invalid @ E::Invalid(_) => AppError::BadRequest(invalid.to_string()),
+            E::TooSlow => AppError::TooSlow,
+            E::Unavailable(e) => AppError::Unavailable(e),
             E::Database(d) => AppError::Internal(anyhow::Error::new(d)),
             E::Internal(e) => AppError::Internal(e),
         }
@@ -79,6 +85,8 @@ impl AppError {
             AppError::Conflict(_) => "Conflict",
             AppError::MethodNotAllowed(_) => "Method not allowed",
             AppError::TooManyRequests { .. } => "Too many attempts",
+            AppError::TooSlow => "This search took too long",
+            AppError::Unavailable(_) => "Busy",
             AppError::Internal(_) => "Something went wrong",
         }
     }
@@ -99,13 +107,17 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooSlow | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let AppError::Internal(e) = self {
-            tracing::error!(error = %format!("{e:#}"), "internal error");
+        match self {
+            AppError::Internal(e) => tracing::error!(error = %format!("{e:#}"), "internal error"),
+            AppError::Unavailable(e) => tracing::warn!(error = %format!("{e:#}"), "busy"),
+            AppError::TooSlow => tracing::warn!("a console statement ran past its time budget"),
+            _ => {}
         }
         let mut builder = HttpResponse::build(self.status_code());
         builder.insert_header((header::CACHE_CONTROL, "no-store"));
@@ -114,6 +126,9 @@ impl ResponseError for AppError {
         }
         if let AppError::TooManyRequests { retry_after_secs } = self {
             builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let AppError::Unavailable(_) = self {
+            builder.insert_header((header::RETRY_AFTER, "1"));
         }
         if let AppError::MethodNotAllowed(allow) = self {
             builder.insert_header((header::ALLOW, allow.as_str()));

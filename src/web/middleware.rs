@@ -19,7 +19,9 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'";
 
 /// One structured log line per request: id, method, path (never the query string, which may hold
-/// a one-time setup token), status and latency. Headers, cookies and bodies are never logged.
+/// a one-time setup token), status and latency. Headers, cookies and bodies are never logged. The
+/// latency also goes to the metrics (by route pattern, never the raw path) and to the
+/// `Server-Timing` header.
 pub async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -37,9 +39,20 @@ pub async fn request_log(
         Ok(mut res) => {
             let status = res.status().as_u16();
             tracing::info!(status, latency_ms = format!("{latency_ms:.2}"), "request");
+            let route = res.request().match_pattern();
+            crate::telemetry::metrics::request(
+                &method,
+                route.as_deref().unwrap_or("unmatched"),
+                status,
+                latency_ms / 1000.0,
+            );
             if let Ok(v) = HeaderValue::from_str(&request_id) {
                 res.headers_mut()
                     .insert(HeaderName::from_static("x-request-id"), v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&format!("app;dur={latency_ms:.3}")) {
+                res.headers_mut()
+                    .insert(HeaderName::from_static("server-timing"), v);
             }
             Ok(res)
         }

@@ -8,6 +8,7 @@ mod helpers;
 mod browser;
 mod cli;
 mod headers;
+mod metrics;
 mod migrations;
 mod public_url;
 mod routes;

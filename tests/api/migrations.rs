@@ -59,6 +59,9 @@ async fn migrations_create_the_whole_schema(app: TestApp) {
             .into_iter()
             .map(|t| t.name)
             .filter(|n| n != "__diesel_schema_migrations")
+            // SQLite's full-text index of key names and purposes: a virtual table and its
+            // shadow tables, kept in step with `api_keys` by triggers, never read by diesel.
+            .filter(|n| !n.starts_with("api_keys_search"))
             .collect();
         found.sort();
         expected.sort_unstable();

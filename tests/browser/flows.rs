@@ -208,7 +208,7 @@ async fn the_api_keys_flow_with_javascript() {
         let want = if expect == 1 {
             "1 key".to_owned()
         } else {
-            format!("of {expect} keys")
+            format!("{expect} keys")
         };
         b.wait_text(&want).await;
     }

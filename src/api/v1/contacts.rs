@@ -113,7 +113,7 @@ pub async fn list(
         Some(e) => Some(EmailAddress::parse(e)?),
     };
     let ws = caller.workspace_id();
-    let (rows, total) = run_db(&state.pool, move |c| {
+    let (rows, total) = run_db(&state.api_pool, move |c| {
         contacts::list(c, ws, email.as_ref(), limit, offset)
     })
     .await?;
@@ -147,7 +147,7 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (ws, id) = (caller.workspace_id(), path.into_inner());
-    let contact = run_db(&state.pool, move |c| contacts::get(c, ws, &id)).await?;
+    let contact = run_db(&state.api_pool, move |c| contacts::get(c, ws, &id)).await?;
     Ok(json(StatusCode::OK, &ContactOut::from(contact)))
 }
 
@@ -265,7 +265,10 @@ pub async fn create(
         return Err(FieldError::new("email", "Required.").into());
     }
     let (ws, now) = (caller.workspace_id(), state.clock.now());
-    let created = run_db(&state.pool, move |c| contacts::create(c, ws, fields, now)).await?;
+    let created = run_db(&state.api_pool, move |c| {
+        contacts::create(c, ws, fields, now)
+    })
+    .await?;
     Ok(json(StatusCode::CREATED, &ContactOut::from(created)))
 }
 
@@ -296,7 +299,7 @@ pub async fn update(
     caller.require_write()?;
     let fields = read_body(&req, &body)?;
     let (ws, id, now) = (caller.workspace_id(), path.into_inner(), state.clock.now());
-    let updated = run_db(&state.pool, move |c| {
+    let updated = run_db(&state.api_pool, move |c| {
         contacts::update(c, ws, &id, fields, now)
     })
     .await?;
@@ -322,7 +325,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
     let (ws, id) = (caller.workspace_id(), path.into_inner());
-    run_db(&state.pool, move |c| contacts::delete(c, ws, &id)).await?;
+    run_db(&state.api_pool, move |c| contacts::delete(c, ws, &id)).await?;
     Ok(HttpResponse::NoContent()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())

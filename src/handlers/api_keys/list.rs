@@ -6,7 +6,7 @@ use super::context;
 use crate::app::AppState;
 use crate::db::run_db;
 use crate::domain::key::{AccessLevel, KeyStatus};
-use crate::domain::search::{KeyQuery, KeyQueryParams, OWNER_REMOVED, PAGE_SIZE};
+use crate::domain::search::{KeyQuery, KeyQueryParams, Page, OWNER_REMOVED};
 use crate::services::api_keys;
 use crate::views::api_keys::{KeyRow, KeysPage, PageLink};
 use crate::views::forms::{member_choices, workspace_choices, Choice};
@@ -29,16 +29,11 @@ pub async fn list(
         .iter()
         .map(|l| KeyRow::new(l, now, &params.highlight))
         .collect();
-    let (first, last) = (q.offset() + 1, q.offset() + rows.len() as i64);
+    let at = &found.page;
     let page = KeysPage {
         ctx: context(&me)?,
-        showing: if found.total == 1 {
-            "1 key".into()
-        } else {
-            format!("{first}–{last} of {} keys", found.total)
-        },
+        showing: KeysPage::showing(found.total),
         rows,
-        total: found.total,
         any_keys: found.any,
         can_generate: found.memberships.iter().any(|m| m.access.can_manage_keys()),
         q: q.q.clone(),
@@ -56,20 +51,20 @@ pub async fn list(
         sort_links: KeysPage::sort_links(&q),
         sort: q.sort.as_str().into(),
         dir: if q.descending { "desc" } else { "asc" }.into(),
-        prev: (q.page > 1).then(|| PageLink {
-            href: q.href(q.page - 1, q.sort, q.descending),
-            label: "Previous".into(),
-        }),
-        next: (q.offset() + PAGE_SIZE < found.total).then(|| PageLink {
-            href: q.href(q.page + 1, q.sort, q.descending),
+        prev: at
+            .first
+            .as_ref()
+            .filter(|_| at.has_before)
+            .map(|p| PageLink {
+                href: q.href(&Page::Before(p.clone()), q.sort, q.descending),
+                label: "Previous".into(),
+            }),
+        next: at.last.as_ref().filter(|_| at.has_after).map(|p| PageLink {
+            href: q.href(&Page::After(p.clone()), q.sort, q.descending),
             label: "Next".into(),
         }),
         owner_removed_filter: q.owner.as_deref() == Some(OWNER_REMOVED),
-        filtered: q.like_pattern().is_some()
-            || q.workspace.is_some()
-            || q.owner.is_some()
-            || q.status.is_some()
-            || q.access.is_some(),
+        filtered: q.filtered(),
     };
     htmx::ok(&hx, &page)
 }

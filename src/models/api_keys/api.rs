@@ -81,22 +81,60 @@ pub fn record_change(
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
     use crate::db::schema::api_key_changes;
-    diesel::insert_into(api_key_changes::table)
+    let n = diesel::insert_into(api_key_changes::table)
         .values((
             api_key_changes::key_id.eq(key_id),
             api_key_changes::changed_at.eq(now),
         ))
-        .execute(conn)
+        .execute(conn)?;
+    if let AnyConnection::Postgresql(_) = conn {
+        // Delivered to every listening server process when the transaction commits.
+        diesel::sql_query(format!("SELECT pg_notify('{CHANGES_CHANNEL}', $1)"))
+            .bind::<diesel::sql_types::Text, _>(key_id.0.to_string())
+            .execute(conn)?;
+    }
+    Ok(n)
+}
+
+/// The PostgreSQL channel that names each changed key.
+pub const CHANGES_CHANNEL: &str = "mailrith_key_changes";
+
+/// Starts listening for key changes on this (PostgreSQL) connection.
+pub fn listen_for_changes(conn: &mut AnyConnection) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
+}
+
+/// The keys named by the notifications that arrived since the last call (never waits).
+pub fn notified_changes(conn: &mut AnyConnection) -> QueryResult<Vec<KeyId>> {
+    let AnyConnection::Postgresql(pg) = conn else {
+        return Ok(Vec::new());
+    };
+    let mut keys = Vec::new();
+    for n in pg.notifications_iter() {
+        let n = n?;
+        if let Ok(id) = n.payload.parse() {
+            keys.push(KeyId(id));
+        }
+    }
+    Ok(keys)
 }
 
 /// Changes after `after`, oldest first.
-pub fn changes_since(conn: &mut AnyConnection, after: i64) -> QueryResult<Vec<(i64, KeyId)>> {
+pub fn changes_since(
+    conn: &mut AnyConnection,
+    after: i64,
+) -> QueryResult<Vec<(i64, KeyId, PrimitiveDateTime)>> {
     use crate::db::schema::api_key_changes;
     api_key_changes::table
         .filter(api_key_changes::id.gt(after))
         .order(api_key_changes::id.asc())
         .limit(10_000)
-        .select((api_key_changes::id, api_key_changes::key_id))
+        .select((
+            api_key_changes::id,
+            api_key_changes::key_id,
+            api_key_changes::changed_at,
+        ))
         .load(conn)
 }
 

@@ -4,14 +4,10 @@
 use diesel::prelude::*;
 
 use super::ApiKey;
-use time::PrimitiveDateTime;
 
-use crate::db::ids::UserId;
-use crate::db::lower;
+use crate::db::ids::{UserId, WorkspaceId};
 use crate::db::schema::{api_keys, memberships, users, workspaces};
 use crate::db::AnyConnection;
-use crate::domain::key::KeyStatus;
-use crate::domain::search::{KeyQuery, SortKey, PAGE_SIZE};
 use crate::domain::workspace::{Access, Role, WorkspaceAccess};
 
 /// A key as the list and detail pages show it: with its workspace, owner, and what the viewer
@@ -130,112 +126,30 @@ macro_rules! listing_columns {
     };
 }
 
-/// One page of the viewer's keys matching `q`, and the total number of matches.
-pub fn search(
+/// The keys of a page, as the list shows them, in the order of `ids`.
+pub fn by_ids(
     conn: &mut AnyConnection,
     viewer: UserId,
-    q: &KeyQuery,
-    now: PrimitiveDateTime,
-) -> QueryResult<(Vec<KeyListing>, i64)> {
-    macro_rules! filtered {
-        () => {{
-            let mut query = scoped_keys!(viewer).into_boxed();
-            if let Some(pattern) = q.like_pattern() {
-                query = query.filter(
-                    lower(api_keys::name)
-                        .like(pattern.clone())
-                        .escape('\\')
-                        .or(lower(api_keys::purpose).like(pattern.clone()).escape('\\'))
-                        .or(lower(workspaces::name).like(pattern.clone()).escape('\\'))
-                        .or(lower(users::name.assume_not_null())
-                            .like(pattern.clone())
-                            .escape('\\'))
-                        .or(lower(users::email.assume_not_null())
-                            .like(pattern.clone())
-                            .escape('\\')),
-                );
-            }
-            if let Some(ws) = &q.workspace {
-                query = query.filter(workspaces::public_id.eq(ws.clone()));
-            }
-            match q.owner.as_deref() {
-                Some(crate::domain::search::OWNER_REMOVED) => {
-                    query = query.filter(
-                        api_keys::owner_id
-                            .is_null()
-                            .or(owner_memberships
-                                .field(memberships::id)
-                                .nullable()
-                                .is_null())
-                            .or(users::disabled.nullable().eq(Some(true))),
-                    )
-                }
-                Some(owner) => {
-                    query = query.filter(users::public_id.assume_not_null().eq(owner.to_owned()))
-                }
-                None => {}
-            }
-            if let Some(access) = q.access {
-                query = query.filter(api_keys::access_level.eq(access));
-            }
-            match q.status {
-                Some(KeyStatus::Active) => {
-                    query = query.filter(
-                        api_keys::revoked_at.is_null().and(
-                            api_keys::expires_at
-                                .is_null()
-                                .or(api_keys::expires_at.gt(now)),
-                        ),
-                    )
-                }
-                Some(KeyStatus::Expired) => {
-                    query = query.filter(
-                        api_keys::revoked_at
-                            .is_null()
-                            .and(api_keys::expires_at.le(now)),
-                    )
-                }
-                Some(KeyStatus::Revoked) => {
-                    query = query.filter(api_keys::revoked_at.is_not_null())
-                }
-                None => {}
-            }
-            query
-        }};
+    ids: &[i64],
+) -> QueryResult<Vec<KeyListing>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-
-    let total: i64 = filtered!().count().get_result(conn)?;
-    let mut query = filtered!().select(listing_columns!());
-    query = match (q.sort, q.descending) {
-        (SortKey::Name, false) => query.order(lower(api_keys::name).asc()),
-        (SortKey::Name, true) => query.order(lower(api_keys::name).desc()),
-        (SortKey::Created, false) => query.order(api_keys::created_at.asc()),
-        (SortKey::Created, true) => query.order(api_keys::created_at.desc()),
-        // Never-used keys and keys that never expire go last either way.
-        (SortKey::LastUsed, false) => query.order((
-            api_keys::last_used_at.is_null().asc(),
-            api_keys::last_used_at.asc(),
-        )),
-        (SortKey::LastUsed, true) => query.order((
-            api_keys::last_used_at.is_null().asc(),
-            api_keys::last_used_at.desc(),
-        )),
-        (SortKey::Expires, false) => query.order((
-            api_keys::expires_at.is_null().asc(),
-            api_keys::expires_at.asc(),
-        )),
-        (SortKey::Expires, true) => query.order((
-            api_keys::expires_at.is_null().asc(),
-            api_keys::expires_at.desc(),
-        )),
-    };
-    let rows: Vec<ListingRow> = query
-        .then_order_by(api_keys::id.desc())
-        .limit(PAGE_SIZE)
-        .offset(q.offset())
+    let rows: Vec<ListingRow> = scoped_keys!(viewer)
+        .filter(api_keys::id.eq_any(ids.to_vec()))
+        .select(listing_columns!())
         .load(conn)?;
-    let listings = with_revokers(conn, rows.into_iter().map(to_listing).collect())?;
-    Ok((listings, total))
+    let mut listings = with_revokers(conn, rows.into_iter().map(to_listing).collect())?;
+    listings.sort_by_key(|l| ids.iter().position(|id| *id == l.key.id.0));
+    Ok(listings)
+}
+
+/// Whether any of these workspaces has a key (for the empty state).
+pub fn any_in(conn: &mut AnyConnection, workspaces: &[WorkspaceId]) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        api_keys::table.filter(api_keys::workspace_id.eq_any(workspaces.to_vec())),
+    ))
+    .get_result(conn)
 }
 
 /// One key by public id, only if the viewer belongs to its workspace.
@@ -254,9 +168,4 @@ pub fn find_for_viewer(
             .into_iter()
             .next(),
     )
-}
-
-/// How many keys the viewer can see at all (for the empty state).
-pub fn count_visible(conn: &mut AnyConnection, viewer: UserId) -> QueryResult<i64> {
-    scoped_keys!(viewer).count().get_result(conn)
 }

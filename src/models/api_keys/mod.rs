@@ -3,6 +3,7 @@
 
 mod api;
 mod listing;
+pub mod page;
 
 pub use api::*;
 pub use listing::*;

@@ -1,39 +1,208 @@
 //! What the API Keys tab reads: a page of the list with its filters, and one key with its history.
 
-use crate::db::ids::UserId;
+use crate::db::ids::{UserId, WorkspaceId};
 use crate::db::AnyConnection;
+use crate::domain::search::{KeyQuery, COUNT_CAP, OWNER_REMOVED};
+use crate::models::api_keys::page::{
+    self, Filters, IdPage, OwnerFilter, Scope, Source, TextCondition,
+};
 use crate::models::api_keys::{self, KeyListing};
-use crate::models::workspaces;
+use crate::models::users;
+use crate::models::workspaces::{self, Member, Membership};
 use crate::services::{Error, Result};
 
 /// One page of the API Keys list, and what its filters offer.
 pub struct KeyList {
     pub keys: Vec<KeyListing>,
-    pub total: i64,
+    /// How many keys match, when at most `COUNT_CAP` (else `None`: "1,000+").
+    pub total: Option<usize>,
     /// Whether the viewer can see any key at all (for the empty state).
     pub any: bool,
-    pub memberships: Vec<crate::models::workspaces::Membership>,
-    pub people: Vec<crate::models::workspaces::Member>,
+    /// Where the page starts and ends, and whether there is more before and after it.
+    pub page: IdPage,
+    pub memberships: Vec<Membership>,
+    pub people: Vec<Member>,
 }
 
+/// A search that matches at most this many keys (by its index) is read whole and sorted; a
+/// more common one is checked on the keys read in sort order, which then finds a page quickly.
+const FEW_MATCHES: usize = 5000;
+
+/// One page of the keys the viewer sees, searched, filtered and sorted as `q` asks. Every read
+/// is an index range scan that stops after a page (see `models::api_keys::page`). On the console's
+/// pool a statement that runs past its budget fails with `Error::TooSlow`.
 pub fn list(
     c: &mut AnyConnection,
     viewer: UserId,
-    q: &crate::domain::search::KeyQuery,
+    q: &KeyQuery,
     now: time::PrimitiveDateTime,
 ) -> Result<KeyList> {
-    let (keys, total) = api_keys::search(c, viewer, q, now)?;
-    let any = total > 0 || api_keys::count_visible(c, viewer)? > 0;
+    let memberships = workspaces::for_user(c, viewer)?;
+    let people = workspaces::people_visible_to(c, viewer)?
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    let seen: Vec<&Membership> = memberships
+        .iter()
+        .filter(|m| m.access.can_view_keys())
+        .collect();
+    let all: Vec<WorkspaceId> = seen.iter().map(|m| m.workspace.id).collect();
+    let any = !all.is_empty() && api_keys::any_in(c, &all)?;
+    let visible: Vec<&Membership> = seen
+        .into_iter()
+        .filter(|m| {
+            q.workspace
+                .as_deref()
+                .is_none_or(|w| w == m.workspace.public_id)
+        })
+        .collect();
+    let visible_ids: Vec<WorkspaceId> = visible.iter().map(|m| m.workspace.id).collect();
+    if visible_ids.is_empty() {
+        return Ok(empty(memberships, people, any));
+    }
+    let owner = match q.owner.as_deref() {
+        None => None,
+        Some(OWNER_REMOVED) => Some(OwnerFilter::Removed(workspaces::active_members(
+            c,
+            &visible_ids,
+        )?)),
+        Some(public_id) => match users::find_by_public_id(c, public_id)? {
+            Some(u) => Some(OwnerFilter::Person(u.id)),
+            // Nobody: nothing matches.
+            None => return Ok(empty(memberships, people, any)),
+        },
+    };
+    let filters = Filters {
+        visible: visible_ids,
+        status: q.status,
+        access: q.access,
+        owner,
+        now,
+    };
+    let sources = sources(c, q, &visible, &filters)?;
+    if sources.is_empty() {
+        return Ok(empty(memberships, people, any));
+    }
+    let page = page::page(c, &sources, &filters, q.sort, q.descending, &q.page)?;
+    let total = page::count(c, &sources, &filters, COUNT_CAP)?;
     Ok(KeyList {
-        keys,
+        keys: api_keys::by_ids(c, viewer, &page.ids)?,
         total,
         any,
-        memberships: workspaces::for_user(c, viewer)?,
-        people: workspaces::people_visible_to(c, viewer)?
-            .into_iter()
-            .map(|(m, _)| m)
-            .collect(),
+        page,
+        memberships,
+        people,
     })
+}
+
+fn empty(memberships: Vec<Membership>, people: Vec<Member>, any: bool) -> KeyList {
+    KeyList {
+        keys: Vec::new(),
+        total: Some(0),
+        any,
+        page: IdPage::default(),
+        memberships,
+        people,
+    }
+}
+
+/// The arms that together hold exactly the keys the filters and the search ask for.
+///
+/// Without a search: every visible workspace; one person's keys (the owner filter); or, for
+/// "owner removed", each workspace's keys of each owner who is not an active member there.
+/// A search adds the keys whose name or purpose matches (by the trigram index when few match,
+/// else checked on the arms above in sort order), the keys of people whose name or email
+/// matches, and the keys of workspaces whose name matches. Shorter than three characters, a
+/// search matches names (and people, and workspaces) by prefix.
+fn sources(
+    c: &mut AnyConnection,
+    q: &KeyQuery,
+    visible: &[&Membership],
+    f: &Filters,
+) -> Result<Vec<Source>> {
+    let base: Vec<Scope> = match &f.owner {
+        None => f.visible.iter().map(|w| Scope::Workspace(*w)).collect(),
+        Some(OwnerFilter::Person(u)) => vec![Scope::Owner(*u, f.visible.clone())],
+        Some(OwnerFilter::Removed(active)) => {
+            let mut pairs = Vec::new();
+            for (ws, members) in active {
+                for owner in page::owners_in(c, *ws)? {
+                    if owner.is_none_or(|o| !members.contains(&o)) {
+                        pairs.push(Scope::Pair(*ws, owner));
+                    }
+                }
+            }
+            pairs
+        }
+    };
+    let (Some(needle), Some(pattern)) = (q.needle(), q.like_pattern()) else {
+        return Ok(base.into_iter().map(Source::new).collect());
+    };
+    let mut sources = Vec::new();
+
+    // The keys' own text.
+    let (indexed, condition) = match q.fts_phrase() {
+        Some(phrase) => (
+            Scope::Text {
+                pattern: pattern.clone(),
+                phrase,
+            },
+            TextCondition::Substring(pattern.clone()),
+        ),
+        None => (
+            Scope::NamePrefix(needle.clone()),
+            TextCondition::Prefix(needle.clone()),
+        ),
+    };
+    if page::few_matches(c, &indexed, &f.visible, FEW_MATCHES)? {
+        sources.push(Source::new(indexed));
+    } else {
+        sources.extend(base.iter().map(|scope| Source {
+            scope: scope.clone(),
+            text: Some(condition.clone()),
+        }));
+    }
+
+    // Their owners: every key of a person whose name or email matches.
+    for u in users::matching(c, &pattern)? {
+        match &f.owner {
+            None => sources.push(Source::new(Scope::Owner(u, f.visible.clone()))),
+            Some(OwnerFilter::Person(p)) if *p == u => {
+                sources.push(Source::new(Scope::Owner(u, f.visible.clone())))
+            }
+            Some(OwnerFilter::Person(_)) => {}
+            Some(OwnerFilter::Removed(_)) => sources.extend(
+                base.iter()
+                    .filter(|s| matches!(s, Scope::Pair(_, Some(o)) if *o == u))
+                    .cloned()
+                    .map(Source::new),
+            ),
+        }
+    }
+
+    // Their workspaces: every key of a workspace whose name matches.
+    let matches = |name: &str| {
+        let name = name.to_lowercase();
+        if q.substring() {
+            name.contains(&needle)
+        } else {
+            name.starts_with(&needle)
+        }
+    };
+    for m in visible.iter().filter(|m| matches(&m.workspace.name)) {
+        let ws = m.workspace.id;
+        match &f.owner {
+            None => sources.push(Source::new(Scope::Workspace(ws))),
+            Some(OwnerFilter::Person(p)) => sources.push(Source::new(Scope::Owner(*p, vec![ws]))),
+            Some(OwnerFilter::Removed(_)) => sources.extend(
+                base.iter()
+                    .filter(|s| matches!(s, Scope::Pair(w, _) if *w == ws))
+                    .cloned()
+                    .map(Source::new),
+            ),
+        }
+    }
+    Ok(sources)
 }
 
 /// A key the viewer can see, with its history and who created it.

@@ -50,6 +50,8 @@ pub struct TestApp {
     pub client: Client,
     pub api: Arc<mailrith::api::ApiRuntime>,
     pub base: String,
+    /// Where `/metrics` is served, with `--metrics-bind`.
+    pub metrics_port: Option<u16>,
     _dir: Option<Arc<TempDir>>,
 }
 
@@ -140,6 +142,7 @@ pub async fn spawn_app_on(
     let mut settings = Settings::new("127.0.0.1:0", database.clone());
     settings.workers = 2;
     settings.pool_size = 4;
+    settings.api_pool_size = 2;
     tweak(&mut settings);
     let app = Application::build_with_clock(settings, Arc::new(clock.clone()))
         .await
@@ -148,12 +151,14 @@ pub async fn spawn_app_on(
     let pool = app.pool().clone();
     let setup_token = app.setup_token().map(str::to_owned);
     let api = app.api();
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
     let base = format!("http://127.0.0.1:{port}");
     TestApp {
         client: Client::new(&base),
         api,
         base,
+        metrics_port,
         clock,
         pool,
         database,

@@ -203,3 +203,15 @@ pub fn assert_redirect_to(resp: &Response, location: &str) {
         location
     );
 }
+
+/// The key names of an API Keys list, in the order shown (HTML-escaped).
+pub fn key_names(page: &str) -> Vec<String> {
+    page.split("class=\"key-name\" href=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let start = rest.find('>')? + 1;
+            let end = rest.find("</a>")?;
+            Some(rest[start..end].to_owned())
+        })
+        .collect()
+}

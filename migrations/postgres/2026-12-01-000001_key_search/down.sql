@@ -1,0 +1,14 @@
+CREATE INDEX memberships_workspace ON memberships (workspace_id);
+DROP INDEX memberships_workspace_user;
+DROP INDEX api_keys_purpose_trgm;
+DROP INDEX api_keys_name_trgm;
+CREATE INDEX api_keys_workspace ON api_keys (workspace_id);
+DROP INDEX api_keys_ws_owner;
+DROP INDEX api_keys_owner_expires;
+DROP INDEX api_keys_owner_last_used;
+DROP INDEX api_keys_owner_name;
+DROP INDEX api_keys_owner_created;
+DROP INDEX api_keys_ws_expires;
+DROP INDEX api_keys_ws_last_used;
+DROP INDEX api_keys_ws_name;
+DROP INDEX api_keys_ws_created;

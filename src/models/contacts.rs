@@ -38,7 +38,7 @@ pub fn count_in_workspace(conn: &mut AnyConnection, workspace_id: WorkspaceId) -
         .get_result(conn)
 }
 
-#[derive(Queryable, QueryableByName, Selectable, Debug, Clone)]
+#[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = contacts)]
 pub struct Contact {
     pub id: ContactId,
@@ -51,73 +51,42 @@ pub struct Contact {
     pub updated_at: PrimitiveDateTime,
 }
 
-/// A page of a workspace's contacts (oldest first), optionally those with one email, and the
-/// total, counted by the page's own statement (`COUNT(*) OVER ()`); a page past the end costs
-/// one more count.
+/// A page of a workspace's contacts (oldest first), optionally those with one email, after the
+/// contact `after` (a public id) when given: one index range scan, whatever the page's depth.
+/// Returns `None` when `after` names no contact of the workspace, and whether more follow.
 pub fn list(
     conn: &mut AnyConnection,
     workspace_id: WorkspaceId,
     email: Option<&str>,
     limit: i64,
-    offset: i64,
-) -> QueryResult<(Vec<Contact>, i64)> {
-    use diesel::sql_types::{BigInt, Text};
-
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(embed)]
-        contact: Contact,
-        #[diesel(sql_type = BigInt)]
-        total: i64,
-    }
-    let postgres = matches!(conn, AnyConnection::Postgresql(_));
-    let p = |n: usize| {
-        if postgres {
-            format!("${n}")
-        } else {
-            "?".to_owned()
-        }
-    };
-    let by_email = if email.is_some() {
-        format!(" AND email = {}", p(2))
-    } else {
-        String::new()
-    };
-    let (l, o) = if email.is_some() {
-        (p(3), p(4))
-    } else {
-        (p(2), p(3))
-    };
-    let sql = format!(
-        "SELECT id, public_id, workspace_id, email, name, status, created_at, updated_at, \
-         COUNT(*) OVER () AS total FROM contacts WHERE workspace_id = {}{by_email} \
-         ORDER BY id LIMIT {l} OFFSET {o}",
-        p(1)
-    );
-    let mut q = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<BigInt, _>(workspace_id.0);
+    after: Option<&str>,
+) -> QueryResult<Option<(Vec<Contact>, bool)>> {
+    let mut page = contacts::table
+        .filter(contacts::workspace_id.eq(workspace_id))
+        .into_boxed();
     if let Some(e) = email {
-        q = q.bind::<Text, _>(e.to_owned());
+        page = page.filter(contacts::email.eq(e.to_owned()));
     }
-    let rows: Vec<Row> = q
-        .bind::<BigInt, _>(limit)
-        .bind::<BigInt, _>(offset)
+    if let Some(after) = after {
+        let Some(from) = contacts::table
+            .filter(contacts::workspace_id.eq(workspace_id))
+            .filter(contacts::public_id.eq(after))
+            .select(contacts::id)
+            .first::<ContactId>(conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        page = page.filter(contacts::id.gt(from));
+    }
+    let mut rows = page
+        .order(contacts::id.asc())
+        .limit(limit + 1)
+        .select(Contact::as_select())
         .load(conn)?;
-    let total = match rows.first() {
-        Some(r) => r.total,
-        None if offset == 0 => 0,
-        None => {
-            let mut count = contacts::table
-                .filter(contacts::workspace_id.eq(workspace_id))
-                .into_boxed();
-            if let Some(e) = email {
-                count = count.filter(contacts::email.eq(e.to_owned()));
-            }
-            count.count().get_result(conn)?
-        }
-    };
-    Ok((rows.into_iter().map(|r| r.contact).collect(), total))
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok(Some((rows, more)))
 }
 
 pub fn find(

@@ -30,15 +30,14 @@ pub fn list(
     ws: WorkspaceId,
     email: Option<&EmailAddress>,
     limit: i64,
-    offset: i64,
-) -> Result<(Vec<Contact>, i64)> {
-    Ok(contacts::list(
-        c,
-        ws,
-        email.map(EmailAddress::as_str),
-        limit,
-        offset,
-    )?)
+    cursor: Option<&str>,
+) -> Result<(Vec<Contact>, bool)> {
+    contacts::list(c, ws, email.map(EmailAddress::as_str), limit, cursor)?.ok_or_else(|| {
+        Error::invalid(
+            "cursor",
+            "Unknown cursor. Pass the `next_cursor` of the previous page, or none for the first.",
+        )
+    })
 }
 
 pub fn get(c: &mut AnyConnection, ws: WorkspaceId, id: &str) -> Result<Contact> {

@@ -42,15 +42,15 @@ impl From<Contact> for ContactOut {
     }
 }
 
+/// A page of contacts. Pages are read by cursor: pass `next_cursor` as `cursor` for the next
+/// one (every page costs the same, however deep). There is no total: counting a big list on
+/// every page is what made pages slow.
 #[derive(Serialize, ToSchema)]
 pub struct ContactList {
     pub data: Vec<ContactOut>,
-    /// Matching contacts in all pages.
-    pub total: i64,
     pub limit: i64,
-    pub offset: i64,
-    /// The `offset` of the next page, or null on the last page.
-    pub next_offset: Option<i64>,
+    /// The `cursor` of the next page, or null on the last page. Opaque.
+    pub next_cursor: Option<String>,
 }
 
 /// Kept as text so that a bad value gets a field-named 422, not a generic 400.
@@ -60,8 +60,13 @@ pub struct ListQuery {
     /// 1 to 100 (default 25).
     #[param(value_type = i64, required = false, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
-    /// How many to skip (default 0).
-    #[param(value_type = i64, required = false, minimum = 0, maximum = 10000000)]
+    /// Where the page starts: the `next_cursor` of the previous page (none for the first).
+    #[param(value_type = String, required = false, min_length = 1)]
+    pub cursor: Option<String>,
+    /// No longer read: pages are read by `cursor`. Sending it is an error, so that a client
+    /// written for offsets does not read the first page forever.
+    #[param(value_type = i64, required = false)]
+    #[deprecated = "pages are read by `cursor`"]
     pub offset: Option<String>,
     /// Only the contact with this email address (case-insensitive).
     #[param(value_type = String, required = false, format = Email)]
@@ -107,25 +112,33 @@ pub async fn list(
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = query_number("limit", q.limit.as_deref(), 25, 1, 100)?;
-    let offset = query_number("offset", q.offset.as_deref(), 0, 0, 10_000_000)?;
+    #[allow(deprecated)]
+    if q.offset.as_deref().is_some_and(|o| !o.is_empty()) {
+        return Err(FieldError::new(
+            "offset",
+            "Pages are read with `cursor`: pass the `next_cursor` of the previous page.",
+        )
+        .into());
+    }
+    let cursor = q.cursor.clone().filter(|c| !c.is_empty());
     let email = match q.email.as_deref() {
         None | Some("") => None,
         Some(e) => Some(EmailAddress::parse(e)?),
     };
     let ws = caller.workspace_id();
-    let (rows, total) = run_db(&state.api_pool, move |c| {
-        contacts::list(c, ws, email.as_ref(), limit, offset)
+    let (rows, more) = run_db(&state.api_pool, move |c| {
+        contacts::list(c, ws, email.as_ref(), limit, cursor.as_deref())
     })
     .await?;
-    let next = offset + rows.len() as i64;
+    let next_cursor = more
+        .then(|| rows.last().map(|c| c.public_id.clone()))
+        .flatten();
     Ok(json(
         StatusCode::OK,
         &ContactList {
             data: rows.into_iter().map(ContactOut::from).collect(),
-            total,
             limit,
-            offset,
-            next_offset: (next < total).then_some(next),
+            next_cursor,
         },
     ))
 }

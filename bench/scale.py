@@ -165,13 +165,17 @@ def key_rows(sizes, members, gone, rng, secrets_out, with_secret):
 
 
 def migration_sql(backend):
+    """The migrations that index the keys for search (from 2026-12-01 on), as one script."""
     here = os.path.dirname(os.path.abspath(__file__))
     folder = os.path.join(here, "..", "migrations", backend)
+    parts = []
     for d in sorted(os.listdir(folder)):
-        if d.endswith("_key_search"):
+        if d >= "2026-12-01":
             with open(os.path.join(folder, d, "up.sql")) as f:
-                return f.read()
-    raise SystemExit("the key_search migration is missing")
+                parts.append(f.read())
+    if not parts:
+        raise SystemExit("the key_search migration is missing")
+    return "\n".join(parts)
 
 
 def seed(args):
@@ -229,7 +233,8 @@ def seed(args):
     # Names the searches look for, taken from the data.
     probe = db.one(f"SELECT name FROM api_keys WHERE workspace_id = {big} ORDER BY id LIMIT 1 OFFSET 1234")[0]
     owner_email = db.one(f"SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id "
-                         f"WHERE m.workspace_id = {big} AND u.email LIKE '%@example.com' AND u.disabled = {'FALSE' if postgres else '0'} ORDER BY u.id LIMIT 1")[0]
+                         f"WHERE m.workspace_id = {big} AND u.email LIKE '%@example.com' AND u.disabled = {'FALSE' if postgres else '0'} "
+                         f"AND u.is_admin = {'FALSE' if postgres else '0'} ORDER BY u.id LIMIT 1")[0]
     owner_public = db.one(f"SELECT public_id FROM users WHERE email = {q(owner_email)}")[0]
     state = {"n": args.n, "name": probe, "owner_email": owner_email.split("@")[0], "owner": owner_public,
              "workspace": WORKSPACES[0], "keys_in_biggest": sizes[0]}

@@ -109,7 +109,7 @@ pub struct ServeArgs {
     )]
     pub console_statement_timeout_ms: u64,
     /// SQLite page cache per connection, in KiB.
-    #[arg(long, env = "MAILRITH_SQLITE_CACHE_KIB", default_value_t = 4096)]
+    #[arg(long, env = "MAILRITH_SQLITE_CACHE_KIB", default_value_t = 2048)]
     pub sqlite_cache_kib: u32,
     /// Verified API keys kept in memory (the least recently used are dropped first).
     #[arg(long, env = "MAILRITH_KEY_CACHE_ENTRIES", default_value_t = 50_000)]

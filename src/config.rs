@@ -79,7 +79,7 @@ impl Settings {
             pool_size: 8,
             api_pool_size: 4,
             console_statement_timeout: Duration::from_secs(2),
-            sqlite_cache_kib: 4096,
+            sqlite_cache_kib: 2048,
             key_cache_entries: 50_000,
             last_used_max_keys: 100_000,
             key_feed_poll: Duration::from_millis(200),

@@ -8,7 +8,7 @@ use mailrith::commands;
 fn main() -> ExitCode {
     let cli = Cli::parse_with_default();
     mailrith::telemetry::init(cli.log_json);
-    mailrith::telemetry::return_big_allocations();
+    mailrith::telemetry::tune_allocator();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -18,15 +18,16 @@ pub fn init(json: bool) {
     };
 }
 
-/// glibc keeps a freed block of a few MiB for reuse once it has raised its mmap threshold, so the
-/// 19 MiB of each password hash would stay in the process for good, per thread. A fixed threshold
-/// of 1 MiB maps such blocks on their own and gives them back when freed (RSS returns to its
-/// baseline after a burst of sign-ins).
-pub fn return_big_allocations() {
+/// Keeps the process's memory near what it uses (glibc): a fixed mmap threshold of 1 MiB maps big
+/// blocks (the 19 MiB of a password hash) on their own and gives them back when freed, where glibc
+/// would otherwise raise its threshold and keep them; and two malloc arenas instead of eight per
+/// core, so that memory freed by one of the many blocking threads is reused by the others.
+pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `mallopt` only changes allocator tuning; called before other threads allocate.
+    // SAFETY: `mallopt` only changes allocator tuning; called at start, before other threads.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 

@@ -61,29 +61,34 @@ pub fn list(
     limit: i64,
     after: Option<&str>,
 ) -> QueryResult<Option<(Vec<Contact>, bool)>> {
-    let mut page = contacts::table
-        .filter(contacts::workspace_id.eq(workspace_id))
-        .into_boxed();
-    if let Some(e) = email {
-        page = page.filter(contacts::email.eq(e.to_owned()));
-    }
-    if let Some(after) = after {
-        let Some(from) = contacts::table
+    let from = match after {
+        None => None,
+        Some(after) => match contacts::table
             .filter(contacts::workspace_id.eq(workspace_id))
             .filter(contacts::public_id.eq(after))
             .select(contacts::id)
             .first::<ContactId>(conn)
             .optional()?
-        else {
-            return Ok(None);
-        };
-        page = page.filter(contacts::id.gt(from));
-    }
-    let mut rows = page
+        {
+            Some(id) => Some(id),
+            None => return Ok(None),
+        },
+    };
+    // Four fixed shapes (not a boxed query), so that each is prepared once per connection.
+    let page = contacts::table
+        .filter(contacts::workspace_id.eq(workspace_id))
         .order(contacts::id.asc())
         .limit(limit + 1)
-        .select(Contact::as_select())
-        .load(conn)?;
+        .select(Contact::as_select());
+    let mut rows = match (email, from) {
+        (None, None) => page.load(conn)?,
+        (Some(e), None) => page.filter(contacts::email.eq(e)).load(conn)?,
+        (None, Some(f)) => page.filter(contacts::id.gt(f)).load(conn)?,
+        (Some(e), Some(f)) => page
+            .filter(contacts::email.eq(e))
+            .filter(contacts::id.gt(f))
+            .load(conn)?,
+    };
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok(Some((rows, more)))

@@ -7,6 +7,7 @@ use time::PrimitiveDateTime;
 use super::{format_time, relative, Choice, FormErrors, PageContext};
 use crate::domain::key::{KeyStatus, EXPIRATION_CHOICES};
 use crate::domain::search::{KeyQuery, SortKey};
+use crate::models::api_keys::page::Total;
 use crate::models::api_keys::KeyListing;
 use crate::page;
 use crate::web::htmx::{HxRequest, Page};
@@ -187,15 +188,13 @@ pub struct KeysPage {
 }
 
 impl KeysPage {
-    /// "1 key", "28 keys", or past the count's cap "1,000+ keys".
-    pub fn showing(total: Option<usize>) -> String {
+    /// "1 key", "28 keys", or when counting stopped early "1,000+ keys".
+    pub fn showing(total: Total) -> String {
+        use crate::domain::format::thousands;
         match total {
-            Some(1) => "1 key".into(),
-            Some(n) => format!("{} keys", crate::domain::format::thousands(n as u64)),
-            None => format!(
-                "{}+ keys",
-                crate::domain::format::thousands(crate::domain::search::COUNT_CAP as u64)
-            ),
+            Total::Exact(1) => "1 key".into(),
+            Total::Exact(n) => format!("{} keys", thousands(n as u64)),
+            Total::AtLeast(n) => format!("{}+ keys", thousands(n as u64)),
         }
     }
 

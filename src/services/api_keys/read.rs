@@ -2,9 +2,9 @@
 
 use crate::db::ids::{UserId, WorkspaceId};
 use crate::db::AnyConnection;
-use crate::domain::search::{KeyQuery, COUNT_CAP, OWNER_REMOVED};
+use crate::domain::search::{KeyQuery, Page, COUNT_CAP, OWNER_REMOVED};
 use crate::models::api_keys::page::{
-    self, Filters, IdPage, OwnerFilter, Scope, Source, TextCondition,
+    self, Filters, IdPage, OwnerFilter, Scope, Source, TextCondition, Total,
 };
 use crate::models::api_keys::{self, KeyListing};
 use crate::models::users;
@@ -14,8 +14,8 @@ use crate::services::{Error, Result};
 /// One page of the API Keys list, and what its filters offer.
 pub struct KeyList {
     pub keys: Vec<KeyListing>,
-    /// How many keys match, when at most `COUNT_CAP` (else `None`: "1,000+").
-    pub total: Option<usize>,
+    /// How many keys match: exact while that is cheap, else a lower bound ("1,000+ keys").
+    pub total: Total,
     /// Whether the viewer can see any key at all (for the empty state).
     pub any: bool,
     /// Where the page starts and ends, and whether there is more before and after it.
@@ -79,12 +79,16 @@ pub fn list(
         owner,
         now,
     };
-    let sources = sources(c, q, &visible, &filters)?;
+    let (sources, counted) = sources(c, q, &visible, &filters)?;
     if sources.is_empty() {
         return Ok(empty(memberships, people, any));
     }
     let page = page::page(c, &sources, &filters, q.sort, q.descending, &q.page)?;
-    let total = page::count(c, &sources, &filters, COUNT_CAP)?;
+    let total = if q.page == Page::First && !page.has_after {
+        Total::Exact(page.ids.len())
+    } else {
+        page::count(c, &counted, &filters, COUNT_CAP, page.ids.len())?
+    };
     Ok(KeyList {
         keys: api_keys::by_ids(c, viewer, &page.ids)?,
         total,
@@ -98,7 +102,7 @@ pub fn list(
 fn empty(memberships: Vec<Membership>, people: Vec<Member>, any: bool) -> KeyList {
     KeyList {
         keys: Vec::new(),
-        total: Some(0),
+        total: Total::Exact(0),
         any,
         page: IdPage::default(),
         memberships,
@@ -106,7 +110,9 @@ fn empty(memberships: Vec<Membership>, people: Vec<Member>, any: bool) -> KeyLis
     }
 }
 
-/// The arms that together hold exactly the keys the filters and the search ask for.
+/// The arms that together hold exactly the keys the filters and the search ask for: for reading
+/// pages, and for counting (a common search is read in sort order by the arms, but counted by its
+/// index).
 ///
 /// Without a search: every visible workspace; one person's keys (the owner filter); or, for
 /// "owner removed", each workspace's keys of each owner who is not an active member there.
@@ -119,7 +125,7 @@ fn sources(
     q: &KeyQuery,
     visible: &[&Membership],
     f: &Filters,
-) -> Result<Vec<Source>> {
+) -> Result<(Vec<Source>, Vec<Source>)> {
     let base: Vec<Scope> = match &f.owner {
         None => f.visible.iter().map(|w| Scope::Workspace(*w)).collect(),
         Some(OwnerFilter::Person(u)) => vec![Scope::Owner(*u, f.visible.clone())],
@@ -136,9 +142,11 @@ fn sources(
         }
     };
     let (Some(needle), Some(pattern)) = (q.needle(), q.like_pattern()) else {
-        return Ok(base.into_iter().map(Source::new).collect());
+        let sources: Vec<Source> = base.into_iter().map(Source::new).collect();
+        return Ok((sources.clone(), sources));
     };
     let mut sources = Vec::new();
+    let mut counted = Vec::new();
 
     // The keys' own text.
     let (indexed, condition) = match q.fts_phrase() {
@@ -161,6 +169,7 @@ fn sources(
             scope: scope.clone(),
             text: Some(condition.clone()),
         }));
+        counted.push(Source::new(indexed));
     }
 
     // Their owners: every key of a person whose name or email matches.
@@ -202,7 +211,13 @@ fn sources(
             ),
         }
     }
-    Ok(sources)
+    if counted.is_empty() {
+        counted = sources.clone();
+    } else {
+        // The arms besides the text's own, counted as they are read.
+        counted.extend(sources.iter().filter(|s| s.text.is_none()).cloned());
+    }
+    Ok((sources, counted))
 }
 
 /// A key the viewer can see, with its history and who created it.

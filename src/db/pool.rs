@@ -1,0 +1,378 @@
+//! The pools: a manager that opens the backend its URL names (SQLite pragmas and functions on every
+//! connection, PostgreSQL's statement timeout), a connection that is checked after an error
+//! instead of on every checkout, one pool per role, `run_db`, and the statement budget.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+
+use super::url::postgres_url_with_timeout;
+use super::{AnyConnection, DatabaseUrl, CONNECT_TIMEOUT};
+
+/// What every connection of a pool is opened with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnOptions {
+    /// Give up on a statement that runs longer (PostgreSQL `statement_timeout`; on SQLite, a
+    /// budget for each `run_db` call, checked as the console's list reads rows).
+    pub statement_timeout: Option<Duration>,
+    /// SQLite's page cache per connection, in KiB (`PRAGMA cache_size`).
+    pub sqlite_cache_kib: u32,
+}
+
+impl Default for ConnOptions {
+    fn default() -> Self {
+        Self {
+            statement_timeout: None,
+            sqlite_cache_kib: 2048,
+        }
+    }
+}
+
+/// The message a statement stopped by its time budget fails with, on SQLite.
+const BUDGET_EXCEEDED: &str = "statement time budget exceeded";
+
+thread_local! {
+    /// When the `run_db` call running on this thread must give up (SQLite's statement budget).
+    static DEADLINE: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// `mlr_deadline()`, a condition the console's list adds to every read: true, or an error once the
+/// current `run_db` call is past its budget, which ends the statement.
+#[derive(Debug)]
+struct WithinBudget;
+
+impl diesel::serialize::ToSql<diesel::sql_types::Bool, diesel::sqlite::Sqlite> for WithinBudget {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
+    ) -> diesel::serialize::Result {
+        if DEADLINE
+            .get()
+            .is_some_and(|d| std::time::Instant::now() > d)
+        {
+            return Err(BUDGET_EXCEEDED.into());
+        }
+        out.set_value(1);
+        Ok(diesel::serialize::IsNull::No)
+    }
+}
+
+/// Whether a statement was stopped for running past its time budget (PostgreSQL's
+/// `statement_timeout`, or the SQLite budget).
+pub fn is_timeout(e: &diesel::result::Error) -> bool {
+    match e {
+        diesel::result::Error::DatabaseError(_, info) => {
+            let m = info.message();
+            m.contains("canceling statement due to statement timeout")
+                || m.contains(BUDGET_EXCEEDED)
+        }
+        _ => false,
+    }
+}
+
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// An r2d2 manager that opens the one backend its URL names.
+#[derive(Clone, Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+    options: ConnOptions,
+}
+
+impl Manager {
+    pub fn new(url: DatabaseUrl, options: ConnOptions) -> Self {
+        Self { url, options }
+    }
+
+    fn establish(&self) -> anyhow::Result<AnyConnection> {
+        match &self.url {
+            DatabaseUrl::Postgres(raw) => {
+                let with_timeout = postgres_url_with_timeout(raw);
+                let mut conn = PgConnection::establish(&with_timeout).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot connect to PostgreSQL at {}: {}",
+                        self.url.redacted(),
+                        e.to_string().trim()
+                    )
+                })?;
+                if let Some(t) = self.options.statement_timeout {
+                    conn.batch_execute(&format!("SET statement_timeout = {}", t.as_millis()))
+                        .context("cannot set statement_timeout")?;
+                }
+                Ok(AnyConnection::Postgresql(conn))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot open SQLite database {path}: {}",
+                        e.to_string().trim()
+                    )
+                })?;
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL;
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA busy_timeout = 5000;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA cache_size = -{};",
+                    self.options.sqlite_cache_kib
+                ))
+                .with_context(|| format!("cannot set pragmas on SQLite database {path}"))?;
+                register_sqlite_functions(&mut conn).with_context(|| {
+                    format!("cannot register functions on SQLite database {path}")
+                })?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+diesel::define_sql_function!(
+    /// `mlr_fold(text)`: lower case for every script (SQLite's `lower` folds ASCII only).
+    fn mlr_fold(x: diesel::sql_types::Text) -> diesel::sql_types::Text
+);
+
+diesel::define_sql_function!(
+    /// `mlr_deadline()`: see `WithinBudget`.
+    fn mlr_deadline() -> diesel::sql_types::Bool
+);
+
+fn register_sqlite_functions(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
+    mlr_fold_utils::register_impl(conn, |x: String| x.to_lowercase())?;
+    mlr_deadline_utils::register_nondeterministic_impl(conn, || WithinBudget)?;
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ManagerError(String);
+
+/// A pooled connection, and whether it was found dead (it is then closed, not reused).
+pub struct Conn {
+    conn: AnyConnection,
+    broken: bool,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
+
+impl Conn {
+    /// After a failed call: whether the connection still answers. A dead one (the server
+    /// restarted, the socket closed) is marked, so the pool replaces it.
+    fn check_after_error(&mut self) {
+        if self.conn.batch_execute("SELECT 1").is_err() {
+            self.broken = true;
+        }
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = ManagerError;
+
+    fn connect(&self) -> Result<Conn, ManagerError> {
+        self.establish()
+            .map(|conn| Conn {
+                conn,
+                broken: false,
+            })
+            .map_err(|e| ManagerError(format!("{e:#}")))
+    }
+
+    /// Only asked when a pool is built with `test_on_check_out` (ours are not: a checkout costs
+    /// no round trip; a connection is checked after an error instead, see `run_db`).
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), ManagerError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(|e| ManagerError(e.to_string()))
+    }
+
+    /// A connection whose transaction manager is broken (a failed rollback, a panic inside a
+    /// transaction) or that failed a check after an error (see `run_db`) is dropped rather than
+    /// returned to the pool.
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        use diesel::connection::TransactionManager;
+        conn.broken
+            || std::thread::panicking()
+            || <AnyConnection as Connection>::TransactionManager::is_broken_transaction_manager(
+                &mut conn.conn,
+            )
+    }
+}
+
+/// One connection, outside any pool: for short-lived commands, which must not exit while a pool
+/// thread is still opening connections in the background (libpq would crash at exit).
+pub fn connect(url: &DatabaseUrl) -> anyhow::Result<AnyConnection> {
+    Manager::new(url.clone(), ConnOptions::default()).establish()
+}
+
+/// Which part of the server a pool serves: the console (pages people wait on, with a statement
+/// budget) or the API (key lookups, the change feed, last-used writes), kept apart so that a slow
+/// console page never makes an integration wait for a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolRole {
+    Console,
+    Api,
+}
+
+impl PoolRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Console => "console",
+            Self::Api => "api",
+        }
+    }
+}
+
+/// A pool of connections for one role.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    inner: r2d2::Pool<Manager>,
+    role: PoolRole,
+    budget: Option<Duration>,
+}
+
+impl Pool {
+    /// A connection, waiting up to `CONNECT_TIMEOUT` for one to come free.
+    pub fn get(&self) -> Result<PooledConn, r2d2::Error> {
+        let waiting = crate::telemetry::metrics::pool_waiting(self.role.as_str());
+        let conn = self.inner.get();
+        drop(waiting);
+        if conn.is_err() {
+            crate::telemetry::metrics::pool_timeout(self.role.as_str());
+        }
+        conn
+    }
+
+    pub fn role(&self) -> PoolRole {
+        self.role
+    }
+
+    /// Connections open and idle.
+    pub fn state(&self) -> r2d2::State {
+        self.inner.state()
+    }
+
+    pub fn max_size(&self) -> u32 {
+        self.inner.max_size()
+    }
+}
+
+/// How a pool is sized and what its connections are opened with.
+#[derive(Clone, Debug)]
+pub struct PoolOptions {
+    pub role: PoolRole,
+    pub max_size: u32,
+    pub conn: ConnOptions,
+}
+
+/// Opens one connection first (so a wrong password or an unreachable server is reported as
+/// itself, at once), then builds the pool. A checkout runs no `SELECT 1`.
+pub fn build_pool(url: &DatabaseUrl, options: PoolOptions) -> anyhow::Result<Pool> {
+    let manager = Manager::new(url.clone(), options.conn.clone());
+    let first = manager.establish()?;
+    drop(first);
+    let inner = r2d2::Pool::builder()
+        .max_size(options.max_size.max(1))
+        .min_idle(Some(1))
+        .test_on_check_out(false)
+        .connection_timeout(CONNECT_TIMEOUT)
+        .build(manager)
+        .with_context(|| format!("cannot build the {} pool", url.backend_name()))?;
+    Ok(Pool {
+        inner,
+        role: options.role,
+        budget: options.conn.statement_timeout,
+    })
+}
+
+/// The database could not be reached, or the blocking task failed.
+#[derive(Debug)]
+pub struct Unavailable(pub anyhow::Error);
+
+/// Runs `f` with a pooled connection on the blocking thread pool, in the caller's tracing span.
+pub async fn run_db<F, T, E>(pool: &Pool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<Unavailable> + Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let mut conn = pool
+            .get()
+            .map_err(|e| Unavailable(anyhow::anyhow!("database unavailable: {e}")))?;
+        let sqlite = matches!(**conn, AnyConnection::Sqlite(_));
+        let budget = Budget::start(pool.budget.filter(|_| sqlite));
+        let result = f(&mut conn);
+        drop(budget);
+        if result.is_err() {
+            conn.check_after_error();
+        }
+        result
+    })
+    .await
+    .map_err(|e| Unavailable(anyhow::anyhow!("blocking task failed: {e}")))?
+}
+
+/// Runs `f` within a statement budget of its own (tighter than the pool's): `Ok(None)` when the
+/// budget ran out. SQLite: a nearer deadline for this thread; PostgreSQL: `SET LOCAL
+/// statement_timeout` in a transaction of its own.
+pub fn within<T>(
+    c: &mut AnyConnection,
+    budget: Duration,
+    f: impl FnOnce(&mut AnyConnection) -> diesel::QueryResult<T>,
+) -> diesel::QueryResult<Option<T>> {
+    let result = match c {
+        AnyConnection::Sqlite(_) => {
+            let outer = DEADLINE.get();
+            let mine = std::time::Instant::now() + budget;
+            DEADLINE.set(Some(outer.map_or(mine, |o| o.min(mine))));
+            let result = f(c);
+            DEADLINE.set(outer);
+            result
+        }
+        AnyConnection::Postgresql(_) => c.transaction(|c| {
+            c.batch_execute(&format!(
+                "SET LOCAL statement_timeout = {}",
+                budget.as_millis().max(1)
+            ))?;
+            f(c)
+        }),
+    };
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_timeout(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sets this thread's SQLite deadline for one `run_db` call, and clears it when dropped.
+struct Budget;
+
+impl Budget {
+    fn start(budget: Option<Duration>) -> Self {
+        DEADLINE.set(budget.map(|b| std::time::Instant::now() + b));
+        Self
+    }
+}
+
+impl Drop for Budget {
+    fn drop(&mut self) {
+        DEADLINE.set(None);
+    }
+}

@@ -1,0 +1,413 @@
+//! One page of the API Keys list at any size: every query is an index range scan that stops after
+//! a page. The page is the merge of "arms", each a `LIMIT`ed scan of one index: a workspace the
+//! viewer sees (by the sort's `(workspace_id, value, id)` index), an owner (by
+//! `(owner_id, value, id)`), or the keys a trigram index found for the search text. Keys with no
+//! value in the sort (never used, never expires) come after the rest, in their own phase. All arms
+//! of a page go to the database in one statement (`UNION ALL`), and the merge keeps the first
+//! page-full in the sort order.
+
+mod sql;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use time::PrimitiveDateTime;
+
+use crate::db::ids::{UserId, WorkspaceId};
+use crate::db::AnyConnection;
+use crate::domain::key::{AccessLevel, KeyStatus};
+use crate::domain::search::{Page, Position, SortKey, SortValue, PAGE_SIZE};
+
+use sql::{
+    arm, conditions, from_clause, in_list, prefix_range, substring, ArmRead, Bind, Reading, Sql,
+};
+
+/// Arms per statement: SQLite allows at most 500 terms in a compound SELECT.
+const ARMS_PER_STATEMENT: usize = 200;
+
+/// Which keys an arm reads, and by which index.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// A workspace's keys, by the sort's `(workspace_id, value, id)` index.
+    Workspace(WorkspaceId),
+    /// One person's keys in these workspaces, by the sort's `(owner_id, value, id)` index.
+    Owner(UserId, Vec<WorkspaceId>),
+    /// A workspace's keys owned by one person (or by nobody: `None`), by `(workspace_id,
+    /// owner_id)`; such a set is small and is sorted as read.
+    Pair(WorkspaceId, Option<UserId>),
+    /// The keys whose name or purpose holds the text, by the trigram index (SQLite FTS5,
+    /// PostgreSQL pg_trgm), in the visible workspaces; sorted as read.
+    Text { pattern: String, phrase: String },
+    /// The keys whose lower-cased name starts with the prefix, by the name index, in the visible
+    /// workspaces; sorted as read.
+    NamePrefix(String),
+}
+
+/// A search condition checked on the rows an arm reads (when the search matches too many keys
+/// for its index to be the faster way).
+#[derive(Debug, Clone)]
+pub enum TextCondition {
+    /// The lower-cased name or purpose is LIKE this pattern.
+    Substring(String),
+    /// The lower-cased name starts with this.
+    Prefix(String),
+}
+
+/// One arm: a scope, and maybe a search condition on what it reads.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub scope: Scope,
+    pub text: Option<TextCondition>,
+}
+
+impl Source {
+    pub fn new(scope: Scope) -> Self {
+        Self { scope, text: None }
+    }
+}
+
+/// Whose keys the owner filter keeps.
+#[derive(Debug, Clone)]
+pub enum OwnerFilter {
+    Person(UserId),
+    /// No owner, or an owner who is not an active member of the key's workspace: the active
+    /// members of each visible workspace.
+    Removed(Vec<(WorkspaceId, Vec<UserId>)>),
+}
+
+/// What every arm of a page applies.
+#[derive(Debug, Clone)]
+pub struct Filters {
+    /// The workspaces the viewer sees (after the workspace filter).
+    pub visible: Vec<WorkspaceId>,
+    pub status: Option<KeyStatus>,
+    pub access: Option<AccessLevel>,
+    pub owner: Option<OwnerFilter>,
+    pub now: PrimitiveDateTime,
+}
+
+/// A key as an arm returns it: which arm, its id and its place in the sort.
+#[derive(QueryableByName, Debug)]
+struct Candidate {
+    #[diesel(sql_type = BigInt)]
+    arm: i64,
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    sort_text: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    sort_time: Option<PrimitiveDateTime>,
+}
+
+impl Candidate {
+    fn position(&self) -> Position {
+        let value = match (&self.sort_text, self.sort_time) {
+            (Some(t), _) => Some(SortValue::Text(t.clone())),
+            (None, Some(t)) => Some(SortValue::Time(t)),
+            (None, None) => None,
+        };
+        Position { value, id: self.id }
+    }
+}
+
+/// The phases to read after `from`, in reading order: `false` = keys with a value.
+fn phases(r: Reading, from: Option<&Position>) -> Vec<(bool, Option<Position>)> {
+    let order: &[bool] = match (r.sort.nullable(), r.nulls_first) {
+        (false, _) => &[false],
+        (true, false) => &[false, true],
+        (true, true) => &[true, false],
+    };
+    let Some(from) = from else {
+        return order.iter().map(|n| (*n, None)).collect();
+    };
+    let from_nulls = from.value.is_none();
+    let mut out = Vec::new();
+    let mut reached = false;
+    for &nulls in order {
+        if nulls == from_nulls {
+            reached = true;
+            out.push((nulls, Some(from.clone())));
+        } else if reached {
+            out.push((nulls, None));
+        }
+    }
+    out
+}
+
+/// A page of key ids in the sort order, and whether there are keys before and after it.
+#[derive(Debug, Default)]
+pub struct IdPage {
+    pub ids: Vec<i64>,
+    pub first: Option<Position>,
+    pub last: Option<Position>,
+    pub has_before: bool,
+    pub has_after: bool,
+}
+
+/// One arm in one phase, and how far it has been read.
+struct Term<'a> {
+    source: &'a Source,
+    /// Keys without a value in the sort (`true`) or with one.
+    nulls: bool,
+    /// Read after this position.
+    start: Option<Position>,
+    /// Nothing more can belong on the page.
+    done: bool,
+}
+
+/// Reads one page from the given sources: the first `PAGE_SIZE` keys of their union in the sort
+/// order, after (or before) `at`.
+///
+/// The arms are merged with a threshold: a first round reads a few keys from every arm (one
+/// statement), then only arms whose last key still comes before the page's last candidate are
+/// read further. With fifty workspaces each arm gives a handful of rows instead of a page each.
+pub fn page(
+    c: &mut AnyConnection,
+    sources: &[Source],
+    f: &Filters,
+    sort: SortKey,
+    descending: bool,
+    at: &Page,
+) -> QueryResult<IdPage> {
+    let postgres = matches!(c, AnyConnection::Postgresql(_));
+    let (reading, from, backward) = match at {
+        Page::First => (forward(sort, descending), None, false),
+        Page::After(p) => (forward(sort, descending), Some(p), false),
+        Page::Before(p) => (
+            Reading {
+                sort,
+                descending: !descending,
+                nulls_first: true,
+            },
+            Some(p),
+            true,
+        ),
+    };
+    // The reading order: a backward reading is the forward order reversed.
+    let order = |a: &Position, b: &Position| {
+        let o = a.cmp_in(b, descending);
+        if backward {
+            o.reverse()
+        } else {
+            o
+        }
+    };
+    let need = PAGE_SIZE + 1;
+    let mut terms: Vec<Term> = sources
+        .iter()
+        .flat_map(|s| {
+            phases(reading, from)
+                .into_iter()
+                .map(move |(nulls, start)| Term {
+                    source: s,
+                    nulls,
+                    start,
+                    done: false,
+                })
+        })
+        .collect();
+    let mut limit = need.min((2 * need).div_ceil(terms.len().max(1)).max(4));
+    let mut found: Vec<Position> = Vec::new();
+    loop {
+        let active: Vec<usize> = (0..terms.len()).filter(|i| !terms[*i].done).collect();
+        if active.is_empty() {
+            break;
+        }
+        let mut rows: Vec<Candidate> = Vec::new();
+        for chunk in active.chunks(ARMS_PER_STATEMENT) {
+            let mut sql = Sql::new(postgres);
+            for (k, i) in chunk.iter().enumerate() {
+                if k > 0 {
+                    sql.push(" UNION ALL ");
+                }
+                let t = &terms[*i];
+                let read = ArmRead {
+                    index: *i,
+                    nulls: t.nulls,
+                    from: t.start.as_ref(),
+                    limit,
+                };
+                arm(&mut sql, t.source, f, reading, read);
+            }
+            rows.extend(sql.load::<Candidate>(c)?);
+        }
+        found.extend(rows.iter().map(Candidate::position));
+        found.sort_by(|a, b| order(a, b));
+        found.dedup_by(|a, b| a.id == b.id);
+        // The page's last candidate so far: an arm whose last key comes after it is finished.
+        let threshold = found.get(need - 1).cloned();
+        for i in active {
+            let mine: Vec<Position> = rows
+                .iter()
+                .filter(|r| r.arm == i as i64)
+                .map(Candidate::position)
+                .collect();
+            let t = &mut terms[i];
+            let last = mine.iter().max_by(|a, b| order(a, b)).cloned();
+            match last {
+                Some(last) if mine.len() >= limit => {
+                    let beyond = threshold
+                        .as_ref()
+                        .is_some_and(|th| order(&last, th) != std::cmp::Ordering::Less);
+                    t.done = beyond;
+                    t.start = Some(last);
+                }
+                _ => t.done = true,
+            }
+        }
+        limit = need;
+    }
+    let more = found.len() > PAGE_SIZE;
+    found.truncate(PAGE_SIZE);
+    if backward {
+        found.reverse();
+    }
+    Ok(IdPage {
+        ids: found.iter().map(|p| p.id).collect(),
+        first: found.first().cloned(),
+        last: found.last().cloned(),
+        has_before: if backward { more } else { from.is_some() },
+        has_after: if backward { true } else { more },
+    })
+}
+
+fn forward(sort: SortKey, descending: bool) -> Reading {
+    Reading {
+        sort,
+        descending,
+        nulls_first: false,
+    }
+}
+
+/// How many keys a list holds, as far as it was cheap to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    Exact(usize),
+    /// At least this many: the count reached its cap, or its time ran out.
+    AtLeast(usize),
+}
+
+/// What a count may cost: past it, the list says "N+ keys" and pages on by cursor.
+const COUNT_BUDGET: std::time::Duration = std::time::Duration::from_millis(6);
+
+/// How many keys the sources hold, counted up to `cap` within `COUNT_BUDGET`. Each source is
+/// counted by whichever index covers it best (no `INDEXED BY`: the count has no order).
+pub fn count(
+    c: &mut AnyConnection,
+    sources: &[Source],
+    f: &Filters,
+    cap: usize,
+    at_least: usize,
+) -> QueryResult<Total> {
+    let counted = crate::db::within(c, COUNT_BUDGET, |c| count_now(c, sources, f, cap))?;
+    Ok(counted.unwrap_or(Total::AtLeast(at_least)))
+}
+
+fn count_now(
+    c: &mut AnyConnection,
+    sources: &[Source],
+    f: &Filters,
+    cap: usize,
+) -> QueryResult<Total> {
+    let postgres = matches!(c, AnyConnection::Postgresql(_));
+    // Sources may overlap (a key found by its name and by its owner): count distinct ids.
+    let overlapping = sources.len() > 1
+        && sources
+            .iter()
+            .any(|s| !matches!(s.scope, Scope::Workspace(_)));
+    let fetch = if overlapping { cap * 3 + 3 } else { cap + 1 };
+    let mut ids = std::collections::HashSet::new();
+    let mut fetched = 0;
+    for chunk in sources.chunks(ARMS_PER_STATEMENT) {
+        let mut sql = Sql::new(postgres);
+        sql.push("SELECT id FROM (");
+        for (i, source) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ALL ");
+            }
+            sql.push("SELECT k.id AS id");
+            from_clause(&mut sql, source, None);
+            conditions(&mut sql, source, f);
+        }
+        sql.push(&format!(") AS counted LIMIT {}", fetch - fetched));
+        let rows = sql.load::<Id>(c)?;
+        fetched += rows.len();
+        ids.extend(rows.into_iter().map(|r| r.id));
+        if ids.len() > cap || fetched >= fetch {
+            return Ok(Total::AtLeast(ids.len().min(cap)));
+        }
+    }
+    Ok(Total::Exact(ids.len()))
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Whether at most `cap` keys in the visible workspaces match the scope's index (a `Text` or
+/// `NamePrefix` scope): then reading them all and sorting is the fast way. (SQLite's FTS5 table
+/// holds every workspace's keys: its count is an upper bound.)
+pub fn few_matches(
+    c: &mut AnyConnection,
+    scope: &Scope,
+    visible: &[WorkspaceId],
+    cap: usize,
+) -> QueryResult<bool> {
+    let postgres = matches!(c, AnyConnection::Postgresql(_));
+    let mut sql = Sql::new(postgres);
+    match scope {
+        Scope::Text { phrase, .. } if !postgres => {
+            sql.push("SELECT rowid AS id FROM api_keys_search WHERE api_keys_search MATCH ")
+                .bind(Bind::Text(format!("{{name purpose}} : {phrase}")));
+        }
+        Scope::Text { pattern, .. } => {
+            sql.push("SELECT k.id AS id FROM api_keys AS k WHERE ");
+            in_list(&mut sql, "k.workspace_id", visible.iter().map(|w| w.0));
+            substring(&mut sql, pattern);
+        }
+        Scope::NamePrefix(prefix) => {
+            sql.push("SELECT k.id AS id FROM api_keys AS k WHERE ");
+            in_list(&mut sql, "k.workspace_id", visible.iter().map(|w| w.0));
+            prefix_range(&mut sql, prefix);
+        }
+        _ => return Ok(false),
+    }
+    sql.push(&format!(" LIMIT {}", cap + 1));
+    Ok(sql.load::<Id>(c)?.len() <= cap)
+}
+
+/// The people who own keys in a workspace, read by skipping through the `(workspace_id,
+/// owner_id)` index (one seek per owner; `None` for keys without an owner).
+pub fn owners_in(c: &mut AnyConnection, ws: WorkspaceId) -> QueryResult<Vec<Option<UserId>>> {
+    #[derive(QueryableByName)]
+    struct Owner {
+        #[diesel(sql_type = Nullable<BigInt>)]
+        owner: Option<i64>,
+    }
+    let postgres = matches!(c, AnyConnection::Postgresql(_));
+    let mut sql = Sql::new(postgres);
+    sql.push(
+        "WITH RECURSIVE o(owner) AS (SELECT (SELECT min(owner_id) FROM api_keys WHERE workspace_id = ",
+    )
+    .bind(Bind::Int(ws.0))
+    .push(
+        ") UNION ALL SELECT (SELECT min(owner_id) FROM api_keys WHERE workspace_id = ",
+    )
+    .bind(Bind::Int(ws.0))
+    .push(" AND owner_id > o.owner) FROM o WHERE o.owner IS NOT NULL) SELECT owner FROM o WHERE owner IS NOT NULL");
+    let mut out: Vec<Option<UserId>> = sql
+        .load::<Owner>(c)?
+        .into_iter()
+        .filter_map(|o| o.owner.map(|id| Some(UserId(id))))
+        .collect();
+    let mut nobody = Sql::new(postgres);
+    nobody
+        .push("SELECT k.id AS id FROM api_keys AS k WHERE k.workspace_id = ")
+        .bind(Bind::Int(ws.0))
+        .push(" AND k.owner_id IS NULL LIMIT 1");
+    if !nobody.load::<Id>(c)?.is_empty() {
+        out.push(None);
+    }
+    Ok(out)
+}

@@ -1,0 +1,339 @@
+//! The SQL of an arm, for either backend: its scope, search condition and filters as WHERE
+//! conditions, and the `LIMIT`ed, ordered read of one phase.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+use time::PrimitiveDateTime;
+
+use super::{Filters, OwnerFilter, Scope, Source, TextCondition};
+use crate::db::AnyConnection;
+use crate::domain::key::KeyStatus;
+use crate::domain::search::{Position, SortKey, SortValue};
+
+/// A value bound into the statement.
+#[derive(Debug, Clone)]
+pub(super) enum Bind {
+    Int(i64),
+    Text(String),
+    Time(PrimitiveDateTime),
+}
+
+/// SQL text with its binds, for either backend (`?` or `$n` placeholders).
+pub(super) struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+    pub(super) postgres: bool,
+}
+
+impl Sql {
+    pub(super) fn new(postgres: bool) -> Self {
+        Self {
+            text: String::new(),
+            binds: Vec::new(),
+            postgres,
+        }
+    }
+
+    pub(super) fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    pub(super) fn bind(&mut self, b: Bind) -> &mut Self {
+        self.binds.push(b);
+        if self.postgres {
+            self.text.push_str(&format!("${}", self.binds.len()));
+        } else {
+            self.text.push('?');
+        }
+        self
+    }
+
+    pub(super) fn load<T>(self, c: &mut AnyConnection) -> QueryResult<Vec<T>>
+    where
+        T: QueryableByName<crate::db::MultiBackend> + 'static,
+    {
+        let mut q = diesel::sql_query(self.text).into_boxed();
+        for b in self.binds {
+            q = match b {
+                Bind::Int(v) => q.bind::<BigInt, _>(v),
+                Bind::Text(v) => q.bind::<Text, _>(v),
+                Bind::Time(v) => q.bind::<Timestamp, _>(v),
+            };
+        }
+        q.load(c)
+    }
+}
+
+/// The sort's column, as SQL (a byte-order comparison of the lower-cased name).
+pub(super) fn value_sql(sort: SortKey, postgres: bool) -> &'static str {
+    match (sort, postgres) {
+        (SortKey::Name, true) => "(lower(k.name) COLLATE \"C\")",
+        (SortKey::Name, false) => "lower(k.name)",
+        (SortKey::Created, _) => "k.created_at",
+        (SortKey::LastUsed, _) => "k.last_used_at",
+        (SortKey::Expires, _) => "k.expires_at",
+    }
+}
+
+pub(super) fn select_list(sql: &mut Sql, arm: usize, sort: SortKey) {
+    let value = value_sql(sort, sql.postgres);
+    let arm = if sql.postgres {
+        format!("CAST({arm} AS BIGINT)")
+    } else {
+        arm.to_string()
+    };
+    match sort {
+        SortKey::Name => sql.push(&format!(
+            "SELECT {arm} AS arm, k.id AS id, {value} AS sort_text, CAST(NULL AS TIMESTAMP) AS sort_time"
+        )),
+        _ => sql.push(&format!(
+            "SELECT {arm} AS arm, k.id AS id, CAST(NULL AS TEXT) AS sort_text, {value} AS sort_time"
+        )),
+    };
+}
+
+pub(super) fn in_list(sql: &mut Sql, column: &str, ids: impl IntoIterator<Item = i64>) {
+    sql.push(column).push(" IN (");
+    for (i, id) in ids.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Bind::Int(id));
+    }
+    sql.push(")");
+}
+
+/// The lower-cased name, as the name indexes hold it.
+fn lower_name(postgres: bool) -> &'static str {
+    if postgres {
+        "(lower(k.name) COLLATE \"C\")"
+    } else {
+        "lower(k.name)"
+    }
+}
+
+/// The upper bound of the names starting with `prefix` (in byte order).
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+pub(super) fn prefix_range(sql: &mut Sql, prefix: &str) {
+    let name = lower_name(sql.postgres);
+    sql.push(&format!(" AND {name} >= "))
+        .bind(Bind::Text(prefix.to_owned()))
+        .push(&format!(" AND {name} < "))
+        .bind(Bind::Text(prefix_end(prefix)));
+}
+
+pub(super) fn substring(sql: &mut Sql, pattern: &str) {
+    // SQLite's LIKE ignores case for ASCII letters in its own C code; a search with other letters
+    // folds both sides with `mlr_fold` (Rust's `to_lowercase`), as PostgreSQL's `lower` does.
+    let (name, purpose) = match (sql.postgres, pattern.is_ascii()) {
+        (true, _) => ("lower(k.name)", "lower(k.purpose)"),
+        (false, true) => ("k.name", "k.purpose"),
+        (false, false) => ("mlr_fold(k.name)", "mlr_fold(k.purpose)"),
+    };
+    sql.push(&format!(" AND ({name} LIKE "))
+        .bind(Bind::Text(pattern.to_owned()))
+        .push(&format!(" ESCAPE '\\' OR {purpose} LIKE "))
+        .bind(Bind::Text(pattern.to_owned()))
+        .push(" ESCAPE '\\')");
+}
+
+/// The WHERE conditions of an arm: its scope, its search condition, the filters. (Columns are
+/// qualified: a SQLite text arm joins the FTS table.)
+pub(super) fn conditions(sql: &mut Sql, source: &Source, f: &Filters) {
+    let mut owner_condition = false;
+    match &source.scope {
+        Scope::Workspace(ws) => {
+            sql.push("k.workspace_id = ").bind(Bind::Int(ws.0));
+        }
+        Scope::Owner(owner, workspaces) => {
+            sql.push("k.owner_id = ")
+                .bind(Bind::Int(owner.0))
+                .push(" AND ");
+            in_list(sql, "k.workspace_id", workspaces.iter().map(|w| w.0));
+        }
+        Scope::Pair(ws, owner) => {
+            sql.push("k.workspace_id = ").bind(Bind::Int(ws.0));
+            match owner {
+                Some(o) => sql.push(" AND k.owner_id = ").bind(Bind::Int(o.0)),
+                None => sql.push(" AND k.owner_id IS NULL"),
+            };
+        }
+        Scope::Text { pattern, phrase } => {
+            if sql.postgres {
+                sql.push("TRUE");
+                substring(sql, pattern);
+            } else {
+                sql.push("api_keys_search MATCH ")
+                    .bind(Bind::Text(format!("{{name purpose}} : {phrase}")));
+            }
+            sql.push(" AND ");
+            in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
+            owner_condition = true;
+        }
+        Scope::NamePrefix(prefix) => {
+            in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
+            prefix_range(sql, prefix);
+            owner_condition = true;
+        }
+    }
+    match &source.text {
+        Some(TextCondition::Substring(pattern)) => substring(sql, pattern),
+        Some(TextCondition::Prefix(prefix)) => prefix_range(sql, prefix),
+        None => {}
+    }
+    match f.status {
+        Some(KeyStatus::Active) => {
+            sql.push(" AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ")
+                .bind(Bind::Time(f.now))
+                .push(")");
+        }
+        Some(KeyStatus::Expired) => {
+            sql.push(" AND k.revoked_at IS NULL AND k.expires_at <= ")
+                .bind(Bind::Time(f.now));
+        }
+        Some(KeyStatus::Revoked) => {
+            sql.push(" AND k.revoked_at IS NOT NULL");
+        }
+        None => {}
+    }
+    if let Some(a) = f.access {
+        sql.push(" AND k.access_level = ")
+            .bind(Bind::Text(a.as_str().to_owned()));
+    }
+    // Other scopes are built for the owner filter already.
+    if owner_condition {
+        match &f.owner {
+            Some(OwnerFilter::Person(id)) => {
+                sql.push(" AND k.owner_id = ").bind(Bind::Int(id.0));
+            }
+            Some(OwnerFilter::Removed(_)) => {
+                let active = if sql.postgres {
+                    "NOT u.disabled"
+                } else {
+                    "u.disabled = 0"
+                };
+                sql.push(&format!(
+                    " AND (k.owner_id IS NULL OR NOT EXISTS (SELECT 1 FROM memberships m \
+                     JOIN users u ON u.id = m.user_id WHERE m.workspace_id = k.workspace_id \
+                     AND m.user_id = k.owner_id AND {active}))"
+                ));
+            }
+            None => {}
+        }
+    }
+    if !sql.postgres {
+        sql.push(" AND mlr_deadline()");
+    }
+}
+
+/// The index an arm of this scope reads in this sort: each scope is built for one.
+fn index_for(scope: &Scope, sort: SortKey) -> &'static str {
+    let sort = match sort {
+        SortKey::Name => "name",
+        SortKey::Created => "created",
+        SortKey::LastUsed => "last_used",
+        SortKey::Expires => "expires",
+    };
+    match (scope, sort) {
+        (Scope::Workspace(_), "name") => "api_keys_ws_name",
+        (Scope::Workspace(_), "created") => "api_keys_ws_created",
+        (Scope::Workspace(_), "last_used") => "api_keys_ws_last_used",
+        (Scope::Workspace(_), _) => "api_keys_ws_expires",
+        (Scope::Owner(..), "name") => "api_keys_owner_name",
+        (Scope::Owner(..), "created") => "api_keys_owner_created",
+        (Scope::Owner(..), "last_used") => "api_keys_owner_last_used",
+        (Scope::Owner(..), _) => "api_keys_owner_expires",
+        (Scope::Pair(..), _) => "api_keys_ws_owner",
+        (Scope::NamePrefix(_), _) => "api_keys_ws_name",
+        (Scope::Text { .. }, _) => "",
+    }
+}
+
+/// `FROM` of an arm: the keys, and on SQLite for a text arm the FTS5 table first (its matches
+/// drive the read). With `sort`, SQLite is told the scope's index (`INDEXED BY`): its planner
+/// would otherwise sometimes walk the sort's index of a whole workspace to find a few keys of one
+/// owner. PostgreSQL plans by its statistics.
+pub(super) fn from_clause(sql: &mut Sql, source: &Source, sort: Option<SortKey>) {
+    if !sql.postgres && matches!(source.scope, Scope::Text { .. }) {
+        sql.push(
+            " FROM api_keys_search CROSS JOIN api_keys AS k ON k.id = api_keys_search.rowid WHERE ",
+        );
+        return;
+    }
+    match sort {
+        Some(sort) if !sql.postgres => {
+            let index = index_for(&source.scope, sort);
+            sql.push(&format!(" FROM api_keys AS k INDEXED BY {index} WHERE "))
+        }
+        _ => sql.push(" FROM api_keys AS k WHERE "),
+    };
+}
+
+/// The order a page is read in: forward (the sort as asked) or backward (for the page before).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Reading {
+    pub(super) sort: SortKey,
+    /// The direction of values and ids in this reading.
+    pub(super) descending: bool,
+    /// Keys without a value come first (reading backward) or last (forward).
+    pub(super) nulls_first: bool,
+}
+
+/// One arm in one phase: keys with a value (`nulls == false`) or without one, after `from`.
+/// What one read of an arm asks for: which arm (reported with each row), which phase (keys
+/// without a value in the sort, or with one), after which position, and how many.
+pub(super) struct ArmRead<'a> {
+    pub(super) index: usize,
+    pub(super) nulls: bool,
+    pub(super) from: Option<&'a Position>,
+    pub(super) limit: usize,
+}
+
+pub(super) fn arm(sql: &mut Sql, source: &Source, f: &Filters, r: Reading, read: ArmRead<'_>) {
+    let ArmRead {
+        index,
+        nulls,
+        from,
+        limit,
+    } = read;
+    let value = value_sql(r.sort, sql.postgres);
+    let (op, dir) = if r.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    sql.push("SELECT * FROM (");
+    select_list(sql, index, r.sort);
+    from_clause(sql, source, Some(r.sort));
+    conditions(sql, source, f);
+    if r.sort.nullable() {
+        sql.push(&format!(
+            " AND {value} IS {}NULL",
+            if nulls { "" } else { "NOT " }
+        ));
+    }
+    match from {
+        Some(Position { value: Some(v), id }) if !nulls => {
+            sql.push(&format!(" AND ({value}, k.id) {op} ("));
+            sql.bind(match v {
+                SortValue::Text(t) => Bind::Text(t.clone()),
+                SortValue::Time(t) => Bind::Time(*t),
+            });
+            sql.push(", ").bind(Bind::Int(*id)).push(")");
+        }
+        Some(Position { value: None, id }) if nulls => {
+            sql.push(&format!(" AND k.id {op} ")).bind(Bind::Int(*id));
+        }
+        _ => {}
+    }
+    if nulls {
+        sql.push(&format!(" ORDER BY k.id {dir}"));
+    } else {
+        sql.push(&format!(" ORDER BY {value} {dir}, k.id {dir}"));
+    }
+    sql.push(&format!(" LIMIT {limit}) AS a"));
+}

@@ -411,6 +411,7 @@ def scenarios(state):
         ("search purpose", "/settings/api-keys?q=warehouse"),
         ("search no match", "/settings/api-keys?q=qqxxzz"),
         ("search 2 chars (prefix)", "/settings/api-keys?q=hu"),
+        ("Team Members page", "/settings/team-members"),
     ]
     return s
 

@@ -34,7 +34,8 @@ pub fn spawn_all(
     spawn_last_used_flusher(api_pool.clone(), api.clone(), clock.clone());
 }
 
-/// Every ten minutes: drop expired sessions and old sign-in failures.
+/// Every ten minutes: drop expired sessions and old sign-in failures, and let SQLite refresh the
+/// planner's statistics where they went stale.
 fn spawn_housekeeping(pool: Pool, clock: SharedClock, settings: Settings) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
@@ -53,6 +54,7 @@ fn spawn_housekeeping(pool: Pool, clock: SharedClock, settings: Settings) {
                     let s = sessions::delete_expired(c, now - idle, now - absolute)?;
                     let f = login_failures::prune(c, now - crate::domain::throttle::WINDOW)?;
                     api_keys::prune_changes(c, now - time::Duration::hours(1))?;
+                    crate::db::optimize(c)?;
                     Ok((s, f))
                 },
             )

@@ -70,6 +70,15 @@ impl AnyConnection {
     }
 }
 
+/// SQLite: `PRAGMA optimize`, which re-runs `ANALYZE` on tables whose statistics went stale (as
+/// SQLite recommends for long-lived connections). PostgreSQL's autovacuum does this itself.
+pub fn optimize(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
+    match conn {
+        AnyConnection::Sqlite(c) => c.batch_execute("PRAGMA optimize"),
+        AnyConnection::Postgresql(_) => Ok(()),
+    }
+}
+
 /// Whether an error is a unique-constraint violation (a concurrent twin won the race).
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(

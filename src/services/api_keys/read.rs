@@ -129,17 +129,7 @@ fn sources(
     let base: Vec<Scope> = match &f.owner {
         None => f.visible.iter().map(|w| Scope::Workspace(*w)).collect(),
         Some(OwnerFilter::Person(u)) => vec![Scope::Owner(*u, f.visible.clone())],
-        Some(OwnerFilter::Removed(active)) => {
-            let mut pairs = Vec::new();
-            for (ws, members) in active {
-                for owner in page::owners_in(c, *ws)? {
-                    if owner.is_none_or(|o| !members.contains(&o)) {
-                        pairs.push(Scope::Pair(*ws, owner));
-                    }
-                }
-            }
-            pairs
-        }
+        Some(OwnerFilter::Removed(active)) => removed_owners(c, active)?,
     };
     let (Some(needle), Some(pattern)) = (q.needle(), q.like_pattern()) else {
         let sources: Vec<Source> = base.into_iter().map(Source::new).collect();
@@ -182,7 +172,9 @@ fn sources(
             Some(OwnerFilter::Person(_)) => {}
             Some(OwnerFilter::Removed(_)) => sources.extend(
                 base.iter()
-                    .filter(|s| matches!(s, Scope::Pair(_, Some(o)) if *o == u))
+                    .filter(
+                        |s| matches!(s, Scope::Pair(_, Some(o)) | Scope::Owner(o, _) if *o == u),
+                    )
                     .cloned()
                     .map(Source::new),
             ),
@@ -205,8 +197,14 @@ fn sources(
             Some(OwnerFilter::Person(p)) => sources.push(Source::new(Scope::Owner(*p, vec![ws]))),
             Some(OwnerFilter::Removed(_)) => sources.extend(
                 base.iter()
-                    .filter(|s| matches!(s, Scope::Pair(w, _) if *w == ws))
-                    .cloned()
+                    .filter_map(|s| match s {
+                        Scope::Pair(w, _) if *w == ws => Some(s.clone()),
+                        Scope::Owner(u, wss) if wss.contains(&ws) => {
+                            Some(Scope::Pair(ws, Some(*u)))
+                        }
+                        Scope::NoOwner(wss) if wss.contains(&ws) => Some(Scope::NoOwner(vec![ws])),
+                        _ => None,
+                    })
                     .map(Source::new),
             ),
         }
@@ -218,6 +216,48 @@ fn sources(
         counted.extend(sources.iter().filter(|s| s.text.is_none()).cloned());
     }
     Ok((sources, counted))
+}
+
+/// The arms of "owner removed": for each workspace, the people who own keys there (read from the
+/// index) but are not active members. A person removed everywhere they own keys is one arm over
+/// those workspaces (by the owner's index, every key read is one to show); a person still active
+/// somewhere gets one small arm per workspace they left. Keys without an owner are one arm.
+fn removed_owners(
+    c: &mut AnyConnection,
+    active: &[(WorkspaceId, Vec<UserId>)],
+) -> Result<Vec<Scope>> {
+    use std::collections::BTreeMap;
+    let mut owned: BTreeMap<UserId, (Vec<WorkspaceId>, Vec<WorkspaceId>)> = BTreeMap::new();
+    let mut without_owner = Vec::new();
+    for (ws, members) in active {
+        for owner in page::owners_in(c, *ws)? {
+            match owner {
+                None => without_owner.push(*ws),
+                Some(u) => {
+                    let (everywhere, removed) = owned.entry(u).or_default();
+                    everywhere.push(*ws);
+                    if !members.contains(&u) {
+                        removed.push(*ws);
+                    }
+                }
+            }
+        }
+    }
+    let mut scopes = Vec::new();
+    for (u, (everywhere, removed)) in owned {
+        if removed.is_empty() {
+            continue;
+        }
+        if removed.len() == everywhere.len() {
+            scopes.push(Scope::Owner(u, removed));
+        } else {
+            scopes.extend(removed.into_iter().map(|ws| Scope::Pair(ws, Some(u))));
+        }
+    }
+    if !without_owner.is_empty() {
+        scopes.push(Scope::NoOwner(without_owner));
+    }
+    Ok(scopes)
 }
 
 /// A key the viewer can see, with its history and who created it.

@@ -34,6 +34,8 @@ pub enum Scope {
     /// A workspace's keys owned by one person (or by nobody: `None`), by `(workspace_id,
     /// owner_id)`; such a set is small and is sorted as read.
     Pair(WorkspaceId, Option<UserId>),
+    /// Keys without an owner in these workspaces, by the sort's `(owner_id, value, id)` index.
+    NoOwner(Vec<WorkspaceId>),
     /// The keys whose name or purpose holds the text, by the trigram index (SQLite FTS5,
     /// PostgreSQL pg_trgm), in the visible workspaces; sorted as read.
     Text { pattern: String, phrase: String },
@@ -205,7 +207,8 @@ pub fn page(
                 })
         })
         .collect();
-    let mut limit = need.min((2 * need).div_ceil(terms.len().max(1)).max(4));
+    // A few keys from every arm first; arms still in the running then read three times more.
+    let mut limit = need.min((3 * need).div_ceil(2 * terms.len().max(1)).max(2));
     let mut found: Vec<Position> = Vec::new();
     loop {
         let active: Vec<usize> = (0..terms.len()).filter(|i| !terms[*i].done).collect();
@@ -254,7 +257,7 @@ pub fn page(
                 _ => t.done = true,
             }
         }
-        limit = need;
+        limit = need.min(limit * 3);
     }
     let more = found.len() > PAGE_SIZE;
     found.truncate(PAGE_SIZE);

@@ -155,6 +155,10 @@ pub(super) fn conditions(sql: &mut Sql, source: &Source, f: &Filters) {
                 .push(" AND ");
             in_list(sql, "k.workspace_id", workspaces.iter().map(|w| w.0));
         }
+        Scope::NoOwner(workspaces) => {
+            sql.push("k.owner_id IS NULL AND ");
+            in_list(sql, "k.workspace_id", workspaces.iter().map(|w| w.0));
+        }
         Scope::Pair(ws, owner) => {
             sql.push("k.workspace_id = ").bind(Bind::Int(ws.0));
             match owner {
@@ -243,10 +247,10 @@ fn index_for(scope: &Scope, sort: SortKey) -> &'static str {
         (Scope::Workspace(_), "created") => "api_keys_ws_created",
         (Scope::Workspace(_), "last_used") => "api_keys_ws_last_used",
         (Scope::Workspace(_), _) => "api_keys_ws_expires",
-        (Scope::Owner(..), "name") => "api_keys_owner_name",
-        (Scope::Owner(..), "created") => "api_keys_owner_created",
-        (Scope::Owner(..), "last_used") => "api_keys_owner_last_used",
-        (Scope::Owner(..), _) => "api_keys_owner_expires",
+        (Scope::Owner(..) | Scope::NoOwner(_), "name") => "api_keys_owner_name",
+        (Scope::Owner(..) | Scope::NoOwner(_), "created") => "api_keys_owner_created",
+        (Scope::Owner(..) | Scope::NoOwner(_), "last_used") => "api_keys_owner_last_used",
+        (Scope::Owner(..) | Scope::NoOwner(_), _) => "api_keys_owner_expires",
         (Scope::Pair(..), _) => "api_keys_ws_owner",
         (Scope::NamePrefix(_), _) => "api_keys_ws_name",
         (Scope::Text { .. }, _) => "",

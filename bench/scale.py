@@ -293,8 +293,12 @@ class Db:
 
     def bulk_keys(self, columns, tuples, up_sql):
         """Loads the keys with the search indexes dropped, then builds them as the migration does."""
-        indexes = re.findall(r"CREATE INDEX (api_keys_\w+) ON api_keys[^;]*;", up_sql)
-        creates = re.findall(r"CREATE INDEX api_keys_\w+ ON api_keys[^;]*;", up_sql)
+        # The last definition of each index wins (a later migration may redefine one).
+        latest = {}
+        for m in re.finditer(r"CREATE INDEX (api_keys_\w+) ON api_keys[^;]*;", up_sql):
+            latest[m.group(1)] = m.group(0)
+        indexes = list(latest)
+        creates = list(latest.values())
         if self.postgres:
             self.psql("; ".join(f"DROP INDEX IF EXISTS {i}" for i in indexes))
             buf = io.StringIO()
@@ -532,6 +536,48 @@ def api_walk(args):
     print(f"RSS before {before:.0f} MB, after {rss_mb(args.pid):.0f} MB")
 
 
+def revocation(args):
+    """Revocation seen by a second server process: a key cached there, revoked through the first,
+    then called on the second every millisecond until it answers 401. Prints p50/p99."""
+    a = Browser(args.base, "olivia.owner@example.com", args.password)
+    u = urllib.parse.urlparse(args.other)
+    other = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+
+    def call(secret):
+        other.request("GET", "/api/v1/key", headers={"Authorization": f"Bearer {secret}"})
+        r = other.getresponse()
+        r.read()
+        return r.status
+
+    took = []
+    for trial in range(args.trials):
+        form = a.get("/settings/api-keys/new")[2]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        ws = re.search(r'<option value="(ws_[^"]+)"', form).group(1)
+        request_id = re.search(r'name="request_id" value="([^"]+)"', form)
+        fields = {"workspace": ws, "name": f"Revocation trial {os.getpid()}-{trial}",
+                  "access_level": "read_only", "expiration": "30", "csrf_token": token}
+        if request_id:
+            fields["request_id"] = request_id.group(1)
+        status, _, page = a.post("/settings/api-keys", fields)
+        secret = re.search(r"mlr_[A-Za-z0-9]{36}", page).group(0)
+        key = re.search(r"highlight=(key_[A-Za-z0-9]+)", page).group(1)
+        assert call(secret) == 200, "the key works on the other process"
+        assert call(secret) == 200
+        detail = a.get(f"/settings/api-keys/{key}/revoke")[2]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', detail).group(1)
+        status, _, _ = a.post(f"/settings/api-keys/{key}/revoke", {"csrf_token": token})
+        assert status == 303, status
+        revoked = time.perf_counter()
+        while call(secret) != 401:
+            if time.perf_counter() - revoked > 5:
+                raise SystemExit("the other process never rejected the revoked key")
+            time.sleep(0.001)
+        took.append((time.perf_counter() - revoked) * 1000)
+    print(f"\nrevocation seen by a second process ({args.trials} trials, its feed polled every "
+          f"{args.poll_ms} ms): p50 {pct(took, 50):.1f} ms, p99 {pct(took, 99):.1f} ms, max {max(took):.1f} ms")
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -549,6 +595,12 @@ def main():
     w.add_argument("--base", required=True)
     w.add_argument("--state", required=True)
     w.add_argument("--pid", type=int, required=True)
+    v = sub.add_parser("revocation")
+    v.add_argument("--base", required=True)
+    v.add_argument("--other", required=True)
+    v.add_argument("--password", required=True)
+    v.add_argument("--trials", type=int, default=30)
+    v.add_argument("--poll-ms", type=int, default=60000)
     r = sub.add_parser("rss")
     r.add_argument("--pid", type=int, required=True)
     args = p.parse_args()
@@ -558,6 +610,8 @@ def main():
         measure(args)
     elif args.cmd == "api-walk":
         api_walk(args)
+    elif args.cmd == "revocation":
+        revocation(args)
     else:
         print(f"{rss_mb(args.pid):.0f}")
 

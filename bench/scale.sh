@@ -77,3 +77,15 @@ done
 printf 'mean: /api/v1/key %.0f%% of ping (target >= 90%%), /api/v1/contacts?limit=10 %.0f%% of ping (target >= 30%%)\n' \
   "$(echo "100 * ${total[key]} / ${total[ping]}" | bc -l)" "$(echo "100 * ${total[contacts]} / ${total[ping]}" | bc -l)"
 echo "RSS at the end: $(python3 bench/scale.py rss --pid "$SERVER") MB"
+
+# --- Revocation seen by a second process -----------------------------------------------------
+# PostgreSQL: the second process polls its feed once a minute, so only NOTIFY can tell it in time.
+# SQLite: the 200 ms poll.
+POLL=$([ "$BACKEND" = postgres ] && echo 60000 || echo 200)
+RUST_LOG=warn $BIN --database-url "$DB" serve --bind "127.0.0.1:$((PORT + 1))" --workers 1 \
+  --insecure-cookies --key-feed-poll-ms "$POLL" >/dev/null 2>&1 &
+OTHER=$!
+trap 'kill $SERVER $OTHER 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((PORT + 1))/healthz" >/dev/null && break; sleep 0.1; done
+python3 bench/scale.py revocation --base "$BASE" --other "http://127.0.0.1:$((PORT + 1))" \
+  --password "$PASSWORD" --poll-ms "$POLL"

@@ -18,7 +18,8 @@ use crate::domain::key::{AccessLevel, KeyStatus};
 use crate::domain::search::{Page, Position, SortKey, SortValue, PAGE_SIZE};
 
 use sql::{
-    arm, conditions, from_clause, in_list, prefix_range, substring, ArmRead, Bind, Reading, Sql,
+    arm, conditions, from_clause, groupable, in_list, lateral, prefix_range, substring, ArmRead,
+    Bind, Reading, Sql,
 };
 
 /// Arms per statement: SQLite allows at most 500 terms in a compound SELECT.
@@ -36,6 +37,8 @@ pub enum Scope {
     Pair(WorkspaceId, Option<UserId>),
     /// Keys without an owner in these workspaces, by the sort's `(owner_id, value, id)` index.
     NoOwner(Vec<WorkspaceId>),
+    /// Several workspaces' keys at once: for counting only (they have no common order).
+    Workspaces(Vec<WorkspaceId>),
     /// The keys whose name or purpose holds the text, by the trigram index (SQLite FTS5,
     /// PostgreSQL pg_trgm), in the visible workspaces; sorted as read.
     Text { pattern: String, phrase: String },
@@ -46,7 +49,7 @@ pub enum Scope {
 
 /// A search condition checked on the rows an arm reads (when the search matches too many keys
 /// for its index to be the faster way).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextCondition {
     /// The lower-cased name or purpose is LIKE this pattern.
     Substring(String),
@@ -216,22 +219,79 @@ pub fn page(
             break;
         }
         let mut rows: Vec<Candidate> = Vec::new();
-        for chunk in active.chunks(ARMS_PER_STATEMENT) {
-            let mut sql = Sql::new(postgres);
-            for (k, i) in chunk.iter().enumerate() {
-                if k > 0 {
-                    sql.push(" UNION ALL ");
+        let read = |i: usize| ArmRead {
+            index: i,
+            nulls: terms[i].nulls,
+            from: terms[i].start.as_ref(),
+            limit,
+        };
+        if postgres {
+            // Arms of one shape share a statement over arrays; the rest are `UNION ALL`ed.
+            let mut groups: Vec<Vec<usize>> = Vec::new();
+            let mut single: Vec<usize> = Vec::new();
+            for &i in &active {
+                let t = &terms[i];
+                if !groupable(&t.source.scope) {
+                    single.push(i);
+                    continue;
                 }
-                let t = &terms[*i];
-                let read = ArmRead {
-                    index: *i,
-                    nulls: t.nulls,
-                    from: t.start.as_ref(),
-                    limit,
+                let same = |j: &usize| {
+                    let u = &terms[*j];
+                    u.nulls == t.nulls
+                        && u.source.text == t.source.text
+                        && std::mem::discriminant(&u.source.scope)
+                            == std::mem::discriminant(&t.source.scope)
                 };
-                arm(&mut sql, t.source, f, reading, read);
+                match groups.iter_mut().find(|g| same(&g[0])) {
+                    Some(g) => g.push(i),
+                    None => groups.push(vec![i]),
+                }
             }
-            rows.extend(sql.load::<Candidate>(c)?);
+            for chunk in single.chunks(ARMS_PER_STATEMENT) {
+                let mut sql = Sql::new(true);
+                let mut first = true;
+                for g in &groups {
+                    if !first {
+                        sql.push(" UNION ALL ");
+                    }
+                    first = false;
+                    let reads: Vec<(&Source, ArmRead)> =
+                        g.iter().map(|i| (terms[*i].source, read(*i))).collect();
+                    lateral(&mut sql, &reads, f, reading);
+                }
+                groups.clear();
+                for i in chunk {
+                    if !first {
+                        sql.push(" UNION ALL ");
+                    }
+                    first = false;
+                    arm(&mut sql, terms[*i].source, f, reading, read(*i));
+                }
+                rows.extend(sql.load::<Candidate>(c)?);
+            }
+            if !groups.is_empty() {
+                let mut sql = Sql::new(true);
+                for (k, g) in groups.iter().enumerate() {
+                    if k > 0 {
+                        sql.push(" UNION ALL ");
+                    }
+                    let reads: Vec<(&Source, ArmRead)> =
+                        g.iter().map(|i| (terms[*i].source, read(*i))).collect();
+                    lateral(&mut sql, &reads, f, reading);
+                }
+                rows.extend(sql.load::<Candidate>(c)?);
+            }
+        } else {
+            for chunk in active.chunks(ARMS_PER_STATEMENT) {
+                let mut sql = Sql::new(false);
+                for (k, i) in chunk.iter().enumerate() {
+                    if k > 0 {
+                        sql.push(" UNION ALL ");
+                    }
+                    arm(&mut sql, terms[*i].source, f, reading, read(*i));
+                }
+                rows.extend(sql.load::<Candidate>(c)?);
+            }
         }
         found.extend(rows.iter().map(Candidate::position));
         found.sort_by(|a, b| order(a, b));
@@ -312,11 +372,33 @@ fn count_now(
     cap: usize,
 ) -> QueryResult<Total> {
     let postgres = matches!(c, AnyConnection::Postgresql(_));
+    // Workspace arms with one search condition are counted as one `IN` list.
+    let mut merged: Vec<Source> = Vec::new();
+    for s in sources {
+        if let Scope::Workspace(ws) = s.scope {
+            if let Some(m) = merged
+                .iter_mut()
+                .find(|m| m.text == s.text && matches!(m.scope, Scope::Workspaces(_)))
+            {
+                if let Scope::Workspaces(list) = &mut m.scope {
+                    list.push(ws);
+                }
+                continue;
+            }
+            merged.push(Source {
+                scope: Scope::Workspaces(vec![ws]),
+                text: s.text.clone(),
+            });
+        } else {
+            merged.push(s.clone());
+        }
+    }
+    let sources = &merged[..];
     // Sources may overlap (a key found by its name and by its owner): count distinct ids.
     let overlapping = sources.len() > 1
         && sources
             .iter()
-            .any(|s| !matches!(s.scope, Scope::Workspace(_)));
+            .any(|s| !matches!(s.scope, Scope::Workspaces(_)));
     let fetch = if overlapping { cap * 3 + 3 } else { cap + 1 };
     let mut ids = std::collections::HashSet::new();
     let mut fetched = 0;

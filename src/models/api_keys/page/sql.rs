@@ -144,8 +144,13 @@ pub(super) fn substring(sql: &mut Sql, pattern: &str) {
 /// The WHERE conditions of an arm: its scope, its search condition, the filters. (Columns are
 /// qualified: a SQLite text arm joins the FTS table.)
 pub(super) fn conditions(sql: &mut Sql, source: &Source, f: &Filters) {
-    let mut owner_condition = false;
-    match &source.scope {
+    scope_condition(sql, &source.scope, f);
+    filter_conditions(sql, source, f);
+}
+
+/// Which keys the scope holds.
+fn scope_condition(sql: &mut Sql, scope: &Scope, f: &Filters) {
+    match scope {
         Scope::Workspace(ws) => {
             sql.push("k.workspace_id = ").bind(Bind::Int(ws.0));
         }
@@ -157,6 +162,9 @@ pub(super) fn conditions(sql: &mut Sql, source: &Source, f: &Filters) {
         }
         Scope::NoOwner(workspaces) => {
             sql.push("k.owner_id IS NULL AND ");
+            in_list(sql, "k.workspace_id", workspaces.iter().map(|w| w.0));
+        }
+        Scope::Workspaces(workspaces) => {
             in_list(sql, "k.workspace_id", workspaces.iter().map(|w| w.0));
         }
         Scope::Pair(ws, owner) => {
@@ -176,14 +184,18 @@ pub(super) fn conditions(sql: &mut Sql, source: &Source, f: &Filters) {
             }
             sql.push(" AND ");
             in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
-            owner_condition = true;
         }
         Scope::NamePrefix(prefix) => {
             in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
             prefix_range(sql, prefix);
-            owner_condition = true;
         }
     }
+}
+
+/// The search condition and the filters (each starts with ` AND `).
+fn filter_conditions(sql: &mut Sql, source: &Source, f: &Filters) {
+    // Other scopes are built for the owner filter already.
+    let owner_condition = matches!(source.scope, Scope::Text { .. } | Scope::NamePrefix(_));
     match &source.text {
         Some(TextCondition::Substring(pattern)) => substring(sql, pattern),
         Some(TextCondition::Prefix(prefix)) => prefix_range(sql, prefix),
@@ -208,7 +220,6 @@ pub(super) fn conditions(sql: &mut Sql, source: &Source, f: &Filters) {
         sql.push(" AND k.access_level = ")
             .bind(Bind::Text(a.as_str().to_owned()));
     }
-    // Other scopes are built for the owner filter already.
     if owner_condition {
         match &f.owner {
             Some(OwnerFilter::Person(id)) => {
@@ -243,10 +254,10 @@ fn index_for(scope: &Scope, sort: SortKey) -> &'static str {
         SortKey::Expires => "expires",
     };
     match (scope, sort) {
-        (Scope::Workspace(_), "name") => "api_keys_ws_name",
-        (Scope::Workspace(_), "created") => "api_keys_ws_created",
-        (Scope::Workspace(_), "last_used") => "api_keys_ws_last_used",
-        (Scope::Workspace(_), _) => "api_keys_ws_expires",
+        (Scope::Workspace(_) | Scope::Workspaces(_), "name") => "api_keys_ws_name",
+        (Scope::Workspace(_) | Scope::Workspaces(_), "created") => "api_keys_ws_created",
+        (Scope::Workspace(_) | Scope::Workspaces(_), "last_used") => "api_keys_ws_last_used",
+        (Scope::Workspace(_) | Scope::Workspaces(_), _) => "api_keys_ws_expires",
         (Scope::Owner(..) | Scope::NoOwner(_), "name") => "api_keys_owner_name",
         (Scope::Owner(..) | Scope::NoOwner(_), "created") => "api_keys_owner_created",
         (Scope::Owner(..) | Scope::NoOwner(_), "last_used") => "api_keys_owner_last_used",
@@ -334,10 +345,143 @@ pub(super) fn arm(sql: &mut Sql, source: &Source, f: &Filters, r: Reading, read:
         }
         _ => {}
     }
-    if nulls {
-        sql.push(&format!(" ORDER BY k.id {dir}"));
-    } else {
-        sql.push(&format!(" ORDER BY {value} {dir}, k.id {dir}"));
-    }
+    // Keys without a value are ordered by the value too (all NULL): the order of the index, so
+    // that PostgreSQL reads it in order instead of sorting every such key of the scope.
+    sql.push(&format!(" ORDER BY {value} {dir}, k.id {dir}"));
     sql.push(&format!(" LIMIT {limit}) AS a"));
+}
+
+/// Whether arms can share one PostgreSQL statement over arrays (see `lateral`): workspace arms,
+/// and workspace-and-owner arms.
+pub(super) fn groupable(scope: &Scope) -> bool {
+    matches!(scope, Scope::Workspace(_) | Scope::Pair(_, Some(_)))
+}
+
+/// An array literal of PostgreSQL (`{1,2}`, `{"a","b"}`), bound as text and cast.
+fn array_literal(items: impl IntoIterator<Item = String>, quoted: bool) -> String {
+    let items: Vec<String> = items
+        .into_iter()
+        .map(|i| {
+            if quoted {
+                format!("\"{}\"", i.replace('\\', "\\\\").replace('"', "\\\""))
+            } else {
+                i
+            }
+        })
+        .collect();
+    format!("{{{}}}", items.join(","))
+}
+
+fn pg_time(t: &PrimitiveDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// PostgreSQL: arms of one shape (all workspace arms, or all workspace-and-owner arms, of one
+/// phase and one search condition) as one statement: `unnest` of their parameters, each row
+/// driving a `LATERAL` index scan with its own start. Planning one such statement takes a
+/// millisecond where fifty `UNION ALL` arms took ten.
+pub(super) fn lateral(sql: &mut Sql, reads: &[(&Source, ArmRead<'_>)], f: &Filters, r: Reading) {
+    let (first, read) = (reads[0].0, &reads[0].1);
+    let (nulls, limit) = (read.nulls, read.limit);
+    let pair = matches!(first.scope, Scope::Pair(..));
+    let value = value_sql(r.sort, true);
+    let (op, dir) = if r.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let text_sort = r.sort == SortKey::Name;
+    let start_value = |p: Option<&Position>| -> String {
+        match p.and_then(|p| p.value.as_ref()) {
+            Some(SortValue::Text(t)) => t.clone(),
+            Some(SortValue::Time(t)) => pg_time(t),
+            None if text_sort => {
+                if r.descending {
+                    "\u{10FFFF}".to_owned()
+                } else {
+                    String::new()
+                }
+            }
+            None if r.descending => "infinity".to_owned(),
+            None => "-infinity".to_owned(),
+        }
+    };
+    let start_id = |p: Option<&Position>| -> String {
+        p.map_or(if r.descending { i64::MAX } else { i64::MIN }, |p| p.id)
+            .to_string()
+    };
+    let (mut arms, mut wss, mut owners, mut values, mut ids) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (source, read) in reads {
+        arms.push(read.index.to_string());
+        match source.scope {
+            Scope::Workspace(ws) => wss.push(ws.0.to_string()),
+            Scope::Pair(ws, Some(owner)) => {
+                wss.push(ws.0.to_string());
+                owners.push(owner.0.to_string());
+            }
+            _ => unreachable!("only groupable scopes are grouped"),
+        }
+        values.push(start_value(read.from));
+        ids.push(start_id(read.from));
+    }
+    let (value_type, sort_columns) = if text_sort {
+        (
+            "text[]",
+            format!("{value} AS sort_text, CAST(NULL AS TIMESTAMP) AS sort_time"),
+        )
+    } else {
+        (
+            "timestamp[]",
+            format!("CAST(NULL AS TEXT) AS sort_text, {value} AS sort_time"),
+        )
+    };
+    sql.push("SELECT w.arm AS arm, a.id AS id, a.sort_text AS sort_text, a.sort_time AS sort_time FROM unnest(")
+        .bind(Bind::Text(array_literal(arms, false)))
+        .push("::bigint[], ")
+        .bind(Bind::Text(array_literal(wss, false)))
+        .push("::bigint[], ");
+    if pair {
+        sql.bind(Bind::Text(array_literal(owners, false)))
+            .push("::bigint[], ");
+    }
+    sql.bind(Bind::Text(array_literal(values, true)))
+        .push(&format!("::{value_type}, "))
+        .bind(Bind::Text(array_literal(ids, false)))
+        .push(&format!(
+            "::bigint[]) AS w(arm, ws, {}v, vid) CROSS JOIN LATERAL (SELECT k.id AS id, {sort_columns} \
+             FROM api_keys AS k WHERE k.workspace_id = w.ws",
+            if pair { "owner, " } else { "" }
+        ));
+    if pair {
+        sql.push(" AND k.owner_id = w.owner");
+    }
+    filter_conditions(sql, first, f);
+    if r.sort.nullable() {
+        sql.push(&format!(
+            " AND {value} IS {}NULL",
+            if nulls { "" } else { "NOT " }
+        ));
+    }
+    if nulls {
+        sql.push(&format!(" AND k.id {op} w.vid"));
+    } else if text_sort {
+        sql.push(&format!(
+            " AND ({value}, k.id) {op} ((w.v COLLATE \"C\"), w.vid)"
+        ));
+    } else {
+        sql.push(&format!(" AND ({value}, k.id) {op} (w.v, w.vid)"));
+    }
+    sql.push(&format!(
+        " ORDER BY {value} {dir}, k.id {dir} LIMIT {limit}) AS a"
+    ));
 }

@@ -83,7 +83,7 @@ echo "RSS at the end: $(python3 bench/scale.py rss --pid "$SERVER") MB"
 # SQLite: the 200 ms poll.
 POLL=$([ "$BACKEND" = postgres ] && echo 60000 || echo 200)
 RUST_LOG=warn $BIN --database-url "$DB" serve --bind "127.0.0.1:$((PORT + 1))" --workers 1 \
-  --insecure-cookies --key-feed-poll-ms "$POLL" >/dev/null 2>&1 &
+  --insecure-cookies --key-feed-poll-ms "$POLL" --trusted-proxy 127.0.0.1 >/dev/null 2>&1 &
 OTHER=$!
 trap 'kill $SERVER $OTHER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((PORT + 1))/healthz" >/dev/null && break; sleep 0.1; done

@@ -152,8 +152,10 @@ fn sources(
             TextCondition::Prefix(needle.clone()),
         ),
     };
-    if page::few_matches(c, &indexed, &f.visible, FEW_MATCHES)? {
-        sources.push(Source::new(indexed));
+    if let Some(ids) = page::matching_ids(c, &indexed, &f.visible, FEW_MATCHES)? {
+        if !ids.is_empty() {
+            sources.push(Source::new(Scope::Ids(ids)));
+        }
     } else {
         sources.extend(base.iter().map(|scope| Source {
             scope: scope.clone(),

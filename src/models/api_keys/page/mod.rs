@@ -39,6 +39,9 @@ pub enum Scope {
     NoOwner(Vec<WorkspaceId>),
     /// Several workspaces' keys at once: for counting only (they have no common order).
     Workspaces(Vec<WorkspaceId>),
+    /// These keys (the few a search found by its index), in the visible workspaces; sorted as
+    /// read.
+    Ids(Vec<i64>),
     /// The keys whose name or purpose holds the text, by the trigram index (SQLite FTS5,
     /// PostgreSQL pg_trgm), in the visible workspaces; sorted as read.
     Text { pattern: String, phrase: String },
@@ -430,15 +433,16 @@ struct Id {
     id: i64,
 }
 
-/// Whether at most `cap` keys in the visible workspaces match the scope's index (a `Text` or
-/// `NamePrefix` scope): then reading them all and sorting is the fast way. (SQLite's FTS5 table
-/// holds every workspace's keys: its count is an upper bound.)
-pub fn few_matches(
+/// The keys in the visible workspaces that a `Text` or `NamePrefix` scope's index finds, when
+/// there are at most `cap` (else `None`: reading them all and sorting would be the slow way).
+/// One index read: the page and its count then look these keys up by id. (SQLite's FTS5 table
+/// holds every workspace's keys, so its list may hold others; `Scope::Ids` keeps the visible.)
+pub fn matching_ids(
     c: &mut AnyConnection,
     scope: &Scope,
     visible: &[WorkspaceId],
     cap: usize,
-) -> QueryResult<bool> {
+) -> QueryResult<Option<Vec<i64>>> {
     let postgres = matches!(c, AnyConnection::Postgresql(_));
     let mut sql = Sql::new(postgres);
     match scope {
@@ -456,10 +460,11 @@ pub fn few_matches(
             in_list(&mut sql, "k.workspace_id", visible.iter().map(|w| w.0));
             prefix_range(&mut sql, prefix);
         }
-        _ => return Ok(false),
+        _ => return Ok(None),
     }
     sql.push(&format!(" LIMIT {}", cap + 1));
-    Ok(sql.load::<Id>(c)?.len() <= cap)
+    let ids: Vec<i64> = sql.load::<Id>(c)?.into_iter().map(|r| r.id).collect();
+    Ok((ids.len() <= cap).then_some(ids))
 }
 
 /// The people who own keys in a workspace, read by skipping through the `(workspace_id,

@@ -189,13 +189,32 @@ fn scope_condition(sql: &mut Sql, scope: &Scope, f: &Filters) {
             in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
             prefix_range(sql, prefix);
         }
+        Scope::Ids(ids) => {
+            if sql.postgres {
+                sql.push("k.id = ANY(")
+                    .bind(Bind::Text(array_literal(
+                        ids.iter().map(i64::to_string),
+                        false,
+                    )))
+                    .push("::bigint[])");
+            } else if ids.is_empty() {
+                sql.push("FALSE");
+            } else {
+                in_list(sql, "k.id", ids.iter().copied());
+            }
+            sql.push(" AND ");
+            in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
+        }
     }
 }
 
 /// The search condition and the filters (each starts with ` AND `).
 fn filter_conditions(sql: &mut Sql, source: &Source, f: &Filters) {
     // Other scopes are built for the owner filter already.
-    let owner_condition = matches!(source.scope, Scope::Text { .. } | Scope::NamePrefix(_));
+    let owner_condition = matches!(
+        source.scope,
+        Scope::Text { .. } | Scope::NamePrefix(_) | Scope::Ids(_)
+    );
     match &source.text {
         Some(TextCondition::Substring(pattern)) => substring(sql, pattern),
         Some(TextCondition::Prefix(prefix)) => prefix_range(sql, prefix),
@@ -264,7 +283,7 @@ fn index_for(scope: &Scope, sort: SortKey) -> &'static str {
         (Scope::Owner(..) | Scope::NoOwner(_), _) => "api_keys_owner_expires",
         (Scope::Pair(..), _) => "api_keys_ws_owner",
         (Scope::NamePrefix(_), _) => "api_keys_ws_name",
-        (Scope::Text { .. }, _) => "",
+        (Scope::Text { .. } | Scope::Ids(_), _) => "",
     }
 }
 
@@ -279,9 +298,8 @@ pub(super) fn from_clause(sql: &mut Sql, source: &Source, sort: Option<SortKey>)
         );
         return;
     }
-    match sort {
-        Some(sort) if !sql.postgres => {
-            let index = index_for(&source.scope, sort);
+    match sort.map(|s| index_for(&source.scope, s)) {
+        Some(index) if !sql.postgres && !index.is_empty() => {
             sql.push(&format!(" FROM api_keys AS k INDEXED BY {index} WHERE "))
         }
         _ => sql.push(" FROM api_keys AS k WHERE "),

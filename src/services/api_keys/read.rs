@@ -24,9 +24,73 @@ pub struct KeyList {
     pub people: Vec<Member>,
 }
 
-/// A search that matches at most this many keys (by its index) is read whole and sorted; a
-/// more common one is checked on the keys read in sort order, which then finds a page quickly.
-const FEW_MATCHES: usize = 5000;
+/// A search that its index finds at most this many keys for is read whole (by id) and sorted.
+const RARE: usize = 200;
+/// Past `RARE`, the keys read in sort order are checked against the search, for this long: a
+/// common search fills a page quickly this way.
+const SCAN_BUDGET: std::time::Duration = std::time::Duration::from_millis(10);
+/// When that ran out, a search with at most this many matches is read by id after all.
+const FEW: usize = 5000;
+
+/// How a page is read: arms that need no search condition (or carry their own), and the search
+/// of the keys' own text, which is read by its index or checked on `scan` arms.
+struct Plan {
+    fixed: Vec<Source>,
+    text: Option<TextPlan>,
+}
+
+struct TextPlan {
+    /// The trigram (or name-prefix) index's scope.
+    indexed: Scope,
+    /// The base arms with the search as a condition, read in sort order.
+    scan: Vec<Source>,
+}
+
+/// Reads the page by the plan; returns it and the arms to count it by.
+fn read(
+    c: &mut AnyConnection,
+    q: &KeyQuery,
+    f: &Filters,
+    plan: Plan,
+) -> Result<(IdPage, Vec<Source>)> {
+    let Plan { mut fixed, text } = plan;
+    let read_page = |c: &mut AnyConnection, sources: &[Source]| {
+        if sources.is_empty() {
+            return Ok(IdPage::default());
+        }
+        page::page(c, sources, f, q.sort, q.descending, &q.page)
+    };
+    let Some(TextPlan { indexed, scan }) = text else {
+        let page = read_page(c, &fixed)?;
+        return Ok((page, fixed));
+    };
+    let by_ids = |c: &mut AnyConnection, mut fixed: Vec<Source>, ids: Vec<i64>| {
+        if !ids.is_empty() {
+            fixed.push(Source::new(Scope::Ids(ids)));
+        }
+        let page = read_page(c, &fixed)?;
+        Ok::<_, Error>((page, fixed))
+    };
+    // 1. A rare search: read its few keys by id.
+    if let Some(ids) = page::matching_ids(c, &indexed, &f.visible, RARE)? {
+        return by_ids(c, fixed, ids);
+    }
+    // 2. A common one: check it on the keys read in sort order, if that is quick.
+    let mut arms = fixed.clone();
+    arms.extend(scan.iter().cloned());
+    if let Some(page) = crate::db::within(c, SCAN_BUDGET, |c| read_page(c, &arms))? {
+        fixed.push(Source::new(indexed));
+        return Ok((page, fixed));
+    }
+    // 3. In between: by id after all, or (very common, and slow to scan: rare in the visible
+    //    workspaces) scanned with the console's whole budget.
+    if let Some(ids) = page::matching_ids(c, &indexed, &f.visible, FEW)? {
+        return by_ids(c, fixed, ids);
+    }
+    let page = read_page(c, &arms)?;
+    fixed.push(Source::new(indexed));
+    Ok((page, fixed))
+}
 
 /// One page of the keys the viewer sees, searched, filtered and sorted as `q` asks. Every read
 /// is an index range scan that stops after a page (see `models::api_keys::page`). On the console's
@@ -79,11 +143,8 @@ pub fn list(
         owner,
         now,
     };
-    let (sources, counted) = sources(c, q, &visible, &filters)?;
-    if sources.is_empty() {
-        return Ok(empty(memberships, people, any));
-    }
-    let page = page::page(c, &sources, &filters, q.sort, q.descending, &q.page)?;
+    let plan = plan(c, q, &visible, &filters)?;
+    let (page, counted) = read(c, q, &filters, plan)?;
     let total = if q.page == Page::First && !page.has_after {
         Total::Exact(page.ids.len())
     } else {
@@ -110,33 +171,26 @@ fn empty(memberships: Vec<Membership>, people: Vec<Member>, any: bool) -> KeyLis
     }
 }
 
-/// The arms that together hold exactly the keys the filters and the search ask for: for reading
-/// pages, and for counting (a common search is read in sort order by the arms, but counted by its
-/// index).
+/// The arms that together hold exactly the keys the filters and the search ask for.
 ///
 /// Without a search: every visible workspace; one person's keys (the owner filter); or, for
-/// "owner removed", each workspace's keys of each owner who is not an active member there.
-/// A search adds the keys whose name or purpose matches (by the trigram index when few match,
-/// else checked on the arms above in sort order), the keys of people whose name or email
-/// matches, and the keys of workspaces whose name matches. Shorter than three characters, a
-/// search matches names (and people, and workspaces) by prefix.
-fn sources(
-    c: &mut AnyConnection,
-    q: &KeyQuery,
-    visible: &[&Membership],
-    f: &Filters,
-) -> Result<(Vec<Source>, Vec<Source>)> {
+/// "owner removed", the keys of each owner who is not an active member where they own keys.
+/// A search adds the keys whose name or purpose matches (see `read`), the keys of people whose
+/// name or email matches, and the keys of workspaces whose name matches. Shorter than three
+/// characters, a search matches names (and people, and workspaces) by prefix.
+fn plan(c: &mut AnyConnection, q: &KeyQuery, visible: &[&Membership], f: &Filters) -> Result<Plan> {
     let base: Vec<Scope> = match &f.owner {
         None => f.visible.iter().map(|w| Scope::Workspace(*w)).collect(),
         Some(OwnerFilter::Person(u)) => vec![Scope::Owner(*u, f.visible.clone())],
         Some(OwnerFilter::Removed(active)) => removed_owners(c, active)?,
     };
     let (Some(needle), Some(pattern)) = (q.needle(), q.like_pattern()) else {
-        let sources: Vec<Source> = base.into_iter().map(Source::new).collect();
-        return Ok((sources.clone(), sources));
+        return Ok(Plan {
+            fixed: base.into_iter().map(Source::new).collect(),
+            text: None,
+        });
     };
-    let mut sources = Vec::new();
-    let mut counted = Vec::new();
+    let mut fixed = Vec::new();
 
     // The keys' own text.
     let (indexed, condition) = match q.fts_phrase() {
@@ -152,27 +206,23 @@ fn sources(
             TextCondition::Prefix(needle.clone()),
         ),
     };
-    if let Some(ids) = page::matching_ids(c, &indexed, &f.visible, FEW_MATCHES)? {
-        if !ids.is_empty() {
-            sources.push(Source::new(Scope::Ids(ids)));
-        }
-    } else {
-        sources.extend(base.iter().map(|scope| Source {
+    let scan = base
+        .iter()
+        .map(|scope| Source {
             scope: scope.clone(),
             text: Some(condition.clone()),
-        }));
-        counted.push(Source::new(indexed));
-    }
+        })
+        .collect();
 
     // Their owners: every key of a person whose name or email matches.
     for u in users::matching(c, &pattern)? {
         match &f.owner {
-            None => sources.push(Source::new(Scope::Owner(u, f.visible.clone()))),
+            None => fixed.push(Source::new(Scope::Owner(u, f.visible.clone()))),
             Some(OwnerFilter::Person(p)) if *p == u => {
-                sources.push(Source::new(Scope::Owner(u, f.visible.clone())))
+                fixed.push(Source::new(Scope::Owner(u, f.visible.clone())))
             }
             Some(OwnerFilter::Person(_)) => {}
-            Some(OwnerFilter::Removed(_)) => sources.extend(
+            Some(OwnerFilter::Removed(_)) => fixed.extend(
                 base.iter()
                     .filter(
                         |s| matches!(s, Scope::Pair(_, Some(o)) | Scope::Owner(o, _) if *o == u),
@@ -195,9 +245,9 @@ fn sources(
     for m in visible.iter().filter(|m| matches(&m.workspace.name)) {
         let ws = m.workspace.id;
         match &f.owner {
-            None => sources.push(Source::new(Scope::Workspace(ws))),
-            Some(OwnerFilter::Person(p)) => sources.push(Source::new(Scope::Owner(*p, vec![ws]))),
-            Some(OwnerFilter::Removed(_)) => sources.extend(
+            None => fixed.push(Source::new(Scope::Workspace(ws))),
+            Some(OwnerFilter::Person(p)) => fixed.push(Source::new(Scope::Owner(*p, vec![ws]))),
+            Some(OwnerFilter::Removed(_)) => fixed.extend(
                 base.iter()
                     .filter_map(|s| match s {
                         Scope::Pair(w, _) if *w == ws => Some(s.clone()),
@@ -211,13 +261,10 @@ fn sources(
             ),
         }
     }
-    if counted.is_empty() {
-        counted = sources.clone();
-    } else {
-        // The arms besides the text's own, counted as they are read.
-        counted.extend(sources.iter().filter(|s| s.text.is_none()).cloned());
-    }
-    Ok((sources, counted))
+    Ok(Plan {
+        fixed,
+        text: Some(TextPlan { indexed, scan }),
+    })
 }
 
 /// The arms of "owner removed": for each workspace, the people who own keys there (read from the
@@ -231,16 +278,20 @@ fn removed_owners(
     use std::collections::BTreeMap;
     let mut owned: BTreeMap<UserId, (Vec<WorkspaceId>, Vec<WorkspaceId>)> = BTreeMap::new();
     let mut without_owner = Vec::new();
-    for (ws, members) in active {
-        for owner in page::owners_in(c, *ws)? {
-            match owner {
-                None => without_owner.push(*ws),
-                Some(u) => {
-                    let (everywhere, removed) = owned.entry(u).or_default();
-                    everywhere.push(*ws);
-                    if !members.contains(&u) {
-                        removed.push(*ws);
-                    }
+    let workspaces: Vec<WorkspaceId> = active.iter().map(|(w, _)| *w).collect();
+    for (ws, owner) in page::owners_in(c, &workspaces)? {
+        let members = active
+            .iter()
+            .find(|(w, _)| *w == ws)
+            .map(|(_, m)| m.as_slice())
+            .unwrap_or_default();
+        match owner {
+            None => without_owner.push(ws),
+            Some(u) => {
+                let (everywhere, removed) = owned.entry(u).or_default();
+                everywhere.push(ws);
+                if !members.contains(&u) {
+                    removed.push(ws);
                 }
             }
         }

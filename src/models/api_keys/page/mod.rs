@@ -467,37 +467,54 @@ pub fn matching_ids(
     Ok((ids.len() <= cap).then_some(ids))
 }
 
-/// The people who own keys in a workspace, read by skipping through the `(workspace_id,
-/// owner_id)` index (one seek per owner; `None` for keys without an owner).
-pub fn owners_in(c: &mut AnyConnection, ws: WorkspaceId) -> QueryResult<Vec<Option<UserId>>> {
+/// The people who own keys in each of these workspaces (`None` for keys without an owner), read
+/// by skipping through the `(workspace_id, owner_id)` index: one seek per owner, every workspace
+/// in one statement.
+pub fn owners_in(
+    c: &mut AnyConnection,
+    workspaces: &[WorkspaceId],
+) -> QueryResult<Vec<(WorkspaceId, Option<UserId>)>> {
     #[derive(QueryableByName)]
     struct Owner {
+        #[diesel(sql_type = BigInt)]
+        ws: i64,
         #[diesel(sql_type = Nullable<BigInt>)]
         owner: Option<i64>,
     }
+    if workspaces.is_empty() {
+        return Ok(Vec::new());
+    }
     let postgres = matches!(c, AnyConnection::Postgresql(_));
+    let list = workspaces
+        .iter()
+        .map(|w| w.0.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let each = |sql: &mut Sql| {
+        if postgres {
+            sql.push("SELECT w FROM unnest(")
+                .bind(Bind::Text(format!("{{{list}}}")))
+                .push("::bigint[]) AS u(w)");
+        } else {
+            sql.push("SELECT value AS w FROM json_each(")
+                .bind(Bind::Text(format!("[{list}]")))
+                .push(")");
+        }
+    };
     let mut sql = Sql::new(postgres);
+    sql.push("WITH RECURSIVE ws(w) AS (");
+    each(&mut sql);
     sql.push(
-        "WITH RECURSIVE o(owner) AS (SELECT (SELECT min(owner_id) FROM api_keys WHERE workspace_id = ",
-    )
-    .bind(Bind::Int(ws.0))
-    .push(
-        ") UNION ALL SELECT (SELECT min(owner_id) FROM api_keys WHERE workspace_id = ",
-    )
-    .bind(Bind::Int(ws.0))
-    .push(" AND owner_id > o.owner) FROM o WHERE o.owner IS NOT NULL) SELECT owner FROM o WHERE owner IS NOT NULL");
-    let mut out: Vec<Option<UserId>> = sql
+        "), o(ws, owner) AS (SELECT w, (SELECT min(owner_id) FROM api_keys WHERE workspace_id = w) \
+         FROM ws UNION ALL SELECT o.ws, (SELECT min(owner_id) FROM api_keys \
+         WHERE workspace_id = o.ws AND owner_id > o.owner) FROM o WHERE o.owner IS NOT NULL) \
+         SELECT ws, owner FROM o WHERE owner IS NOT NULL \
+         UNION ALL SELECT w AS ws, NULL AS owner FROM ws WHERE EXISTS \
+         (SELECT 1 FROM api_keys WHERE workspace_id = w AND owner_id IS NULL)",
+    );
+    Ok(sql
         .load::<Owner>(c)?
         .into_iter()
-        .filter_map(|o| o.owner.map(|id| Some(UserId(id))))
-        .collect();
-    let mut nobody = Sql::new(postgres);
-    nobody
-        .push("SELECT k.id AS id FROM api_keys AS k WHERE k.workspace_id = ")
-        .bind(Bind::Int(ws.0))
-        .push(" AND k.owner_id IS NULL LIMIT 1");
-    if !nobody.load::<Id>(c)?.is_empty() {
-        out.push(None);
-    }
-    Ok(out)
+        .map(|o| (WorkspaceId(o.ws), o.owner.map(UserId)))
+        .collect())
 }

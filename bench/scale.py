@@ -247,6 +247,13 @@ def q(s):
     return "'" + str(s).replace("'", "''") + "'"
 
 
+# key_owners, as its triggers would have kept it (they are off while the keys are loaded).
+OWNERS_SQL = """DELETE FROM key_owners;
+INSERT INTO key_owners (workspace_id, owner_id, keys, unrevoked)
+    SELECT workspace_id, owner_id, count(*), SUM_UNREVOKED
+    FROM api_keys WHERE owner_id IS NOT NULL GROUP BY workspace_id, owner_id;"""
+
+
 class Db:
     def __init__(self, url):
         self.url = url
@@ -305,6 +312,7 @@ class Db:
             w = csv.writer(buf)
             for t in tuples:
                 w.writerow(["\\N" if v is None else v for v in t])
+            self.psql("ALTER TABLE api_keys DISABLE TRIGGER key_owners_track")
             copy = f"\\copy api_keys ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
             out = subprocess.run(["psql", self.url, "-v", "ON_ERROR_STOP=1", "-q", "-c", copy],
                                  input=buf.getvalue(), capture_output=True, text=True)
@@ -312,6 +320,8 @@ class Db:
                 raise SystemExit(out.stderr)
             for c in creates:
                 self.psql("SET maintenance_work_mem = '256MB'; " + c)
+            self.psql("ALTER TABLE api_keys ENABLE TRIGGER key_owners_track")
+            self.psql(OWNERS_SQL.replace("SUM_UNREVOKED", "count(*) FILTER (WHERE revoked_at IS NULL)"))
             self.psql("VACUUM ANALYZE")
         else:
             triggers = re.findall(r"CREATE TRIGGER .*?END;", up_sql, re.S)
@@ -327,6 +337,7 @@ class Db:
             self.conn.execute("INSERT INTO api_keys_search (api_keys_search) VALUES ('rebuild')")
             for t in triggers:
                 self.conn.execute(t)
+            self.conn.executescript(OWNERS_SQL.replace("SUM_UNREVOKED", "sum(revoked_at IS NULL)"))
             self.conn.commit()
             self.conn.execute("ANALYZE")
             self.conn.commit()

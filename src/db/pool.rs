@@ -89,6 +89,14 @@ impl Manager {
     }
 
     fn establish(&self) -> anyhow::Result<AnyConnection> {
+        let mut conn = self.open()?;
+        if tracing::enabled!(target: "mailrith::sql", tracing::Level::DEBUG) {
+            conn.set_instrumentation(log_statements());
+        }
+        Ok(conn)
+    }
+
+    fn open(&self) -> anyhow::Result<AnyConnection> {
         match &self.url {
             DatabaseUrl::Postgres(raw) => {
                 let with_timeout = postgres_url_with_timeout(raw);
@@ -374,5 +382,26 @@ impl Budget {
 impl Drop for Budget {
     fn drop(&mut self) {
         DEADLINE.set(None);
+    }
+}
+
+/// `RUST_LOG=mailrith::sql=debug`: every statement and how long it took, for reading query plans.
+/// Never its binds: they hold session state and search text.
+fn log_statements() -> impl diesel::connection::Instrumentation {
+    use diesel::connection::InstrumentationEvent;
+    let mut started = std::time::Instant::now();
+    move |event: InstrumentationEvent<'_>| match event {
+        InstrumentationEvent::StartQuery { .. } => started = std::time::Instant::now(),
+        InstrumentationEvent::FinishQuery { query, error, .. } => {
+            let text = query.to_string();
+            let sql = text.split(" -- binds:").next().unwrap_or_default();
+            tracing::debug!(
+                target: "mailrith::sql",
+                ms = format!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
+                failed = error.is_some(),
+                "{sql}"
+            )
+        }
+        _ => {}
     }
 }

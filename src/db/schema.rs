@@ -114,6 +114,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Kept by triggers on `api_keys` (see migration 2026-12-01-000004).
+    key_owners (workspace_id, owner_id) {
+        workspace_id -> BigInt,
+        owner_id -> BigInt,
+        keys -> BigInt,
+        unrevoked -> BigInt,
+    }
+}
+
+diesel::table! {
     api_key_changes (id) {
         id -> BigInt,
         key_id -> BigInt,
@@ -228,6 +238,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     instance_secrets,
     api_key_changes,
+    key_owners,
     retired_key_hashes,
     invitations,
     oauth_clients,

@@ -33,6 +33,7 @@ async fn migrations_create_the_whole_schema(app: TestApp) {
             login_failures,
             instance_secrets,
             api_key_changes,
+            key_owners,
             retired_key_hashes,
             invitations,
             oauth_clients,

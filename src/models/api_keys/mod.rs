@@ -194,18 +194,19 @@ pub fn owned_by(
         .load(conn)
 }
 
-/// How many unrevoked keys each person owns in a workspace.
+/// How many unrevoked keys each person owns in a workspace (from `key_owners`, kept by triggers).
 pub fn count_owned(
     conn: &mut AnyConnection,
     workspace_id: WorkspaceId,
-    owner_id: UserId,
-) -> QueryResult<i64> {
-    api_keys::table
-        .filter(api_keys::workspace_id.eq(workspace_id))
-        .filter(api_keys::owner_id.eq(owner_id))
-        .filter(api_keys::revoked_at.is_null())
-        .count()
-        .get_result(conn)
+) -> QueryResult<std::collections::HashMap<UserId, i64>> {
+    use crate::db::schema::key_owners;
+    Ok(key_owners::table
+        .filter(key_owners::workspace_id.eq(workspace_id.0))
+        .select((key_owners::owner_id, key_owners::unrevoked))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .map(|(o, n)| (UserId(o), n))
+        .collect())
 }
 
 pub fn set_owner(conn: &mut AnyConnection, id: KeyId, owner_id: UserId) -> QueryResult<usize> {

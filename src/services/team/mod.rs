@@ -52,8 +52,9 @@ pub fn overview(c: &mut AnyConnection, acting: &Acting, workspace: &str) -> Resu
             .collect();
     let ws = selected.workspace.id;
     let mut members = Vec::new();
+    let owned_by = keys::count_owned(c, ws)?;
     for person in workspaces::team_of(c, ws)? {
-        let owned = keys::count_owned(c, ws, person.user_id)?;
+        let owned = owned_by.get(&person.user_id).copied().unwrap_or(0);
         let names = shared.get(&person.user_id).cloned().unwrap_or_default();
         members.push((person, owned, names));
     }

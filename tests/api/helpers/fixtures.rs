@@ -171,3 +171,57 @@ pub async fn key_id_by_name(app: &TestApp, name: &str) -> String {
     })
     .await
 }
+
+impl TestApp {
+    /// `key_owners` (kept by triggers) says what a fresh count of `api_keys` says.
+    pub async fn assert_key_owners_match_the_keys(&self) {
+        let (kept, counted) = self
+            .db(|c| {
+                use mailrith::db::schema::key_owners;
+                let mut kept: Vec<(i64, i64, i64, i64)> = key_owners::table
+                    .filter(key_owners::keys.gt(0))
+                    .select((
+                        key_owners::workspace_id,
+                        key_owners::owner_id,
+                        key_owners::keys,
+                        key_owners::unrevoked,
+                    ))
+                    .load(c)
+                    .unwrap();
+                kept.sort_unstable();
+                let rows: Vec<(i64, Option<i64>, bool)> = api_keys::table
+                    .select((
+                        api_keys::workspace_id,
+                        api_keys::owner_id,
+                        api_keys::revoked_at.is_null(),
+                    ))
+                    .load::<(
+                        mailrith::db::ids::WorkspaceId,
+                        Option<mailrith::db::ids::UserId>,
+                        bool,
+                    )>(c)
+                    .unwrap()
+                    .into_iter()
+                    .map(|(w, o, r)| (w.0, o.map(|o| o.0), r))
+                    .collect();
+                let mut counted = std::collections::BTreeMap::<(i64, i64), (i64, i64)>::new();
+                for (w, o, unrevoked) in rows {
+                    if let Some(o) = o {
+                        let e = counted.entry((w, o)).or_default();
+                        e.0 += 1;
+                        e.1 += i64::from(unrevoked);
+                    }
+                }
+                let counted: Vec<(i64, i64, i64, i64)> = counted
+                    .into_iter()
+                    .map(|((w, o), (k, u))| (w, o, k, u))
+                    .collect();
+                (kept, counted)
+            })
+            .await;
+        assert_eq!(
+            kept, counted,
+            "key_owners follows every insert, transfer and revoke"
+        );
+    }
+}

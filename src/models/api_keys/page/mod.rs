@@ -435,8 +435,8 @@ struct Id {
 
 /// The keys in the visible workspaces that a `Text` or `NamePrefix` scope's index finds, when
 /// there are at most `cap` (else `None`: reading them all and sorting would be the slow way).
-/// One index read: the page and its count then look these keys up by id. (SQLite's FTS5 table
-/// holds every workspace's keys, so its list may hold others; `Scope::Ids` keeps the visible.)
+/// One index read: the page and its count then look these keys up by id. (A text search counts
+/// the keys of every workspace, an upper bound; `Scope::Ids` keeps the visible ones.)
 pub fn matching_ids(
     c: &mut AnyConnection,
     scope: &Scope,
@@ -451,8 +451,9 @@ pub fn matching_ids(
                 .bind(Bind::Text(format!("{{name purpose}} : {phrase}")));
         }
         Scope::Text { pattern, .. } => {
-            sql.push("SELECT k.id AS id FROM api_keys AS k WHERE ");
-            in_list(&mut sql, "k.workspace_id", visible.iter().map(|w| w.0));
+            // Not restricted to the visible workspaces: PostgreSQL would AND the trigram bitmap
+            // with a workspace's whole index range, which costs more than the keys it removes.
+            sql.push("SELECT k.id AS id FROM api_keys AS k WHERE TRUE");
             substring(&mut sql, pattern);
         }
         Scope::NamePrefix(prefix) => {
@@ -467,22 +468,28 @@ pub fn matching_ids(
     Ok((ids.len() <= cap).then_some(ids))
 }
 
-/// The people who own keys in each of these workspaces (`None` for keys without an owner), read
-/// by skipping through the `(workspace_id, owner_id)` index: one seek per owner, every workspace
-/// in one statement.
+/// The people who own keys in each of these workspaces (`None` for keys without an owner): from
+/// `key_owners` (kept by triggers), and one index seek per workspace for keys without an owner.
 pub fn owners_in(
     c: &mut AnyConnection,
     workspaces: &[WorkspaceId],
 ) -> QueryResult<Vec<(WorkspaceId, Option<UserId>)>> {
-    #[derive(QueryableByName)]
-    struct Owner {
-        #[diesel(sql_type = BigInt)]
-        ws: i64,
-        #[diesel(sql_type = Nullable<BigInt>)]
-        owner: Option<i64>,
-    }
+    use crate::db::schema::key_owners;
     if workspaces.is_empty() {
         return Ok(Vec::new());
+    }
+    let mut out: Vec<(WorkspaceId, Option<UserId>)> = key_owners::table
+        .filter(key_owners::workspace_id.eq_any(workspaces.iter().map(|w| w.0)))
+        .filter(key_owners::keys.gt(0))
+        .select((key_owners::workspace_id, key_owners::owner_id))
+        .load::<(i64, i64)>(c)?
+        .into_iter()
+        .map(|(w, o)| (WorkspaceId(w), Some(UserId(o))))
+        .collect();
+    #[derive(QueryableByName)]
+    struct Ws {
+        #[diesel(sql_type = BigInt)]
+        ws: i64,
     }
     let postgres = matches!(c, AnyConnection::Postgresql(_));
     let list = workspaces
@@ -490,31 +497,25 @@ pub fn owners_in(
         .map(|w| w.0.to_string())
         .collect::<Vec<_>>()
         .join(",");
-    let each = |sql: &mut Sql| {
-        if postgres {
-            sql.push("SELECT w FROM unnest(")
-                .bind(Bind::Text(format!("{{{list}}}")))
-                .push("::bigint[]) AS u(w)");
-        } else {
-            sql.push("SELECT value AS w FROM json_each(")
-                .bind(Bind::Text(format!("[{list}]")))
-                .push(")");
-        }
-    };
     let mut sql = Sql::new(postgres);
-    sql.push("WITH RECURSIVE ws(w) AS (");
-    each(&mut sql);
-    sql.push(
-        "), o(ws, owner) AS (SELECT w, (SELECT min(owner_id) FROM api_keys WHERE workspace_id = w) \
-         FROM ws UNION ALL SELECT o.ws, (SELECT min(owner_id) FROM api_keys \
-         WHERE workspace_id = o.ws AND owner_id > o.owner) FROM o WHERE o.owner IS NOT NULL) \
-         SELECT ws, owner FROM o WHERE owner IS NOT NULL \
-         UNION ALL SELECT w AS ws, NULL AS owner FROM ws WHERE EXISTS \
-         (SELECT 1 FROM api_keys WHERE workspace_id = w AND owner_id IS NULL)",
+    let each = if postgres {
+        sql.push("SELECT u.w AS ws FROM unnest(")
+            .bind(Bind::Text(format!("{{{list}}}")))
+            .push("::bigint[]) AS u(w)");
+        "u.w"
+    } else {
+        sql.push("SELECT json_each.value AS ws FROM json_each(")
+            .bind(Bind::Text(format!("[{list}]")))
+            .push(")");
+        "json_each.value"
+    };
+    sql.push(&format!(
+        " WHERE EXISTS (SELECT 1 FROM api_keys WHERE workspace_id = {each} AND owner_id IS NULL)"
+    ));
+    out.extend(
+        sql.load::<Ws>(c)?
+            .into_iter()
+            .map(|w| (WorkspaceId(w.ws), None)),
     );
-    Ok(sql
-        .load::<Owner>(c)?
-        .into_iter()
-        .map(|o| (WorkspaceId(o.ws), o.owner.map(UserId)))
-        .collect())
+    Ok(out)
 }

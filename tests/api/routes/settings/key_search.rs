@@ -383,6 +383,7 @@ async fn check(app: &TestApp, world: &World, viewer: UserId, visible: &[Workspac
 
 async fn search_answers_the_same_on_both_backends(app: TestApp) {
     let world = build_world(&app).await;
+    app.assert_key_owners_match_the_keys().await;
     let all: Vec<WorkspaceId> = world.workspaces.iter().map(|w| w.0).collect();
     let globex = world.workspaces[1].1.clone();
     let grace = world.people[1].public_id.clone();

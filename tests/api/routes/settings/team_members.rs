@@ -653,6 +653,7 @@ async fn removal_ends_sessions_and_opens_the_offboarding_review(app: TestApp) {
     for a in ["member.remove", "api_key.transfer", "api_key.revoke"] {
         assert!(actions.contains(&a.to_owned()), "{a} audited");
     }
+    app.assert_key_owners_match_the_keys().await;
 }
 
 async fn access_changes_apply_to_the_next_request(app: TestApp) {

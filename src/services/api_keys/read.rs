@@ -25,10 +25,10 @@ pub struct KeyList {
 }
 
 /// A search that its index finds at most this many keys for is read whole (by id) and sorted.
-const RARE: usize = 200;
+const RARE: usize = 1000;
 /// Past `RARE`, the keys read in sort order are checked against the search, for this long: a
 /// common search fills a page quickly this way.
-const SCAN_BUDGET: std::time::Duration = std::time::Duration::from_millis(10);
+const SCAN_BUDGET: std::time::Duration = std::time::Duration::from_millis(15);
 /// When that ran out, a search with at most this many matches is read by id after all.
 const FEW: usize = 5000;
 

@@ -21,6 +21,7 @@ pub fn spawn_all(
     last_change: i64,
 ) {
     spawn_housekeeping(pool.clone(), clock.clone(), settings.clone());
+    spawn_lifecycle(pool.clone(), api.clone(), clock.clone());
     spawn_key_change_feed(
         api_pool.clone(),
         api.clone(),
@@ -65,6 +66,31 @@ fn spawn_housekeeping(pool: Pool, clock: SharedClock, settings: Settings) {
                 }
                 Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
                 _ => {}
+            }
+        }
+    });
+}
+
+/// Every 30 seconds: record the end of rotations whose overlap is over (the old secrets already
+/// stopped on the request path at their time). Safe with several processes.
+fn spawn_lifecycle(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = clock.now();
+            match run_db(&pool, move |c| {
+                crate::services::api_keys::retire_due(c, now)
+            })
+            .await
+            {
+                Ok(keys) => {
+                    for k in keys {
+                        api.keys.invalidate(k);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "the key lifecycle job failed"),
             }
         }
     });

@@ -158,6 +158,11 @@ pub fn app(
                         .page(),
                 )
                 .service(
+                    at("/settings/api-keys/{key}/retire-old-secret")
+                        .post(api_keys::rotate::retire_old_secret)
+                        .page(),
+                )
+                .service(
                     at("/settings/api-keys/{key}/revoke")
                         .get(api_keys::revoke::revoke_form)
                         .post(api_keys::revoke::revoke)

@@ -78,7 +78,13 @@ impl ApiRuntime {
         match outcome {
             Ok(caller) => {
                 match &caller {
-                    Caller::Key(k) => self.last_used.record(k.id.0, p.now, p.ip, p.user_agent),
+                    Caller::Key(k) => self.last_used.record_secret(
+                        k.id.0,
+                        k.secret_used(),
+                        p.now,
+                        p.ip,
+                        p.user_agent,
+                    ),
                     Caller::App(a) => {
                         self.grant_last_used
                             .record(a.grant.0, p.now, p.ip, p.user_agent)
@@ -173,9 +179,13 @@ impl ApiRuntime {
     }
 }
 
-/// Why a key does not work now, or `None` when it does.
+/// Why a key does not work now, or `None` when it does. An old secret kept by a rotation's overlap
+/// stops at its time exactly, in every process: the check is here, on each request.
 fn key_status_reason(key: &KeyForAuth, now: PrimitiveDateTime) -> Option<&'static str> {
     match KeyStatus::of(key.revoked_at, key.expires_at, now) {
+        KeyStatus::Active if key.old_until.is_some_and(|until| now >= until) => {
+            Some("old secret used after rotation")
+        }
         KeyStatus::Active => None,
         KeyStatus::Revoked => Some("revoked key used"),
         KeyStatus::Expired => Some("expired key used"),

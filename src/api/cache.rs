@@ -160,6 +160,8 @@ mod tests {
             access_level: crate::domain::key::AccessLevel::ReadOnly,
             expires_at: None,
             revoked_at: None,
+            rotated_at: None,
+            old_until: None,
         }
     }
 

@@ -11,12 +11,14 @@ use time::PrimitiveDateTime;
 use crate::clock::SharedClock;
 use crate::db::ids::{GrantId, KeyId};
 use crate::db::Pool;
-use crate::models::api_keys;
+use crate::models::api_keys::{self, SecretUsed};
 
 pub const FLUSH_EVERY: time::Duration = time::Duration::seconds(60);
 
 #[derive(Debug, Clone)]
 struct Usage {
+    /// The first use held in memory (for a secret's first use) and the latest.
+    first_at: PrimitiveDateTime,
     at: PrimitiveDateTime,
     ip: String,
     user_agent: String,
@@ -33,7 +35,7 @@ pub enum Target {
 }
 
 pub struct LastUsed {
-    map: Mutex<HashMap<i64, Usage>>,
+    map: Mutex<HashMap<(i64, SecretUsed), Usage>>,
     target: Target,
     max: usize,
     /// Told when the map is full of unwritten uses: the flusher writes them now.
@@ -71,7 +73,27 @@ impl LastUsed {
         self.len() == 0
     }
 
+    /// A use of a key's only secret, or of an app's grant.
     pub fn record(&self, key_id: i64, at: PrimitiveDateTime, ip: &str, user_agent: &str) {
+        self.record_secret(
+            key_id,
+            SecretUsed::Current { since: None },
+            at,
+            ip,
+            user_agent,
+        );
+    }
+
+    /// A use, and which secret of the key it was made with.
+    pub fn record_secret(
+        &self,
+        key_id: i64,
+        secret: SecretUsed,
+        at: PrimitiveDateTime,
+        ip: &str,
+        user_agent: &str,
+    ) {
+        let key_id = (key_id, secret);
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= self.max && !map.contains_key(&key_id) {
             // Uses already written are only kept to space out writes: they go first.
@@ -82,6 +104,7 @@ impl LastUsed {
         }
         match map.get_mut(&key_id) {
             Some(u) => {
+                u.first_at = u.first_at.min(at);
                 if at >= u.at {
                     u.at = at;
                     if u.ip != ip {
@@ -97,6 +120,7 @@ impl LastUsed {
                 map.insert(
                     key_id,
                     Usage {
+                        first_at: at,
                         at,
                         ip: ip.to_owned(),
                         user_agent: user_agent.to_owned(),
@@ -110,7 +134,7 @@ impl LastUsed {
 
     /// Takes the uses due for writing: a key's first use at once, later ones a minute after the
     /// previous write, or all of them when `force`.
-    fn take_due(&self, now: PrimitiveDateTime, force: bool) -> Vec<(i64, Usage)> {
+    fn take_due(&self, now: PrimitiveDateTime, force: bool) -> Vec<((i64, SecretUsed), Usage)> {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         let mut due = Vec::new();
         for (id, u) in map.iter_mut() {
@@ -143,11 +167,17 @@ impl LastUsed {
         let target = self.target;
         crate::db::run_db(&pool, move |c| -> Result<(), crate::services::Error> {
             c.write_transaction(|c| {
-                for (id, u) in &due {
+                for ((id, secret), u) in &due {
                     match target {
-                        Target::Keys => {
-                            api_keys::record_last_used(c, KeyId(*id), u.at, &u.ip, &u.user_agent)?
-                        }
+                        Target::Keys => api_keys::record_last_used(
+                            c,
+                            KeyId(*id),
+                            *secret,
+                            u.first_at,
+                            u.at,
+                            &u.ip,
+                            &u.user_agent,
+                        )?,
                         Target::Grants => crate::models::oauth::record_last_used(
                             c,
                             GrantId(*id),

@@ -57,6 +57,11 @@ diesel::table! {
         key_hash -> Text,
         hint -> Text,
         request_id -> Nullable<Text>,
+        old_key_hash -> Nullable<Text>,
+        old_hint -> Nullable<Text>,
+        old_retires_at -> Nullable<Timestamp>,
+        old_last_used_at -> Nullable<Timestamp>,
+        secret_first_used_at -> Nullable<Timestamp>,
     }
 }
 

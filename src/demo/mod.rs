@@ -219,6 +219,8 @@ fn demo_keys(
                 key_rows::record_last_used(
                     c,
                     key.key.id,
+                    key_rows::SecretUsed::Current { since: None },
+                    used,
                     used,
                     "203.0.113.24",
                     "mailrith-demo/1.0",
@@ -228,7 +230,7 @@ fn demo_keys(
                 3 => {
                     let at = Acting::new(olivia, DEMO_IP.to_owned(), now - Duration::hours(2));
                     let (_, version) = api_keys::rotation(c, &at, &pid)?;
-                    api_keys::rotate(c, &at, &pid, &version, Ok(NewExpiration::Keep))?;
+                    api_keys::rotate(c, &at, &pid, &version, Ok(NewExpiration::Keep.into()))?;
                 }
                 6 => {
                     let at = Acting::new(olivia, DEMO_IP.to_owned(), now - Duration::days(10));

@@ -27,6 +27,7 @@ super::named_enum! {
         ApiKeyRevoke = "api_key.revoke",
         ApiKeyTransfer = "api_key.transfer",
         ApiKeyRejected = "api_key.rejected",
+        ApiKeyRetireOldSecret = "api_key.retire_old_secret",
         AppAuthorize = "app.authorize",
         AppRevoke = "app.revoke",
     }
@@ -42,6 +43,7 @@ impl AuditAction {
             Self::ApiKeyEdit => "Edited",
             Self::ApiKeyTransfer => "Transferred",
             Self::ApiKeyRejected => "Refused an API call",
+            Self::ApiKeyRetireOldSecret => "Retired the old secret",
             Self::InstanceSetup => "Set up Mailrith",
             Self::AdminCreate => "Admin created",
             Self::UserSignIn => "Signed in",

@@ -251,6 +251,57 @@ impl Expiration {
     }
 }
 
+/// When a rotation's old secret stops working: at once (the default), or after an overlap during
+/// which both secrets authenticate, so the connected system can switch without failing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overlap {
+    #[default]
+    Immediately,
+    Hours(i64),
+}
+
+/// The "Old secret stops working" choices of the Rotate dialog.
+pub const OVERLAP_CHOICES: [(&str, &str); 4] = [
+    ("now", "Immediately"),
+    ("1h", "In 1 hour"),
+    ("24h", "In 24 hours"),
+    ("7d", "In 7 days"),
+];
+
+impl Overlap {
+    /// Parses the radio value; an empty value is the default (Immediately).
+    pub fn parse(choice: &str) -> Result<Self, FieldError> {
+        match choice {
+            "" | "now" => Ok(Self::Immediately),
+            "1h" => Ok(Self::Hours(1)),
+            "24h" => Ok(Self::Hours(24)),
+            "7d" => Ok(Self::Hours(24 * 7)),
+            _ => Err(FieldError::new(
+                "old_secret",
+                "Choose when the old secret stops working.",
+            )),
+        }
+    }
+
+    /// The moment the old secret stops working, or `None` when it stops at once.
+    pub fn until(self, now: PrimitiveDateTime) -> Option<PrimitiveDateTime> {
+        match self {
+            Self::Immediately => None,
+            Self::Hours(h) => Some(now + Duration::hours(h)),
+        }
+    }
+
+    /// The form value of this choice.
+    pub fn value(self) -> &'static str {
+        match self {
+            Self::Immediately => "now",
+            Self::Hours(1) => "1h",
+            Self::Hours(24) => "24h",
+            Self::Hours(_) => "7d",
+        }
+    }
+}
+
 /// A key's state, derived from its timestamps and the clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyStatus {
@@ -437,6 +488,29 @@ mod tests {
             Expiration::parse("7", "", today).unwrap_err().field,
             "expiration"
         );
+    }
+
+    #[test]
+    fn overlaps() {
+        let now = datetime!(2026-11-27 10:00);
+        assert_eq!(Overlap::parse("").unwrap(), Overlap::Immediately);
+        assert_eq!(Overlap::parse("now").unwrap().until(now), None);
+        assert_eq!(
+            Overlap::parse("1h").unwrap().until(now),
+            Some(datetime!(2026-11-27 11:00))
+        );
+        assert_eq!(
+            Overlap::parse("24h").unwrap().until(now),
+            Some(datetime!(2026-11-28 10:00))
+        );
+        assert_eq!(
+            Overlap::parse("7d").unwrap().until(now),
+            Some(datetime!(2026-12-04 10:00))
+        );
+        for (v, _) in OVERLAP_CHOICES {
+            assert_eq!(Overlap::parse(v).unwrap().value(), v);
+        }
+        assert_eq!(Overlap::parse("2w").unwrap_err().field, "old_secret");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::{format_time, relative, Choice, FormErrors, PageContext};
 use crate::domain::key::{KeyStatus, EXPIRATION_CHOICES};
 use crate::domain::search::{KeyQuery, SortKey};
 use crate::models::api_keys::page::Total;
-use crate::models::api_keys::KeyListing;
+use crate::models::api_keys::{ApiKey, KeyListing};
 use crate::page;
 use crate::web::htmx::{HxRequest, Page};
 
@@ -44,6 +44,8 @@ pub struct KeyRow {
     pub ended: String,
     /// Who revoked it, for the list row.
     pub revoked_by: String,
+    /// A rotation whose old secret still works.
+    pub overlap: Option<OverlapRow>,
 }
 
 impl KeyRow {
@@ -73,7 +75,7 @@ impl KeyRow {
                 _ => expiration_badge(k.expires_at, status, now),
             },
             last_used: if status == KeyStatus::Active {
-                last_used_text(k.last_used_at, k.rotated_at, now)
+                last_used_text(k, now)
             } else {
                 // Nothing will use it again: only when it was last used.
                 k.last_used_at
@@ -98,6 +100,7 @@ impl KeyRow {
                 (KeyStatus::Expired, _, Some(at)) => format!("Expired {}", format_time(at)),
                 _ => String::new(),
             },
+            overlap: OverlapRow::of(k, now),
         }
     }
 }
@@ -138,17 +141,57 @@ pub fn expiration_badge(
     }
 }
 
-pub fn last_used_text(
-    last_used: Option<PrimitiveDateTime>,
-    rotated: Option<PrimitiveDateTime>,
-    now: PrimitiveDateTime,
-) -> String {
-    match (last_used, rotated) {
-        (used, Some(r)) if used.is_none_or(|u| u <= r) => {
-            "waiting for first use of the new secret".into()
+/// When the key was last used, or that its new secret has not been used yet.
+pub fn last_used_text(k: &ApiKey, now: PrimitiveDateTime) -> String {
+    let waiting = match k.rotated_at {
+        // During an overlap only the new secret's own first use counts; otherwise any use after
+        // the rotation (keys rotated before first uses were recorded have only that).
+        Some(r) if k.secret_first_used_at.is_none() => {
+            k.overlap_until(now).is_some() || k.last_used_at.is_none_or(|u| u <= r)
         }
-        (Some(u), _) => relative(now, u),
-        (None, _) => "never used".into(),
+        _ => false,
+    };
+    match k.last_used_at {
+        _ if waiting => "waiting for first use of the new secret".into(),
+        Some(u) => relative(now, u),
+        None => "never used".into(),
+    }
+}
+
+/// A rotation in progress: the old secret still works until `until`.
+pub struct OverlapRow {
+    /// "in 58 minutes".
+    pub until: String,
+    pub until_exact: String,
+    pub old_hint: String,
+    /// "old secret still used 4 minutes ago", "old secret not used since the new one was first
+    /// used", or "old secret not used since the rotation".
+    pub usage: String,
+    /// The old secret was used after the new one's first use (or the new one is not used yet):
+    /// the connected system has not switched.
+    pub in_use: bool,
+}
+
+impl OverlapRow {
+    pub fn of(k: &ApiKey, now: PrimitiveDateTime) -> Option<Self> {
+        let until = k.overlap_until(now)?;
+        let (usage, in_use) = match (k.old_last_used_at, k.secret_first_used_at) {
+            (Some(o), first) if first.is_none_or(|f| o >= f) => {
+                (format!("old secret still used {}", relative(now, o)), true)
+            }
+            (_, Some(_)) => (
+                "old secret not used since the new one was first used".to_owned(),
+                false,
+            ),
+            (_, None) => ("old secret not used since the rotation".to_owned(), false),
+        };
+        Some(Self {
+            until: relative(now, until),
+            until_exact: format_time(until),
+            old_hint: k.old_hint.clone().unwrap_or_default(),
+            usage,
+            in_use,
+        })
     }
 }
 
@@ -277,6 +320,8 @@ pub struct SaveKeyPage {
     pub access: &'static str,
     pub expiration: String,
     pub rotated: bool,
+    /// After a rotation with an overlap: when the old secret stops working.
+    pub old_until: String,
     pub done_href: String,
 }
 
@@ -324,6 +369,7 @@ pub struct RotateKeyPage {
     pub key_name: String,
     pub expired: bool,
     pub expiration: Vec<Choice>,
+    pub old_secret: Vec<Choice>,
     pub expires_on: String,
     pub min_date: String,
     pub secret_version: String,

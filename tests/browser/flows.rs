@@ -583,6 +583,73 @@ async fn choosing_in_one_form_never_reloads_another() {
     b.close().await;
 }
 
+/// A rotation with a 1-hour overlap, as an admin does it: the list shows the old secret still in
+/// use, the integration switches to the new one, and "Retire old secret now" finishes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_with_a_one_hour_overlap() {
+    let _one = lock().await;
+    let app = spawn_app(Backend::Sqlite).await;
+    let Some(b) = browser(&app.client.base, true).await else {
+        return;
+    };
+    setup_in_browser(&app, &b).await;
+    let old = generate_in_browser(&b, "CRM sync", "Read and Write", "90 days", true).await;
+    b.click("I have saved the key").await;
+    b.wait("tr.highlight").await;
+    b.click("CRM sync").await;
+    b.wait_text("History").await;
+    b.click("Rotate").await;
+    b.wait("#drawer [role=alertdialog]").await;
+    b.choose("In 1 hour").await;
+    b.assert_accessible("the Rotate dialog with an overlap chosen")
+        .await;
+    b.click("Rotate").await;
+    b.wait_text("keeps working until").await;
+    let new = b.value("#new-key").await;
+    assert_ne!(new, old);
+
+    // The integration has not switched yet: it still calls with the old secret.
+    assert_eq!(
+        api(&b.base, Method::GET, "/api/v1/key", &old, None).await,
+        200
+    );
+    app.flush_last_used().await;
+    b.click("I have saved the key").await;
+    b.wait_text("old secret still used").await;
+    assert!(b.has_control("Retire old secret now").await);
+    b.assert_accessible("the list with a rotation in progress")
+        .await;
+
+    // It switches: the new secret is used, the old one no more.
+    app.clock.advance(time::Duration::minutes(2));
+    assert_eq!(
+        api(&b.base, Method::GET, "/api/v1/key", &new, None).await,
+        200
+    );
+    app.flush_last_used().await;
+    b.click("CRM sync").await;
+    b.wait_text("old secret not used since the new one was first used")
+        .await;
+    assert!(b.body_text().await.contains("Rotation in progress"));
+    b.assert_accessible("a key page with a rotation in progress")
+        .await;
+
+    // Retire old secret now finishes the rotation: only the new secret works.
+    b.click("Retire old secret now").await;
+    b.wait_text("Only the new secret works now").await;
+    assert!(!b.body_text().await.contains("Rotation in progress"));
+    assert!(b.body_text().await.contains("Retired the old secret"));
+    assert_eq!(
+        api(&b.base, Method::GET, "/api/v1/key", &old, None).await,
+        401
+    );
+    assert_eq!(
+        api(&b.base, Method::GET, "/api/v1/key", &new, None).await,
+        200
+    );
+    b.close().await;
+}
+
 /// The icon is linked from the layout and served, as is `/favicon.ico` (no failed request on a
 /// first visit).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -51,6 +51,12 @@ fn save_dialog(
         access: l.key.access_level.label(),
         expiration: expiration_text(l.key.expires_at),
         rotated,
+        old_until: l
+            .key
+            .old_retires_at
+            .filter(|_| rotated)
+            .map(crate::domain::format::format_time)
+            .unwrap_or_default(),
         done_href: format!(
             "/settings/api-keys?highlight={}#key-{}",
             l.key.public_id, l.key.public_id

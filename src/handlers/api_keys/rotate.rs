@@ -6,16 +6,17 @@ use serde::Deserialize;
 use super::{context, save_dialog, tomorrow};
 use crate::app::AppState;
 use crate::db::run_db;
-use crate::domain::key::{Expiration, KeyStatus};
+use crate::domain::key::{Expiration, KeyStatus, Overlap, OVERLAP_CHOICES};
 use crate::models::api_keys::KeyListing;
-use crate::services::api_keys::{self, expiration_text, NewExpiration};
+use crate::services::api_keys::{self, expiration_text, NewExpiration, RotateChoice};
 use crate::services::{Error, Input};
 use crate::views::api_keys::{expiration_choices, RotateKeyPage};
 use crate::views::forms::FormErrors;
+use crate::views::Choice;
 use crate::web::actor::Actor;
-use crate::web::csrf::CsrfForm;
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::error::AppError;
-use crate::web::htmx::{self, HxRequest};
+use crate::web::htmx::{self, see_other, HxRequest};
 
 #[derive(Deserialize, Default)]
 pub struct RotateFields {
@@ -23,18 +24,26 @@ pub struct RotateFields {
     expiration: String,
     #[serde(default)]
     expires_on: String,
+    /// When the old secret stops working: `now` (the default), `1h`, `24h` or `7d`.
+    #[serde(default)]
+    old_secret: String,
     /// Which secret this confirmation was issued for (`key::secret_version`).
     #[serde(default)]
     secret_version: String,
 }
 
 impl RotateFields {
-    fn parse(&self, today: time::Date) -> Input<NewExpiration> {
-        match self.expiration.as_str() {
+    fn parse(&self, today: time::Date) -> Input<RotateChoice> {
+        let expiration = match self.expiration.as_str() {
             "keep" => Ok(NewExpiration::Keep),
-            other => Expiration::parse(other, &self.expires_on, today)
-                .map(NewExpiration::New)
-                .map_err(|e| vec![e]),
+            other => Expiration::parse(other, &self.expires_on, today).map(NewExpiration::New),
+        };
+        match (expiration, Overlap::parse(&self.old_secret)) {
+            (Ok(expiration), Ok(overlap)) => Ok(RotateChoice {
+                expiration,
+                overlap,
+            }),
+            (e, o) => Err(e.err().into_iter().chain(o.err()).collect()),
         }
     }
 }
@@ -65,6 +74,14 @@ fn confirmation(
         key_name: l.key.name.clone(),
         expired,
         expiration: expiration_choices(chosen, keep),
+        old_secret: OVERLAP_CHOICES
+            .iter()
+            .map(|(value, label)| Choice {
+                value: (*value).into(),
+                label: (*label).into(),
+                selected: *value == f.old_secret || (f.old_secret.is_empty() && *value == "now"),
+            })
+            .collect(),
         expires_on: f.expires_on.clone(),
         min_date: tomorrow(me.now),
         secret_version: f.secret_version.clone(),
@@ -101,14 +118,14 @@ pub async fn rotate(
 ) -> Result<HttpResponse, AppError> {
     let key = path.into_inner();
     let (acting, k, confirmed) = (me.acting(), key.clone(), f.secret_version.clone());
-    let expiration = f.parse(me.now.date());
+    let choice = f.parse(me.now.date());
     let outcome = run_db(&state.pool, move |c| {
-        api_keys::rotate(c, &acting, &k, &confirmed, expiration)
+        api_keys::rotate(c, &acting, &k, &confirmed, choice)
     })
     .await;
     match outcome {
         Ok(rotated) => {
-            // This process drops the old secret at once; others within a second (the change feed).
+            // This process drops the cached secrets at once; others within a second (the feed).
             state.keys_changed([rotated.listing.key.id]);
             save_dialog(&hx, &me, &rotated.listing, &rotated.secret, true)
         }
@@ -118,4 +135,27 @@ pub async fn rotate(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// "Retire old secret now": the rotation is finished, and only the new secret works.
+pub async fn retire_old_secret(
+    me: Actor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _form: CsrfForm<NoFields>,
+) -> Result<HttpResponse, AppError> {
+    let (acting, key) = (me.acting(), path.into_inner());
+    let l = run_db(&state.pool, move |c| {
+        api_keys::retire_old_secret(c, &acting, &key)
+    })
+    .await?;
+    state.keys_changed([l.key.id]);
+    me.session.flash(&format!(
+        "Retired the old secret of \"{}\". Only the new secret works now.",
+        l.key.name
+    ))?;
+    Ok(see_other(&format!(
+        "/settings/api-keys/{}",
+        l.key.public_id
+    )))
 }

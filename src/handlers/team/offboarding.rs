@@ -43,7 +43,7 @@ pub async fn review(
                 name: k.name.clone(),
                 hint: k.hint.clone(),
                 status: k.status(now).label(),
-                last_used: last_used_text(k.last_used_at, k.rotated_at, now),
+                last_used: last_used_text(k, now),
             })
             .collect(),
         apps: r.apps.iter().map(|g| GrantRow::new(g, now)).collect(),

@@ -11,8 +11,8 @@ use crate::domain::key::AccessLevel;
 
 // ---- What the JSON API needs ---------------------------------------------------------------------
 
-/// A key as the API sees it when a caller presents its secret (fields in `find_by_hash` order).
-#[derive(Queryable, Debug, Clone)]
+/// A key as the API sees it when a caller presents its secret.
+#[derive(Debug, Clone)]
 pub struct KeyForAuth {
     pub id: KeyId,
     pub public_id: String,
@@ -23,25 +23,91 @@ pub struct KeyForAuth {
     pub access_level: AccessLevel,
     pub expires_at: Option<PrimitiveDateTime>,
     pub revoked_at: Option<PrimitiveDateTime>,
+    /// When the presented secret became the key's secret (its last rotation), to tell its uses
+    /// apart from those of a secret that replaced it since.
+    pub rotated_at: Option<PrimitiveDateTime>,
+    /// `Some(until)` when the presented secret is the key's old one, kept by a rotation's
+    /// overlap: it works until then, checked on every request.
+    pub old_until: Option<PrimitiveDateTime>,
 }
 
+impl KeyForAuth {
+    /// Which of the key's secrets this is, for last-used tracking.
+    pub fn secret_used(&self) -> SecretUsed {
+        match self.old_until {
+            Some(_) => SecretUsed::Old,
+            None => SecretUsed::Current {
+                since: self.rotated_at,
+            },
+        }
+    }
+}
+
+type AuthRow = (
+    (
+        KeyId,
+        String,
+        String,
+        WorkspaceId,
+        String,
+        String,
+        AccessLevel,
+    ),
+    (
+        Option<PrimitiveDateTime>,
+        Option<PrimitiveDateTime>,
+        Option<PrimitiveDateTime>,
+    ),
+    (String, Option<PrimitiveDateTime>),
+);
+
+/// The key whose current secret, or old secret during an overlap, has this hash.
 pub fn find_by_hash(conn: &mut AnyConnection, hash: &str) -> QueryResult<Option<KeyForAuth>> {
-    api_keys::table
+    let row: Option<AuthRow> = api_keys::table
         .inner_join(workspaces::table)
-        .filter(api_keys::key_hash.eq(hash))
+        .filter(
+            api_keys::key_hash
+                .eq(hash)
+                .or(api_keys::old_key_hash.eq(hash)),
+        )
         .select((
-            api_keys::id,
-            api_keys::public_id,
-            api_keys::name,
-            api_keys::workspace_id,
-            workspaces::public_id,
-            workspaces::name,
-            api_keys::access_level,
-            api_keys::expires_at,
-            api_keys::revoked_at,
+            (
+                api_keys::id,
+                api_keys::public_id,
+                api_keys::name,
+                api_keys::workspace_id,
+                workspaces::public_id,
+                workspaces::name,
+                api_keys::access_level,
+            ),
+            (
+                api_keys::expires_at,
+                api_keys::revoked_at,
+                api_keys::rotated_at,
+            ),
+            (api_keys::key_hash, api_keys::old_retires_at),
         ))
-        .first::<KeyForAuth>(conn)
-        .optional()
+        .first(conn)
+        .optional()?;
+    Ok(row.map(
+        |(k, (expires_at, revoked_at, rotated_at), (current, retires))| {
+            let old = current != hash;
+            KeyForAuth {
+                id: k.0,
+                public_id: k.1,
+                name: k.2,
+                workspace_id: k.3,
+                workspace_public_id: k.4,
+                workspace_name: k.5,
+                access_level: k.6,
+                expires_at,
+                revoked_at,
+                // The old secret dates from before the last rotation.
+                rotated_at: if old { None } else { rotated_at },
+                old_until: old.then(|| retires.unwrap_or(PrimitiveDateTime::MIN)),
+            }
+        },
+    ))
 }
 
 /// The key whose secret this was before a rotation, if any (for the key's history only).
@@ -152,14 +218,56 @@ pub fn prune_changes(conn: &mut AnyConnection, before: PrimitiveDateTime) -> Que
         .execute(conn)
 }
 
-/// Writes coalesced last-used facts; never moves `last_used_at` backwards.
+/// Which secret of a key a use was made with: the current one (as of the rotation that made it
+/// current), or the old one kept by an overlap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecretUsed {
+    Current { since: Option<PrimitiveDateTime> },
+    Old,
+}
+
+/// Writes coalesced last-used facts; never moves a time backwards. A use of the old secret also
+/// sets when it was last used; the first use of the current secret is kept once, and only if that
+/// secret is still the current one.
 pub fn record_last_used(
     conn: &mut AnyConnection,
     key_id: KeyId,
+    secret: SecretUsed,
+    first_at: PrimitiveDateTime,
     at: PrimitiveDateTime,
     ip: &str,
     user_agent: &str,
 ) -> QueryResult<usize> {
+    match secret {
+        SecretUsed::Old => {
+            diesel::update(
+                api_keys::table
+                    .filter(api_keys::id.eq(key_id))
+                    .filter(api_keys::old_key_hash.is_not_null())
+                    .filter(
+                        api_keys::old_last_used_at
+                            .is_null()
+                            .or(api_keys::old_last_used_at.lt(at)),
+                    ),
+            )
+            .set(api_keys::old_last_used_at.eq(Some(at)))
+            .execute(conn)?;
+        }
+        SecretUsed::Current { since } => {
+            let first = api_keys::secret_first_used_at.eq(Some(first_at));
+            let unset = api_keys::table
+                .filter(api_keys::id.eq(key_id))
+                .filter(api_keys::secret_first_used_at.is_null());
+            match since {
+                Some(r) => diesel::update(unset.filter(api_keys::rotated_at.eq(r)))
+                    .set(first)
+                    .execute(conn)?,
+                None => diesel::update(unset.filter(api_keys::rotated_at.is_null()))
+                    .set(first)
+                    .execute(conn)?,
+            };
+        }
+    }
     diesel::update(
         api_keys::table.filter(api_keys::id.eq(key_id)).filter(
             api_keys::last_used_at

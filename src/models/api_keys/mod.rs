@@ -37,11 +37,24 @@ pub struct ApiKey {
     pub revoked_at: Option<PrimitiveDateTime>,
     pub revoked_by: Option<UserId>,
     pub hint: String,
+    /// During a rotation's overlap: the old secret's hint, when it stops working, and when it was
+    /// last used.
+    pub old_hint: Option<String>,
+    pub old_retires_at: Option<PrimitiveDateTime>,
+    pub old_last_used_at: Option<PrimitiveDateTime>,
+    /// When the current secret was first used (none yet after a rotation: "waiting for first use").
+    pub secret_first_used_at: Option<PrimitiveDateTime>,
 }
 
 impl ApiKey {
     pub fn status(&self, now: PrimitiveDateTime) -> KeyStatus {
         KeyStatus::of(self.revoked_at, self.expires_at, now)
+    }
+
+    /// When the old secret of a rotation stops working, while it still works.
+    pub fn overlap_until(&self, now: PrimitiveDateTime) -> Option<PrimitiveDateTime> {
+        self.old_retires_at
+            .filter(|t| *t > now && self.status(now) == KeyStatus::Active)
     }
 }
 
@@ -118,21 +131,31 @@ pub fn current_hash(conn: &mut AnyConnection, id: KeyId) -> QueryResult<String> 
         .first(conn)
 }
 
-/// Replaces the secret only if it is still `old_hash` (so of two concurrent rotations exactly one
-/// wins) and the key is not revoked. Returns the number of rows changed (0 or 1).
+/// The secret a rotation replaces, and whether it keeps working for a while.
+pub struct Replaced<'a> {
+    pub hash: &'a str,
+    pub hint: &'a str,
+    /// `Some(until)`: the old secret keeps working until then (an overlap).
+    pub until: Option<PrimitiveDateTime>,
+}
+
+/// Replaces the secret only if it is still `old.hash` (so of two concurrent rotations exactly one
+/// wins) and the key is not revoked; with an overlap the old secret is kept beside the new one.
+/// The caller retired any earlier old secret first. Returns the number of rows changed (0 or 1).
 pub fn rotate(
     conn: &mut AnyConnection,
     id: KeyId,
-    old_hash: &str,
+    old: &Replaced<'_>,
     new_hash: &str,
     new_hint: &str,
     expires_at: Option<PrimitiveDateTime>,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
+    let kept = old.until.map(|until| (old.hash, old.hint, until));
     diesel::update(
         api_keys::table
             .filter(api_keys::id.eq(id))
-            .filter(api_keys::key_hash.eq(old_hash))
+            .filter(api_keys::key_hash.eq(old.hash))
             .filter(api_keys::revoked_at.is_null()),
     )
     .set((
@@ -140,8 +163,80 @@ pub fn rotate(
         api_keys::hint.eq(new_hint),
         api_keys::expires_at.eq(expires_at),
         api_keys::rotated_at.eq(Some(now)),
+        api_keys::secret_first_used_at.eq(None::<PrimitiveDateTime>),
+        api_keys::old_key_hash.eq(kept.map(|k| k.0)),
+        api_keys::old_hint.eq(kept.map(|k| k.1)),
+        api_keys::old_retires_at.eq(kept.map(|k| k.2)),
+        api_keys::old_last_used_at.eq(None::<PrimitiveDateTime>),
     ))
     .execute(conn)
+}
+
+/// A key's old secret during an overlap: its hash, when it retires, when it was last used, and
+/// when the new secret was first used.
+pub struct OldSecret {
+    pub hash: String,
+    pub retires_at: Option<PrimitiveDateTime>,
+    pub last_used_at: Option<PrimitiveDateTime>,
+    pub new_first_used_at: Option<PrimitiveDateTime>,
+}
+
+pub fn old_secret(conn: &mut AnyConnection, id: KeyId) -> QueryResult<Option<OldSecret>> {
+    type Row = (
+        Option<String>,
+        Option<PrimitiveDateTime>,
+        Option<PrimitiveDateTime>,
+        Option<PrimitiveDateTime>,
+    );
+    let row: Option<Row> = api_keys::table
+        .find(id)
+        .select((
+            api_keys::old_key_hash,
+            api_keys::old_retires_at,
+            api_keys::old_last_used_at,
+            api_keys::secret_first_used_at,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(
+        row.and_then(|(hash, retires_at, last_used_at, new_first_used_at)| {
+            hash.map(|hash| OldSecret {
+                hash,
+                retires_at,
+                last_used_at,
+                new_first_used_at,
+            })
+        }),
+    )
+}
+
+/// Ends an overlap: the old secret `hash` stops working. 0 when another process already did.
+pub fn clear_old_secret(conn: &mut AnyConnection, id: KeyId, hash: &str) -> QueryResult<usize> {
+    diesel::update(
+        api_keys::table
+            .filter(api_keys::id.eq(id))
+            .filter(api_keys::old_key_hash.eq(hash)),
+    )
+    .set((
+        api_keys::old_key_hash.eq(None::<String>),
+        api_keys::old_hint.eq(None::<String>),
+        api_keys::old_retires_at.eq(None::<PrimitiveDateTime>),
+    ))
+    .execute(conn)
+}
+
+/// Keys whose old secret's time has come (by the partial index on `old_retires_at`).
+pub fn due_old_secrets(
+    conn: &mut AnyConnection,
+    now: PrimitiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::old_retires_at.le(now))
+        .order(api_keys::old_retires_at.asc())
+        .limit(limit)
+        .select(ApiKey::as_select())
+        .load(conn)
 }
 
 /// Revokes a key that is not already revoked. Returns the number of rows changed (0 or 1).

@@ -2,9 +2,11 @@
 //! checked against their permission, audited, and (when it changes what a secret unlocks)
 //! written to the change feed in the same transaction.
 
+mod overlap;
 mod read;
 mod rotate;
 
+pub use overlap::{retire_due, retire_old_secret};
 pub use read::*;
 pub use rotate::*;
 
@@ -76,6 +78,15 @@ pub fn generate(
             }
         }
         if api_keys::active_name_taken(c, ws, new.name.as_str(), acting.now, None)? {
+            // On PostgreSQL (read committed) a twin submit may have committed between the two
+            // statements: then the name is taken by this very form's key.
+            if let Some(rid) = &new.request_id {
+                if let Some(existing) = api_keys::find_by_request_id(c, ws, rid)? {
+                    return Ok(Generated::Duplicate {
+                        public_id: existing.public_id,
+                    });
+                }
+            }
             return Err(Error::invalid("name", NAME_TAKEN));
         }
         let plain = PlainKey::generate();
@@ -294,8 +305,8 @@ mod tests {
         let (l, _) = generated(generate(c, &olivia, &acme.public_id, new_key("CRM")).unwrap());
         let pid = l.key.public_id.clone();
         let (_, v1) = rotation(c, &olivia, &pid).unwrap();
-        let first = rotate(c, &olivia, &pid, &v1, Ok(NewExpiration::Keep)).unwrap();
-        let again = rotate(c, &olivia, &pid, &v1, Ok(NewExpiration::Keep));
+        let first = rotate(c, &olivia, &pid, &v1, Ok(NewExpiration::Keep.into())).unwrap();
+        let again = rotate(c, &olivia, &pid, &v1, Ok(NewExpiration::Keep.into()));
         assert!(
             matches!(&again, Err(Error::Conflict(m)) if m.contains("just rotated by Olivia Owner")),
             "a second rotation with the same confirmation loses"
@@ -307,7 +318,7 @@ mod tests {
         revoke(c, &olivia, &pid).unwrap();
         assert!(matches!(revoke(c, &olivia, &pid), Err(Error::Conflict(_))));
         assert!(matches!(
-            rotate(c, &olivia, &pid, &v1, Ok(NewExpiration::Keep)),
+            rotate(c, &olivia, &pid, &v1, Ok(NewExpiration::Keep.into())),
             Err(Error::Conflict(m)) if m.contains("revoked")
         ));
         let changes = api_keys::changes_since(c, 0).unwrap();

@@ -4,10 +4,11 @@
 use super::{expiration_text, manageable};
 use crate::db::AnyConnection;
 use crate::domain::audit::AuditAction;
+use crate::domain::format::format_time;
 use crate::domain::ids::constant_time_eq;
-use crate::domain::key::{secret_version, Expiration, KeyStatus, PlainKey};
-use crate::models::api_keys::ApiKey;
+use crate::domain::key::{secret_version, Expiration, KeyStatus, Overlap, PlainKey};
 use crate::models::api_keys::{self, KeyListing};
+use crate::models::api_keys::{ApiKey, Replaced};
 use crate::services::{audit, Acting, Error, Input, Result};
 
 /// The Expiration of a rotation: the current one, or a new choice.
@@ -15,6 +16,22 @@ use crate::services::{audit, Acting, Error, Input, Result};
 pub enum NewExpiration {
     Keep,
     New(Expiration),
+}
+
+/// What the Rotate dialog asks for: the expiration, and when the old secret stops working.
+#[derive(Debug, Clone, Copy)]
+pub struct RotateChoice {
+    pub expiration: NewExpiration,
+    pub overlap: Overlap,
+}
+
+impl From<NewExpiration> for RotateChoice {
+    fn from(expiration: NewExpiration) -> Self {
+        Self {
+            expiration,
+            overlap: Overlap::Immediately,
+        }
+    }
 }
 
 pub struct Rotated {
@@ -29,19 +46,23 @@ pub fn rotation(c: &mut AnyConnection, acting: &Acting, key: &str) -> Result<(Ke
     Ok((l, version))
 }
 
-/// Gives a key a new secret; the old one stops at once. `confirmed` is the secret version the
-/// confirmation was issued for: of two rotations confirmed for one secret, exactly one wins, and
-/// the other is told who rotated (no secret).
+/// Gives a key a new secret. The old one stops at once, or with an overlap at the chosen time
+/// (both work until then); an old secret still kept from an earlier rotation is retired first, so
+/// a key never has more than two. `confirmed` is the secret version the confirmation was issued
+/// for: of two rotations confirmed for one secret, exactly one wins, and the other is told who
+/// rotated (no secret).
 pub fn rotate(
     c: &mut AnyConnection,
     acting: &Acting,
     key: &str,
     confirmed: &str,
-    expiration: Input<NewExpiration>,
+    choice: Input<RotateChoice>,
 ) -> Result<Rotated> {
     let l = manageable(c, acting, key)?;
-    let expires_at = match expiration.map_err(Error::Invalid)? {
-        NewExpiration::Keep if l.key.status(acting.now) == KeyStatus::Expired => {
+    let choice = choice.map_err(Error::Invalid)?;
+    let expired = l.key.status(acting.now) == KeyStatus::Expired;
+    let expires_at = match choice.expiration {
+        NewExpiration::Keep if expired => {
             return Err(Error::invalid(
                 "expiration",
                 "This key has expired: choose a new expiration.",
@@ -50,37 +71,58 @@ pub fn rotate(
         NewExpiration::Keep => l.key.expires_at,
         NewExpiration::New(e) => e.expires_at(acting.now),
     };
+    if expired && choice.overlap != Overlap::Immediately {
+        return Err(Error::invalid(
+            "old_secret",
+            "This key has expired, so its old secret already stopped working: choose Immediately.",
+        ));
+    }
+    let until = choice.overlap.until(acting.now);
     let secret = PlainKey::generate();
     let (new_hash, new_hint) = (secret.hash(), secret.hint());
     c.write_transaction::<_, Error, _>(|c| {
         let old_hash = api_keys::current_hash(c, l.key.id)?;
         // The confirmation must be for the secret the key still has, and the update is a
         // compare-and-swap on that secret's hash.
-        if confirmed.is_empty()
-            || !constant_time_eq(&secret_version(&old_hash), confirmed)
-            || api_keys::rotate(
-                c,
-                l.key.id,
-                &old_hash,
-                new_hash.as_str(),
-                &new_hint,
-                expires_at,
-                acting.now,
-            )? != 1
+        if confirmed.is_empty() || !constant_time_eq(&secret_version(&old_hash), confirmed) {
+            return Err(rotation_conflict(c, &l)?);
+        }
+        // At most two valid secrets: an overlap still running ends now.
+        super::overlap::retire_in(c, acting, &l.key, super::overlap::Why::RotatedAgain)?;
+        let replaced = Replaced {
+            hash: &old_hash,
+            hint: &l.key.hint,
+            until,
+        };
+        if api_keys::rotate(
+            c,
+            l.key.id,
+            &replaced,
+            new_hash.as_str(),
+            &new_hint,
+            expires_at,
+            acting.now,
+        )? != 1
         {
             return Err(rotation_conflict(c, &l)?);
         }
-        api_keys::retire_hash(c, l.key.id, &old_hash, acting.now)?;
+        if until.is_none() {
+            api_keys::retire_hash(c, l.key.id, &old_hash, acting.now)?;
+        }
         api_keys::record_change(c, l.key.id, acting.now)?;
         let (old, new) = (
             expiration_text(l.key.expires_at),
             expiration_text(expires_at),
         );
-        let details = if old == new {
+        let mut details = if old == new {
             "new secret".to_owned()
         } else {
             format!("new secret; expiration: {old} → {new}")
         };
+        match until {
+            Some(t) => details.push_str(&format!("; old secret works until {}", format_time(t))),
+            None => details.push_str("; old secret stopped at once"),
+        }
         audit::record(
             c,
             acting,
@@ -92,6 +134,10 @@ pub fn rotate(
         let mut listing = l.clone();
         listing.key.expires_at = expires_at;
         listing.key.rotated_at = Some(acting.now);
+        listing.key.secret_first_used_at = None;
+        listing.key.old_hint = until.map(|_| l.key.hint.clone());
+        listing.key.old_retires_at = until;
+        listing.key.old_last_used_at = None;
         listing.key.hint = new_hint.clone();
         Ok(Rotated {
             listing,
@@ -144,6 +190,8 @@ pub(crate) fn revoke_in(
     if api_keys::revoke(c, key.id, acting.user, acting.now)? != 1 {
         return Ok(false);
     }
+    // Both secrets of a rotation in progress stop together.
+    super::overlap::retire_in(c, acting, key, super::overlap::Why::Revoked)?;
     api_keys::record_change(c, key.id, acting.now)?;
     audit::record(
         c,

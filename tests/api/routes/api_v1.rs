@@ -13,7 +13,12 @@ use crate::backend_tests;
 use crate::helpers::*;
 
 /// Generates a key through the console and returns (secret, public id).
-async fn new_key(app: &TestApp, name: &str, access: &str, expiration: &str) -> (String, String) {
+pub(crate) async fn new_key(
+    app: &TestApp,
+    name: &str,
+    access: &str,
+    expiration: &str,
+) -> (String, String) {
     let ws = workspace_id(app, WORKSPACE).await;
     let (status, _, secret) = generate(
         &app.client,
@@ -26,7 +31,7 @@ async fn new_key(app: &TestApp, name: &str, access: &str, expiration: &str) -> (
     (secret.unwrap(), key_id_by_name(app, name).await)
 }
 
-async fn call(
+pub(crate) async fn call(
     base: &str,
     method: Method,
     path: &str,
@@ -48,7 +53,7 @@ async fn call(
     (s, h, r.text().await.unwrap())
 }
 
-async fn history(app: &TestApp, pid: &str) -> Vec<String> {
+pub(crate) async fn history(app: &TestApp, pid: &str) -> Vec<String> {
     let pid = pid.to_owned();
     app.db(move |c| {
         audit_events::table
@@ -802,12 +807,9 @@ async fn the_quickstart_shows_this_servers_address(app: TestApp) {
     }
 }
 
-/// Two server processes on one database: revoke through one, and the other rejects the key within
-/// one second although it had the key cached. On PostgreSQL the other process polls the change
-/// feed only once a minute, so only NOTIFY can tell it in time.
-async fn a_second_process_rejects_a_revoked_key_within_a_second(app: TestApp) {
-    app.setup_admin().await;
-    let (secret, pid) = new_key(&app, "Shared", "read_only", "90").await;
+/// A second `mailrith serve` process on the app's database (real clock), polling the key change
+/// feed every `poll_ms`: the child (kill it at the end) and its base URL.
+pub(crate) fn second_process(app: &TestApp, poll_ms: &str) -> (std::process::Child, String) {
     let url = match &app.database {
         mailrith::db::DatabaseUrl::Sqlite(p) => format!("sqlite://{p}"),
         mailrith::db::DatabaseUrl::Postgres(u) => u.clone(),
@@ -822,11 +824,7 @@ async fn a_second_process_rejects_a_revoked_key_within_a_second(app: TestApp) {
             "--workers",
             "1",
             "--key-feed-poll-ms",
-            if app.backend == Backend::Postgres {
-                "60000"
-            } else {
-                "200"
-            },
+            poll_ms,
         ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -847,6 +845,23 @@ async fn a_second_process_rejects_a_revoked_key_within_a_second(app: TestApp) {
     .join()
     .unwrap()
     .expect("the second process serves");
+    (child, other)
+}
+
+/// Two server processes on one database: revoke through one, and the other rejects the key within
+/// one second although it had the key cached. On PostgreSQL the other process polls the change
+/// feed only once a minute, so only NOTIFY can tell it in time.
+async fn a_second_process_rejects_a_revoked_key_within_a_second(app: TestApp) {
+    app.setup_admin().await;
+    let (secret, pid) = new_key(&app, "Shared", "read_only", "90").await;
+    let (mut child, other) = second_process(
+        &app,
+        if app.backend == Backend::Postgres {
+            "60000"
+        } else {
+            "200"
+        },
+    );
     assert_eq!(
         call(&other, Method::GET, "/api/v1/key", Some(&secret), None)
             .await

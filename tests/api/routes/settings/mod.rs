@@ -2,6 +2,7 @@ use diesel::prelude::*;
 
 mod api_keys;
 mod key_search;
+mod rotation;
 mod team_members;
 
 use mailrith::db::schema::{audit_events, users, workspaces};

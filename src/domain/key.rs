@@ -351,6 +351,91 @@ impl KeyStatus {
     }
 }
 
+/// A key expiring within this is "expiring soon": a badge, a filter and a banner.
+pub const EXPIRING_SOON: Duration = Duration::days(7);
+/// A working key with no use for this long is stale ("Unused for 97 days").
+pub const UNUSED_AFTER: Duration = Duration::days(90);
+/// A working key never used this long after its creation is stale too.
+pub const NEVER_USED_AFTER: Duration = Duration::days(30);
+
+/// Since when a working key has gone unused, when that makes it stale: its last use more than 90
+/// days ago, or its creation more than 30 days ago when it was never used.
+pub fn unused_since(
+    last_used: Option<PrimitiveDateTime>,
+    created: PrimitiveDateTime,
+    now: PrimitiveDateTime,
+) -> Option<PrimitiveDateTime> {
+    match last_used {
+        Some(u) => (now - u >= UNUSED_AFTER).then_some(u),
+        None => (now - created >= NEVER_USED_AFTER).then_some(created),
+    }
+}
+
+/// The Status filter of the API Keys list: a status, or a lifecycle view of working keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Is(KeyStatus),
+    /// Working, and expiring within 7 days.
+    ExpiringSoon,
+    /// Working, and stale (see `unused_since`).
+    Unused,
+}
+
+impl StatusFilter {
+    pub const ALL: [Self; 5] = [
+        Self::Is(KeyStatus::Active),
+        Self::Is(KeyStatus::Expired),
+        Self::Is(KeyStatus::Revoked),
+        Self::ExpiringSoon,
+        Self::Unused,
+    ];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "expiring" => Some(Self::ExpiringSoon),
+            "unused" => Some(Self::Unused),
+            other => KeyStatus::parse(other).map(Self::Is),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Is(s) => s.as_str(),
+            Self::ExpiringSoon => "expiring",
+            Self::Unused => "unused",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Is(s) => s.label(),
+            Self::ExpiringSoon => "Expiring soon",
+            Self::Unused => "Unused",
+        }
+    }
+
+    /// Whether a key with these facts passes the filter now (the SQL says the same).
+    pub fn matches(
+        self,
+        revoked: Option<PrimitiveDateTime>,
+        expires: Option<PrimitiveDateTime>,
+        last_used: Option<PrimitiveDateTime>,
+        created: PrimitiveDateTime,
+        now: PrimitiveDateTime,
+    ) -> bool {
+        let status = KeyStatus::of(revoked, expires, now);
+        match self {
+            Self::Is(s) => status == s,
+            Self::ExpiringSoon => {
+                status == KeyStatus::Active && expires.is_some_and(|e| e - now <= EXPIRING_SOON)
+            }
+            Self::Unused => {
+                status == KeyStatus::Active && unused_since(last_used, created, now).is_some()
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,6 +573,38 @@ mod tests {
             Expiration::parse("7", "", today).unwrap_err().field,
             "expiration"
         );
+    }
+
+    #[test]
+    fn expiring_soon_and_unused() {
+        let now = datetime!(2026-11-27 10:00);
+        let created = now - Duration::days(10);
+        let f = StatusFilter::ExpiringSoon;
+        assert!(f.matches(None, Some(now + Duration::days(7)), None, created, now));
+        assert!(!f.matches(None, Some(now + Duration::days(8)), None, created, now));
+        assert!(
+            !f.matches(None, Some(now), None, created, now),
+            "expired already"
+        );
+        assert!(!f.matches(Some(now), Some(now + Duration::days(1)), None, created, now));
+        assert!(!f.matches(None, None, None, created, now));
+        let u = StatusFilter::Unused;
+        assert!(u.matches(None, None, Some(now - Duration::days(90)), created, now));
+        assert!(!u.matches(None, None, Some(now - Duration::days(89)), created, now));
+        assert!(!u.matches(None, None, None, now - Duration::days(29), now));
+        assert!(u.matches(None, None, None, now - Duration::days(30), now));
+        assert!(
+            !u.matches(None, Some(now), None, now - Duration::days(60), now),
+            "expired"
+        );
+        assert_eq!(
+            unused_since(None, now - Duration::days(45), now),
+            Some(now - Duration::days(45))
+        );
+        for f in StatusFilter::ALL {
+            assert_eq!(StatusFilter::parse(f.as_str()), Some(f));
+        }
+        assert_eq!(StatusFilter::parse("stale"), None);
     }
 
     #[test]

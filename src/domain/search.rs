@@ -8,7 +8,7 @@ use base64::Engine;
 use serde::Deserialize;
 use time::PrimitiveDateTime;
 
-use super::key::{AccessLevel, KeyStatus};
+use super::key::{AccessLevel, StatusFilter};
 
 pub const PAGE_SIZE: usize = 25;
 
@@ -161,7 +161,7 @@ pub struct KeyQuery {
     pub q: String,
     pub workspace: Option<String>,
     pub owner: Option<String>,
-    pub status: Option<KeyStatus>,
+    pub status: Option<StatusFilter>,
     pub access: Option<AccessLevel>,
     pub sort: SortKey,
     pub descending: bool,
@@ -201,7 +201,7 @@ impl KeyQuery {
             q_error: invalid.then_some(INVALID_SEARCH),
             workspace: non_empty(&p.workspace),
             owner: non_empty(&p.owner),
-            status: KeyStatus::parse(&p.status),
+            status: StatusFilter::parse(&p.status),
             access: AccessLevel::parse(&p.access).ok(),
             sort,
             descending,

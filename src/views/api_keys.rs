@@ -5,7 +5,7 @@ use askama::Template;
 use time::PrimitiveDateTime;
 
 use super::{format_time, relative, Choice, FormErrors, PageContext};
-use crate::domain::key::{KeyStatus, EXPIRATION_CHOICES};
+use crate::domain::key::{unused_since, KeyStatus, EXPIRATION_CHOICES, EXPIRING_SOON};
 use crate::domain::search::{KeyQuery, SortKey};
 use crate::models::api_keys::page::Total;
 use crate::models::api_keys::{ApiKey, KeyListing};
@@ -46,6 +46,8 @@ pub struct KeyRow {
     pub revoked_by: String,
     /// A rotation whose old secret still works.
     pub overlap: Option<OverlapRow>,
+    /// "Unused for 97 days" for a stale working key; empty otherwise.
+    pub unused: String,
 }
 
 impl KeyRow {
@@ -101,6 +103,7 @@ impl KeyRow {
                 _ => String::new(),
             },
             overlap: OverlapRow::of(k, now),
+            unused: unused_text(k, now),
         }
     }
 }
@@ -131,13 +134,14 @@ pub fn expiration_badge(
             text: format!("expired {}", relative(now, e)),
             class: "danger",
         },
-        Some(e) => {
-            let soon = e - now <= time::Duration::days(7) && status == KeyStatus::Active;
-            Badge {
-                text: format!("expires {}", relative(now, e)),
-                class: if soon { "warn" } else { "" },
-            }
-        }
+        Some(e) if e - now <= EXPIRING_SOON && status == KeyStatus::Active => Badge {
+            text: format!("Expires {}", relative(now, e)),
+            class: "warn",
+        },
+        Some(e) => Badge {
+            text: format!("expires {}", relative(now, e)),
+            class: "",
+        },
     }
 }
 
@@ -156,6 +160,20 @@ pub fn last_used_text(k: &ApiKey, now: PrimitiveDateTime) -> String {
         Some(u) => relative(now, u),
         None => "never used".into(),
     }
+}
+
+/// "Unused for 97 days" when a working key is stale (no use in 90 days, or none 30 days after
+/// its creation).
+pub fn unused_text(k: &ApiKey, now: PrimitiveDateTime) -> String {
+    if k.status(now) != KeyStatus::Active {
+        return String::new();
+    }
+    unused_since(k.last_used_at, k.created_at, now)
+        .map(|since| {
+            let days = (now - since).whole_days();
+            format!("Unused for {days} day{}", if days == 1 { "" } else { "s" })
+        })
+        .unwrap_or_default()
 }
 
 /// A rotation in progress: the old secret still works until `until`.
@@ -228,6 +246,8 @@ pub struct KeysPage {
     pub showing: String,
     pub filtered: bool,
     pub owner_removed_filter: bool,
+    /// "2 keys in Acme expire this week", each linking to that workspace's expiring keys.
+    pub expiring: Vec<PageLink>,
 }
 
 impl KeysPage {

@@ -80,6 +80,8 @@ pub struct OffboardKey {
     pub hint: String,
     pub status: &'static str,
     pub last_used: String,
+    /// "Unused for 97 days" for a stale key (these come first).
+    pub unused: String,
 }
 
 #[derive(Template)]

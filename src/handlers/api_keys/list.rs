@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use super::context;
 use crate::app::AppState;
 use crate::db::run_db;
-use crate::domain::key::{AccessLevel, KeyStatus};
+use crate::domain::key::{AccessLevel, StatusFilter};
 use crate::domain::search::{KeyQuery, KeyQueryParams, Page, OWNER_REMOVED};
 use crate::services::api_keys;
 use crate::views::api_keys::{KeyRow, KeysPage, PageLink};
@@ -30,7 +30,22 @@ pub async fn list(
         .map(|l| KeyRow::new(l, now, &params.highlight))
         .collect();
     let at = &found.page;
+    let expiring = found
+        .expiring
+        .iter()
+        .map(|(name, public_id, n)| PageLink {
+            href: format!(
+                "/settings/api-keys?workspace={public_id}&status=expiring&sort=expires&dir=asc"
+            ),
+            label: if *n == 1 {
+                format!("1 key in {name} expires this week")
+            } else {
+                format!("{n} keys in {name} expire this week")
+            },
+        })
+        .collect();
     let page = KeysPage {
+        expiring,
         ctx: context(&me)?,
         showing: KeysPage::showing(found.total),
         rows,
@@ -40,7 +55,7 @@ pub async fn list(
         q_error: q.q_error,
         workspaces: workspace_choices(&found.memberships, q.workspace.as_deref()),
         owners: member_choices(&found.people, q.owner.as_deref()),
-        statuses: [KeyStatus::Active, KeyStatus::Expired, KeyStatus::Revoked]
+        statuses: StatusFilter::ALL
             .into_iter()
             .map(|s| Choice::new(s.as_str(), s.label(), q.status == Some(s)))
             .collect(),

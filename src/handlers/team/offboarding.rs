@@ -8,7 +8,7 @@ use super::context;
 use crate::app::AppState;
 use crate::db::run_db;
 use crate::services::team;
-use crate::views::api_keys::last_used_text;
+use crate::views::api_keys::{last_used_text, unused_text};
 use crate::views::apps::GrantRow;
 use crate::views::forms::member_choices;
 use crate::views::team::{OffboardKey, OffboardingPage};
@@ -35,17 +35,21 @@ pub async fn review(
         email: r.person.email.clone(),
         still_member: r.still_member,
         disabled: r.person.disabled,
-        keys: r
-            .keys
-            .iter()
-            .map(|k| OffboardKey {
-                public_id: k.public_id.clone(),
-                name: k.name.clone(),
-                hint: k.hint.clone(),
-                status: k.status(now).label(),
-                last_used: last_used_text(k, now),
-            })
-            .collect(),
+        keys: {
+            // Keys nobody uses come first: the likeliest to revoke without asking anyone.
+            let mut keys: Vec<&crate::models::api_keys::ApiKey> = r.keys.iter().collect();
+            keys.sort_by_key(|k| unused_text(k, now).is_empty());
+            keys.into_iter()
+                .map(|k| OffboardKey {
+                    public_id: k.public_id.clone(),
+                    name: k.name.clone(),
+                    hint: k.hint.clone(),
+                    status: k.status(now).label(),
+                    last_used: last_used_text(k, now),
+                    unused: unused_text(k, now),
+                })
+                .collect()
+        },
         apps: r.apps.iter().map(|g| GrantRow::new(g, now)).collect(),
         new_owners: member_choices(&r.heirs, None),
     };

@@ -22,6 +22,9 @@ pub struct KeyList {
     pub page: IdPage,
     pub memberships: Vec<Membership>,
     pub people: Vec<Member>,
+    /// For the workspaces where the viewer manages keys: (workspace, public id, how many working
+    /// keys expire within 7 days), where any do.
+    pub expiring: Vec<(String, String, i64)>,
 }
 
 /// A search that its index finds at most this many keys for is read whole (by id) and sorted.
@@ -102,6 +105,20 @@ pub fn list(
     now: time::PrimitiveDateTime,
 ) -> Result<KeyList> {
     let memberships = workspaces::for_user(c, viewer)?;
+    let managed: Vec<WorkspaceId> = memberships
+        .iter()
+        .filter(|m| m.access.can_manage_keys())
+        .map(|m| m.workspace.id)
+        .collect();
+    let counts = api_keys::expiring_counts(c, &managed, now)?;
+    let expiring = memberships
+        .iter()
+        .filter_map(|m| {
+            counts
+                .get(&m.workspace.id)
+                .map(|n| (m.workspace.name.clone(), m.workspace.public_id.clone(), *n))
+        })
+        .collect();
     let people = workspaces::people_visible_to(c, viewer)?
         .into_iter()
         .map(|(m, _)| m)
@@ -122,7 +139,7 @@ pub fn list(
         .collect();
     let visible_ids: Vec<WorkspaceId> = visible.iter().map(|m| m.workspace.id).collect();
     if visible_ids.is_empty() {
-        return Ok(empty(memberships, people, any));
+        return Ok(empty(memberships, people, any, expiring));
     }
     let owner = match q.owner.as_deref() {
         None => None,
@@ -133,7 +150,7 @@ pub fn list(
         Some(public_id) => match users::find_by_public_id(c, public_id)? {
             Some(u) => Some(OwnerFilter::Person(u.id)),
             // Nobody: nothing matches.
-            None => return Ok(empty(memberships, people, any)),
+            None => return Ok(empty(memberships, people, any, expiring)),
         },
     };
     let filters = Filters {
@@ -157,11 +174,18 @@ pub fn list(
         page,
         memberships,
         people,
+        expiring,
     })
 }
 
-fn empty(memberships: Vec<Membership>, people: Vec<Member>, any: bool) -> KeyList {
+fn empty(
+    memberships: Vec<Membership>,
+    people: Vec<Member>,
+    any: bool,
+    expiring: Vec<(String, String, i64)>,
+) -> KeyList {
     KeyList {
+        expiring,
         keys: Vec::new(),
         total: Total::Exact(0),
         any,

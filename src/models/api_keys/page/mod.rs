@@ -14,7 +14,7 @@ use time::PrimitiveDateTime;
 
 use crate::db::ids::{UserId, WorkspaceId};
 use crate::db::AnyConnection;
-use crate::domain::key::{AccessLevel, KeyStatus};
+use crate::domain::key::{AccessLevel, StatusFilter};
 use crate::domain::search::{Page, Position, SortKey, SortValue, PAGE_SIZE};
 
 use sql::{
@@ -87,7 +87,7 @@ pub enum OwnerFilter {
 pub struct Filters {
     /// The workspaces the viewer sees (after the workspace filter).
     pub visible: Vec<WorkspaceId>,
-    pub status: Option<KeyStatus>,
+    pub status: Option<StatusFilter>,
     pub access: Option<AccessLevel>,
     pub owner: Option<OwnerFilter>,
     pub now: PrimitiveDateTime,

@@ -7,7 +7,7 @@ use time::PrimitiveDateTime;
 
 use super::{Filters, OwnerFilter, Scope, Source, TextCondition};
 use crate::db::AnyConnection;
-use crate::domain::key::KeyStatus;
+use crate::domain::key::{KeyStatus, StatusFilter, EXPIRING_SOON, NEVER_USED_AFTER, UNUSED_AFTER};
 use crate::domain::search::{Position, SortKey, SortValue};
 
 /// A value bound into the statement.
@@ -220,18 +220,33 @@ fn filter_conditions(sql: &mut Sql, source: &Source, f: &Filters) {
         Some(TextCondition::Prefix(prefix)) => prefix_range(sql, prefix),
         None => {}
     }
+    let working = |sql: &mut Sql| {
+        sql.push(" AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ")
+            .bind(Bind::Time(f.now))
+            .push(")");
+    };
     match f.status {
-        Some(KeyStatus::Active) => {
-            sql.push(" AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ")
-                .bind(Bind::Time(f.now))
-                .push(")");
-        }
-        Some(KeyStatus::Expired) => {
+        Some(StatusFilter::Is(KeyStatus::Active)) => working(sql),
+        Some(StatusFilter::Is(KeyStatus::Expired)) => {
             sql.push(" AND k.revoked_at IS NULL AND k.expires_at <= ")
                 .bind(Bind::Time(f.now));
         }
-        Some(KeyStatus::Revoked) => {
+        Some(StatusFilter::Is(KeyStatus::Revoked)) => {
             sql.push(" AND k.revoked_at IS NOT NULL");
+        }
+        Some(StatusFilter::ExpiringSoon) => {
+            sql.push(" AND k.revoked_at IS NULL AND k.expires_at > ")
+                .bind(Bind::Time(f.now))
+                .push(" AND k.expires_at <= ")
+                .bind(Bind::Time(f.now + EXPIRING_SOON));
+        }
+        Some(StatusFilter::Unused) => {
+            working(sql);
+            sql.push(" AND (k.last_used_at <= ")
+                .bind(Bind::Time(f.now - UNUSED_AFTER))
+                .push(" OR (k.last_used_at IS NULL AND k.created_at <= ")
+                .bind(Bind::Time(f.now - NEVER_USED_AFTER))
+                .push("))");
         }
         None => {}
     }

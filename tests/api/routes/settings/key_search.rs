@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use mailrith::db::ids::{UserId, WorkspaceId};
 use mailrith::db::schema::api_keys;
-use mailrith::domain::key::{AccessLevel, KeyStatus};
+use mailrith::domain::key::AccessLevel;
 use mailrith::domain::search::{KeyQuery, KeyQueryParams, Page, SortKey, COUNT_CAP, PAGE_SIZE};
 use mailrith::domain::workspace::Role;
 use mailrith::models::api_keys::page::Total;
@@ -155,8 +155,10 @@ async fn build_world(app: &TestApp) -> World {
                 let name = format!("{} key {:04}", WORDS[i % WORDS.len()], i % 5000);
                 let purpose = PURPOSES[(h % 6) as usize].to_owned();
                 let created = start + time::Duration::minutes(((h % 500_000) as i64) + i as i64);
-                let last_used =
-                    (!h.is_multiple_of(4)).then(|| start + time::Duration::hours((i % 50) as i64));
+                // From 5 hours to about 170 days ago: some keys are stale ("Unused"), most not.
+                let last_used = (!h.is_multiple_of(4)).then(|| {
+                    now - time::Duration::hours(((h >> 3) % 4000) as i64 + (i % 50) as i64 + 5)
+                });
                 let expires = match h % 5 {
                     0 => Some(now - time::Duration::days((h % 30) as i64 + 1)),
                     1 | 2 => Some(now + time::Duration::days((h % 90) as i64 + 1)),
@@ -270,7 +272,7 @@ impl World {
             })
             .filter(|r| {
                 q.status
-                    .is_none_or(|s| KeyStatus::of(r.revoked, r.expires, now) == s)
+                    .is_none_or(|s| s.matches(r.revoked, r.expires, r.last_used, r.created, now))
             })
             .filter(|r| q.access.is_none_or(|a| a == r.access))
             .filter(|r| match q.owner.as_deref() {
@@ -408,6 +410,10 @@ async fn search_answers_the_same_on_both_backends(app: TestApp) {
         "status=active".into(),
         "status=expired&sort=expires&dir=asc".into(),
         "status=revoked&access=read_write".into(),
+        "status=expiring&sort=expires&dir=asc".into(),
+        "status=expiring&q=key".into(),
+        "status=unused".into(),
+        "status=unused&sort=last_used&dir=asc".into(),
         format!("owner={grace}"),
         format!("owner={grace}&q=zapier"),
         "owner=removed".into(),

@@ -2,6 +2,7 @@ use diesel::prelude::*;
 
 mod api_keys;
 mod key_search;
+mod lifecycle;
 mod rotation;
 mod team_members;
 

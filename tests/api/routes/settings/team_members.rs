@@ -12,7 +12,7 @@ use crate::helpers::*;
 const PW: &str = "a long enough password";
 
 /// Adds a person to the setup workspace with this access; returns their public id.
-async fn person(app: &TestApp, email: &str, access: Option<WorkspaceAccess>) -> String {
+pub(crate) async fn person(app: &TestApp, email: &str, access: Option<WorkspaceAccess>) -> String {
     let id = app.create_user(email, PW, false, None).await;
     let now = app.clock_now();
     app.db(move |c| {
@@ -31,7 +31,7 @@ async fn person(app: &TestApp, email: &str, access: Option<WorkspaceAccess>) -> 
     .await
 }
 
-async fn signed_in(app: &TestApp, email: &str) -> Client {
+pub(crate) async fn signed_in(app: &TestApp, email: &str) -> Client {
     let c = app.client.fresh();
     assert_redirect_to(&c.login(email, PW).await, "/settings/api-keys");
     c

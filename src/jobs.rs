@@ -72,7 +72,8 @@ fn spawn_housekeeping(pool: Pool, clock: SharedClock, settings: Settings) {
 }
 
 /// Every 30 seconds: record the end of rotations whose overlap is over (the old secrets already
-/// stopped on the request path at their time). Safe with several processes.
+/// stopped on the request path at their time), and revoke keys the "unused for N days" policies
+/// catch. Safe with several processes: every change is a compare-and-swap, audited once.
 fn spawn_lifecycle(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(30));
@@ -80,14 +81,20 @@ fn spawn_lifecycle(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock) {
         loop {
             tick.tick().await;
             let now = clock.now();
-            match run_db(&pool, move |c| {
-                crate::services::api_keys::retire_due(c, now)
+            let done = run_db(&pool, move |c| -> Result<_, crate::services::Error> {
+                let mut keys = crate::services::api_keys::retire_due(c, now)?;
+                let revoked = crate::services::policies::revoke_unused(c, now)?;
+                keys.extend(crate::services::policies::ids(&revoked));
+                Ok((keys, revoked.len()))
             })
-            .await
-            {
-                Ok(keys) => {
+            .await;
+            match done {
+                Ok((keys, revoked)) => {
                     for k in keys {
                         api.keys.invalidate(k);
+                    }
+                    if revoked > 0 {
+                        tracing::info!(revoked, "keys revoked by workspace policies");
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "the key lifecycle job failed"),

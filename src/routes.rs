@@ -259,6 +259,12 @@ pub fn app(
                         .page(),
                 )
                 .service(
+                    at("/settings/workspaces/{workspace}/policies")
+                        .get(settings::policies::show)
+                        .post(settings::policies::save)
+                        .page(),
+                )
+                .service(
                     at("/settings/workspaces/{workspace}/rename")
                         .post(settings::workspaces::rename)
                         .page(),

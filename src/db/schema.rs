@@ -21,6 +21,9 @@ diesel::table! {
         public_id -> Text,
         name -> Text,
         created_at -> Timestamp,
+        max_key_lifetime_days -> Nullable<Integer>,
+        revoke_unused_after_days -> Nullable<Integer>,
+        max_active_keys -> Integer,
     }
 }
 

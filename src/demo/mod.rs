@@ -229,7 +229,7 @@ fn demo_keys(
             match state {
                 3 => {
                     let at = Acting::new(olivia, DEMO_IP.to_owned(), now - Duration::hours(2));
-                    let (_, version) = api_keys::rotation(c, &at, &pid)?;
+                    let (_, version, _) = api_keys::rotation(c, &at, &pid)?;
                     api_keys::rotate(c, &at, &pid, &version, Ok(NewExpiration::Keep.into()))?;
                 }
                 6 => {

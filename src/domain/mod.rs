@@ -57,6 +57,7 @@ pub mod format;
 pub mod ids;
 pub mod key;
 pub mod oauth;
+pub mod policy;
 pub mod search;
 pub mod throttle;
 pub mod workspace;

@@ -16,6 +16,43 @@ pub struct Workspace {
     pub public_id: String,
     pub name: String,
     pub created_at: PrimitiveDateTime,
+    pub max_key_lifetime_days: Option<i32>,
+    pub revoke_unused_after_days: Option<i32>,
+    pub max_active_keys: i32,
+}
+
+impl Workspace {
+    /// Its key policies.
+    pub fn policy(&self) -> crate::domain::policy::Policy {
+        crate::domain::policy::Policy {
+            max_lifetime_days: self.max_key_lifetime_days,
+            revoke_unused_after_days: self.revoke_unused_after_days,
+            max_active_keys: self.max_active_keys,
+        }
+    }
+}
+
+/// Saves a workspace's key policies.
+pub fn set_policy(
+    conn: &mut AnyConnection,
+    id: WorkspaceId,
+    p: &crate::domain::policy::Policy,
+) -> QueryResult<usize> {
+    diesel::update(workspaces::table.find(id))
+        .set((
+            workspaces::max_key_lifetime_days.eq(p.max_lifetime_days),
+            workspaces::revoke_unused_after_days.eq(p.revoke_unused_after_days),
+            workspaces::max_active_keys.eq(p.max_active_keys),
+        ))
+        .execute(conn)
+}
+
+/// Workspaces whose policy revokes unused keys.
+pub fn with_unused_revocation(conn: &mut AnyConnection) -> QueryResult<Vec<Workspace>> {
+    workspaces::table
+        .filter(workspaces::revoke_unused_after_days.is_not_null())
+        .select(Workspace::as_select())
+        .load(conn)
 }
 
 /// A workspace together with the role and permissions the viewer holds in it.

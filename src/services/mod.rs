@@ -9,6 +9,7 @@ pub mod apps;
 pub mod audit;
 pub mod contacts;
 pub mod oauth;
+pub mod policies;
 pub mod team;
 pub mod workspaces;
 

@@ -6,6 +6,7 @@ use time::PrimitiveDateTime;
 
 use super::{format_time, relative, Choice, FormErrors, PageContext};
 use crate::domain::key::{unused_since, KeyStatus, EXPIRATION_CHOICES, EXPIRING_SOON};
+use crate::domain::policy::{lifetime_label, Policy};
 use crate::domain::search::{KeyQuery, SortKey};
 use crate::models::api_keys::page::Total;
 use crate::models::api_keys::{ApiKey, KeyListing};
@@ -54,10 +55,11 @@ impl KeyRow {
     pub fn new(l: &KeyListing, now: PrimitiveDateTime, highlight: &str) -> Self {
         let k = &l.key;
         let status = k.status(now);
-        let revoker = l
-            .revoked_by_name
-            .clone()
-            .unwrap_or_else(|| "a removed user".into());
+        let revoker = match (k.revoked_by, &l.revoked_by_name) {
+            (None, _) => "the workspace policy".to_owned(),
+            (Some(_), Some(name)) => name.clone(),
+            (Some(_), None) => "a removed user".to_owned(),
+        };
         Self {
             public_id: k.public_id.clone(),
             name: k.name.clone(),
@@ -300,7 +302,44 @@ pub struct GenerateForm {
     pub expiration: Vec<Choice>,
     pub expires_on: String,
     pub min_date: String,
+    /// The latest custom date the workspace's policy allows (empty: no limit).
+    pub max_date: String,
+    /// "Acme's policy allows keys for at most 90 days."
+    pub policy_note: String,
     pub errors: FormErrors,
+}
+
+/// The Expiration choices a workspace's policy allows (others are not offered), the latest date
+/// for a custom one, and a sentence saying so. With no policy (or none known): all of them.
+pub fn policy_choices(
+    mut choices: Vec<Choice>,
+    policy: Option<(&str, Policy)>,
+    now: PrimitiveDateTime,
+) -> (Vec<Choice>, String, String) {
+    let Some((workspace, p)) = policy.filter(|(_, p)| p.max_lifetime_days.is_some()) else {
+        return (choices, String::new(), String::new());
+    };
+    let had_selection = choices.iter().any(|c| c.selected);
+    choices.retain(|c| p.offers(&c.value));
+    if had_selection && !choices.iter().any(|c| c.selected) {
+        // The default went: choose the longest that remains (the list runs short to long).
+        if let Some(last) = choices
+            .iter_mut()
+            .rev()
+            .find(|c| c.value.parse::<i32>().is_ok())
+        {
+            last.selected = true;
+        }
+    }
+    let max_date = p
+        .latest_expiration(now)
+        .map(|t| t.date().to_string())
+        .unwrap_or_default();
+    let note = format!(
+        "{workspace}'s policy allows keys for at most {}.",
+        lifetime_label(p.max_lifetime_days.unwrap_or_default())
+    );
+    (choices, max_date, note)
 }
 
 pub fn expiration_choices(selected: &str, with_keep: Option<String>) -> Vec<Choice> {
@@ -392,6 +431,8 @@ pub struct RotateKeyPage {
     pub old_secret: Vec<Choice>,
     pub expires_on: String,
     pub min_date: String,
+    pub max_date: String,
+    pub policy_note: String,
     pub secret_version: String,
     pub errors: FormErrors,
 }

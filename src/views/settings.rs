@@ -35,5 +35,31 @@ pub struct WorkspacesPage {
     pub errors: FormErrors,
 }
 
+/// A key that outlives the workspace's maximum lifetime.
+pub struct LongerKey {
+    pub public_id: String,
+    pub name: String,
+    pub expiration: String,
+}
+
+/// A workspace's Policies section.
+#[derive(Template)]
+#[template(path = "settings/policies.html", blocks = ["panel"])]
+pub struct PoliciesPage {
+    pub ctx: PageContext,
+    pub workspace: String,
+    pub workspace_id: String,
+    pub lifetimes: Vec<super::Choice>,
+    pub unused: Vec<super::Choice>,
+    pub max_active_keys: String,
+    pub active_keys: i64,
+    pub longer: Vec<LongerKey>,
+    pub longer_total: i64,
+    /// "1 year", when a maximum lifetime is set.
+    pub lifetime: String,
+    pub errors: FormErrors,
+}
+
 page!(ProfilePage => as_panel);
+page!(PoliciesPage => as_panel);
 page!(WorkspacesPage => as_panel);

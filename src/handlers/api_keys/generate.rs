@@ -11,7 +11,7 @@ use crate::domain::FieldError;
 use crate::models::workspaces::{self, Membership};
 use crate::services::api_keys::{self, Generated, NewKey};
 use crate::services::{Error, Input};
-use crate::views::api_keys::{expiration_choices, GenerateForm, NewKeyPage};
+use crate::views::api_keys::{expiration_choices, policy_choices, GenerateForm, NewKeyPage};
 use crate::views::forms::{workspace_choices, FormErrors};
 use crate::web::actor::Actor;
 use crate::web::csrf::CsrfForm;
@@ -98,6 +98,17 @@ fn form_page(
             v.to_owned()
         }
     };
+    // The policy of the chosen workspace, or of the only one offered.
+    let chosen = ms
+        .iter()
+        .find(|m| m.workspace.public_id == f.workspace)
+        .or(if ms.len() == 1 { ms.first() } else { None })
+        .map(|m| (m.workspace.name.as_str(), m.workspace.policy()));
+    let (expiration, max_date, policy_note) = policy_choices(
+        expiration_choices(&or(&f.expiration, "90"), None),
+        chosen,
+        me.now,
+    );
     Ok(NewKeyPage {
         ctx: context(me)?,
         modal: hx.wants_fragment(),
@@ -109,9 +120,11 @@ fn form_page(
             name: f.name.clone(),
             purpose: f.purpose.clone(),
             access_level: or(&f.access_level, "read_only"),
-            expiration: expiration_choices(&or(&f.expiration, "90"), None),
+            expiration,
             expires_on: f.expires_on.clone(),
             min_date: tomorrow(me.now),
+            max_date,
+            policy_note,
             errors,
         },
     })

@@ -7,10 +7,11 @@ use super::{context, save_dialog, tomorrow};
 use crate::app::AppState;
 use crate::db::run_db;
 use crate::domain::key::{Expiration, KeyStatus, Overlap, OVERLAP_CHOICES};
+use crate::domain::policy::Policy;
 use crate::models::api_keys::KeyListing;
 use crate::services::api_keys::{self, expiration_text, NewExpiration, RotateChoice};
 use crate::services::{Error, Input};
-use crate::views::api_keys::{expiration_choices, RotateKeyPage};
+use crate::views::api_keys::{expiration_choices, policy_choices, RotateKeyPage};
 use crate::views::forms::FormErrors;
 use crate::views::Choice;
 use crate::web::actor::Actor;
@@ -52,6 +53,7 @@ fn confirmation(
     hx: &HxRequest,
     me: &Actor,
     l: &KeyListing,
+    policy: Policy,
     f: &RotateFields,
     errors: FormErrors,
 ) -> Result<RotateKeyPage, AppError> {
@@ -67,13 +69,20 @@ fn confirmation(
         ("", false) => "keep",
         (chosen, _) => chosen,
     };
+    let (expiration, max_date, policy_note) = policy_choices(
+        expiration_choices(chosen, keep),
+        Some((l.workspace_name.as_str(), policy)),
+        me.now,
+    );
     Ok(RotateKeyPage {
+        max_date,
+        policy_note,
         ctx: context(me)?,
         modal: hx.wants_fragment(),
         key_id: l.key.public_id.clone(),
         key_name: l.key.name.clone(),
         expired,
-        expiration: expiration_choices(chosen, keep),
+        expiration,
         old_secret: OVERLAP_CHOICES
             .iter()
             .map(|(value, label)| Choice {
@@ -89,8 +98,12 @@ fn confirmation(
     })
 }
 
-/// The key as it is now and the version of its secret.
-async fn load(state: &AppState, me: &Actor, key: String) -> Result<(KeyListing, String), AppError> {
+/// The key as it is now, the version of its secret, and its workspace's policy.
+async fn load(
+    state: &AppState,
+    me: &Actor,
+    key: String,
+) -> Result<(KeyListing, String, Policy), AppError> {
     let acting = me.acting();
     Ok(run_db(&state.pool, move |c| api_keys::rotation(c, &acting, &key)).await?)
 }
@@ -101,12 +114,15 @@ pub async fn rotate_form(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (l, version) = load(&state, &me, path.into_inner()).await?;
+    let (l, version, policy) = load(&state, &me, path.into_inner()).await?;
     let f = RotateFields {
         secret_version: version,
         ..RotateFields::default()
     };
-    htmx::ok(&hx, &confirmation(&hx, &me, &l, &f, FormErrors::default())?)
+    htmx::ok(
+        &hx,
+        &confirmation(&hx, &me, &l, policy, &f, FormErrors::default())?,
+    )
 }
 
 pub async fn rotate(
@@ -130,8 +146,8 @@ pub async fn rotate(
             save_dialog(&hx, &me, &rotated.listing, &rotated.secret, true)
         }
         Err(Error::Invalid(errors)) => {
-            let (l, _) = load(&state, &me, key).await?;
-            htmx::invalid(&hx, &confirmation(&hx, &me, &l, &f, errors.into())?)
+            let (l, _, policy) = load(&state, &me, key).await?;
+            htmx::invalid(&hx, &confirmation(&hx, &me, &l, policy, &f, errors.into())?)
         }
         Err(e) => Err(e.into()),
     }

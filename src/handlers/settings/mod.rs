@@ -1,5 +1,6 @@
 //! Settings: the tab bar's home, Profile and Workspaces.
 
+pub mod policies;
 pub mod profile;
 pub mod workspaces;
 

@@ -169,24 +169,3 @@ pub fn find_for_viewer(
             .next(),
     )
 }
-
-/// How many working keys expire within 7 days, per workspace (only workspaces that have some):
-/// a range of the per-workspace expiration index each.
-pub fn expiring_counts(
-    conn: &mut AnyConnection,
-    workspaces: &[WorkspaceId],
-    now: time::PrimitiveDateTime,
-) -> QueryResult<std::collections::HashMap<WorkspaceId, i64>> {
-    if workspaces.is_empty() {
-        return Ok(Default::default());
-    }
-    let rows: Vec<(WorkspaceId, i64)> = api_keys::table
-        .filter(api_keys::workspace_id.eq_any(workspaces.to_vec()))
-        .filter(api_keys::expires_at.gt(now))
-        .filter(api_keys::expires_at.le(now + crate::domain::key::EXPIRING_SOON))
-        .filter(api_keys::revoked_at.is_null())
-        .group_by(api_keys::workspace_id)
-        .select((api_keys::workspace_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
-}

@@ -2,10 +2,12 @@
 //! writes take the key's row id only after such a scoped read.
 
 mod api;
+mod lifecycle;
 mod listing;
 pub mod page;
 
 pub use api::*;
+pub use lifecycle::*;
 pub use listing::*;
 
 use diesel::prelude::*;
@@ -243,7 +245,7 @@ pub fn due_old_secrets(
 pub fn revoke(
     conn: &mut AnyConnection,
     id: KeyId,
-    by: UserId,
+    by: Option<UserId>,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(
@@ -253,7 +255,7 @@ pub fn revoke(
     )
     .set((
         api_keys::revoked_at.eq(Some(now)),
-        api_keys::revoked_by.eq(Some(by)),
+        api_keys::revoked_by.eq(by),
     ))
     .execute(conn)
 }

@@ -18,7 +18,7 @@ use crate::domain::ids::public_id;
 use crate::domain::key::{AccessLevel, Expiration, KeyName, PlainKey, Purpose};
 use crate::models::api_keys::{self, KeyListing, NewApiKey};
 use crate::models::workspaces;
-use crate::services::{audit, invalid_with, Acting, Error, Input, Result};
+use crate::services::{audit, invalid_with, policies, Acting, Error, Input, Result};
 
 pub const NAME_TAKEN: &str =
     "An active key in this workspace already has this name. Choose another name.";
@@ -69,6 +69,18 @@ pub fn generate(
     }
     let new = input.map_err(Error::Invalid)?;
     let ws = membership.workspace.id;
+    // A second submit of a form whose key exists is answered as such, whatever the policy says.
+    if let Some(rid) = &new.request_id {
+        if let Some(existing) = api_keys::find_by_request_id(c, ws, rid)? {
+            return Ok(Generated::Duplicate {
+                public_id: existing.public_id,
+            });
+        }
+    }
+    let what = format!("a new key named \"{}\"", new.name.as_str());
+    let expires_at = new.expiration.expires_at(acting.now);
+    policies::check_expiration(c, acting, &membership.workspace, expires_at, None, &what)?;
+    policies::check_capacity(c, acting, &membership.workspace, &what)?;
     let outcome = c.write_transaction::<_, Error, _>(|c| {
         if let Some(rid) = &new.request_id {
             if let Some(existing) = api_keys::find_by_request_id(c, ws, rid)? {
@@ -91,7 +103,6 @@ pub fn generate(
         }
         let plain = PlainKey::generate();
         let pid = public_id("key");
-        let expires_at = new.expiration.expires_at(acting.now);
         api_keys::insert(
             c,
             &NewApiKey {
@@ -304,7 +315,7 @@ mod tests {
         let (olivia, acme) = owner(c, "olivia@example.com", "Acme");
         let (l, _) = generated(generate(c, &olivia, &acme.public_id, new_key("CRM")).unwrap());
         let pid = l.key.public_id.clone();
-        let (_, v1) = rotation(c, &olivia, &pid).unwrap();
+        let (_, v1, _) = rotation(c, &olivia, &pid).unwrap();
         let first = rotate(c, &olivia, &pid, &v1, Ok(NewExpiration::Keep.into())).unwrap();
         let again = rotate(c, &olivia, &pid, &v1, Ok(NewExpiration::Keep.into()));
         assert!(

@@ -39,11 +39,19 @@ pub struct Rotated {
     pub secret: PlainKey,
 }
 
-/// A key the actor may rotate, and the secret version a fresh Rotate confirmation names.
-pub fn rotation(c: &mut AnyConnection, acting: &Acting, key: &str) -> Result<(KeyListing, String)> {
+/// A key the actor may rotate, the secret version a fresh Rotate confirmation names, and its
+/// workspace's name and policy (which Expiration choices the dialog offers).
+pub fn rotation(
+    c: &mut AnyConnection,
+    acting: &Acting,
+    key: &str,
+) -> Result<(KeyListing, String, crate::domain::policy::Policy)> {
     let l = manageable(c, acting, key)?;
     let version = secret_version(&api_keys::current_hash(c, l.key.id)?);
-    Ok((l, version))
+    let policy = crate::models::workspaces::membership_in(c, acting.user, l.key.workspace_id)?
+        .map(|m| m.workspace.policy())
+        .unwrap_or_default();
+    Ok((l, version, policy))
 }
 
 /// Gives a key a new secret. The old one stops at once, or with an overlap at the chosen time
@@ -77,6 +85,18 @@ pub fn rotate(
             "This key has expired, so its old secret already stopped working: choose Immediately.",
         ));
     }
+    let ws = crate::models::workspaces::membership_in(c, acting.user, l.key.workspace_id)?
+        .ok_or(Error::NotFound)?
+        .workspace;
+    let what = format!("rotating \"{}\"", l.key.name);
+    crate::services::policies::check_expiration(
+        c,
+        acting,
+        &ws,
+        expires_at,
+        Some(&l.key.public_id),
+        &what,
+    )?;
     let until = choice.overlap.until(acting.now);
     let secret = PlainKey::generate();
     let (new_hash, new_hint) = (secret.hash(), secret.hint());
@@ -187,7 +207,7 @@ pub(crate) fn revoke_in(
     key: &ApiKey,
     details: &str,
 ) -> Result<bool> {
-    if api_keys::revoke(c, key.id, acting.user, acting.now)? != 1 {
+    if api_keys::revoke(c, key.id, Some(acting.user), acting.now)? != 1 {
         return Ok(false);
     }
     // Both secrets of a rotation in progress stop together.
@@ -200,6 +220,35 @@ pub(crate) fn revoke_in(
         AuditAction::ApiKeyRevoke,
         Some(&key.public_id),
         details,
+    )?;
+    Ok(true)
+}
+
+/// Revokes a key that a workspace's "unused for N days" policy caught, inside the caller's
+/// transaction; false when it was revoked already (by a person, or by another process's job).
+pub(crate) fn revoke_by_policy(
+    c: &mut AnyConnection,
+    key: &ApiKey,
+    days: i32,
+    now: time::PrimitiveDateTime,
+) -> Result<bool> {
+    if api_keys::revoke(c, key.id, None, now)? != 1 {
+        return Ok(false);
+    }
+    super::overlap::retire_with(c, None, now, key, super::overlap::Why::Revoked)?;
+    api_keys::record_change(c, key.id, now)?;
+    let details = format!(
+        "revoked by the workspace policy: unused for {}",
+        crate::domain::policy::lifetime_label(days)
+    );
+    audit::record_unattended(
+        c,
+        now,
+        None,
+        Some(key.workspace_id),
+        AuditAction::ApiKeyRevoke,
+        Some(&key.public_id),
+        &details,
     )?;
     Ok(true)
 }

@@ -3,6 +3,7 @@ use diesel::prelude::*;
 mod api_keys;
 mod key_search;
 mod lifecycle;
+mod policies;
 mod rotation;
 mod team_members;
 

@@ -124,6 +124,14 @@ pub struct ServeArgs {
     /// private: never the public address.
     #[arg(long, env = "MAILRITH_METRICS_BIND")]
     pub metrics_bind: Option<String>,
+    /// Send reminder emails through this SMTP server: smtp://user:pass@host:587 (STARTTLS),
+    /// smtps://user:pass@host:465, or smtp://host:25?tls=none for a local relay. Without it,
+    /// reminders are shown in the console only.
+    #[arg(long, env = "MAILRITH_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The From address of reminder emails, e.g. "Mailrith <keys@example.com>".
+    #[arg(long, env = "MAILRITH_MAIL_FROM")]
+    pub mail_from: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -211,6 +219,20 @@ impl ServeArgs {
             }
         }
         s.metrics_bind = self.metrics_bind.clone();
+        s.mail = match (&self.smtp_url, &self.mail_from) {
+            (None, None) => None,
+            (Some(url), Some(from)) => {
+                let mail = crate::config::MailSettings {
+                    smtp_url: url.clone(),
+                    from: from.clone(),
+                };
+                // Refuse a bad URL or address now rather than at the first reminder.
+                crate::mail::Mailer::new(&mail)?;
+                Some(mail)
+            }
+            (Some(_), None) => anyhow::bail!("--smtp-url needs --mail-from"),
+            (None, Some(_)) => anyhow::bail!("--mail-from needs --smtp-url"),
+        };
         Ok(s)
     }
 }

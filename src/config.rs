@@ -36,6 +36,28 @@ pub struct Settings {
     pub key_feed_poll: Duration,
     /// Where `/metrics` is served (off when `None`); never the public address.
     pub metrics_bind: Option<String>,
+    /// Email for reminders (expiring keys, overlaps closing, policy revocations); in-app only
+    /// when `None`.
+    pub mail: Option<MailSettings>,
+}
+
+/// Where reminder emails go out, and from whom.
+#[derive(Clone)]
+pub struct MailSettings {
+    /// `smtp://user:pass@host:587` (STARTTLS required), `smtps://…:465` (TLS), or
+    /// `smtp://host:25?tls=none` for a local relay. Holds a password: never logged.
+    pub smtp_url: String,
+    /// The From address: `Mailrith <keys@example.com>`.
+    pub from: String,
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("smtp_url", &crate::mail::redacted(&self.smtp_url))
+            .field("from", &self.from)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -84,6 +106,7 @@ impl Settings {
             last_used_max_keys: 100_000,
             key_feed_poll: Duration::from_millis(200),
             metrics_bind: None,
+            mail: None,
         }
     }
 }

@@ -21,7 +21,13 @@ pub fn spawn_all(
     last_change: i64,
 ) {
     spawn_housekeeping(pool.clone(), clock.clone(), settings.clone());
-    spawn_lifecycle(pool.clone(), api.clone(), clock.clone());
+    spawn_lifecycle(pool.clone(), api.clone(), clock.clone(), settings.clone());
+    if let Some(mail) = &settings.mail {
+        match crate::mail::Mailer::new(mail) {
+            Ok(mailer) => spawn_mail_sender(pool.clone(), clock.clone(), mailer),
+            Err(e) => tracing::warn!(error = %e, "reminder emails are off"),
+        }
+    }
     spawn_key_change_feed(
         api_pool.clone(),
         api.clone(),
@@ -74,17 +80,24 @@ fn spawn_housekeeping(pool: Pool, clock: SharedClock, settings: Settings) {
 /// Every 30 seconds: record the end of rotations whose overlap is over (the old secrets already
 /// stopped on the request path at their time), and revoke keys the "unused for N days" policies
 /// catch. Safe with several processes: every change is a compare-and-swap, audited once.
-fn spawn_lifecycle(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock) {
+fn spawn_lifecycle(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock, settings: Settings) {
+    // Reminder emails are queued only when they can be sent.
+    let base = settings.mail.as_ref().and(settings.public_url.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             let now = clock.now();
+            let base = base.clone();
             let done = run_db(&pool, move |c| -> Result<_, crate::services::Error> {
                 let mut keys = crate::services::api_keys::retire_due(c, now)?;
                 let revoked = crate::services::policies::revoke_unused(c, now)?;
                 keys.extend(crate::services::policies::ids(&revoked));
+                if let Some(base) = &base {
+                    crate::services::reminders::enqueue_revoked(c, &revoked, now, base)?;
+                    crate::services::reminders::enqueue_due(c, now, base)?;
+                }
                 Ok((keys, revoked.len()))
             })
             .await;
@@ -101,6 +114,67 @@ fn spawn_lifecycle(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock) {
             }
         }
     });
+}
+
+/// Every 10 seconds: send the reminder emails that are due. Each is claimed in the database
+/// first (so several processes never send one twice); a failure is logged and retried later.
+fn spawn_mail_sender(pool: Pool, clock: SharedClock, mailer: crate::mail::Mailer) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            send_reminders(&pool, &mailer, &clock).await;
+        }
+    });
+}
+
+/// Sends every reminder that is due now; returns how many went out.
+pub async fn send_reminders(
+    pool: &Pool,
+    mailer: &crate::mail::Mailer,
+    clock: &SharedClock,
+) -> usize {
+    use crate::services::reminders;
+    let now = clock.now();
+    let due = match run_db(pool, move |c| reminders::due(c, now)).await {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the reminder emails");
+            return 0;
+        }
+    };
+    let mut sent = 0;
+    for mail in due {
+        let id = mail.id;
+        let now = clock.now();
+        match run_db(pool, move |c| reminders::claim(c, id, now)).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot claim a reminder email");
+                continue;
+            }
+        }
+        let to: Vec<String> = mail.recipients.split(", ").map(str::to_owned).collect();
+        let result = mailer.send(&to, &mail.subject, &mail.body).await;
+        let now = clock.now();
+        let written = match result {
+            Ok(()) => {
+                sent += 1;
+                run_db(pool, move |c| reminders::sent(c, &mail, now)).await
+            }
+            Err(e) => {
+                let error = format!("{e:#}");
+                tracing::warn!(error = %error, kind = mail.kind.as_str(), attempts = mail.attempts + 1, "a reminder email failed; it will be retried");
+                run_db(pool, move |c| reminders::failed(c, &mail, now, &error)).await
+            }
+        };
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "cannot record a reminder email");
+        }
+    }
+    sent
 }
 
 /// Every `every` (200 ms by default): read the key change feed and drop changed keys from this

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod handlers;
 pub mod jobs;
+pub mod mail;
 pub mod models;
 pub mod routes;
 pub mod services;

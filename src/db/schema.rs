@@ -28,6 +28,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        kind -> Text,
+        key_id -> BigInt,
+        due_for -> Timestamp,
+        recipients -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     memberships (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -234,6 +252,7 @@ diesel::joinable!(invitations -> workspaces (workspace_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(api_keys -> workspaces (workspace_id));
 diesel::joinable!(contacts -> workspaces (workspace_id));
+diesel::joinable!(mail_outbox -> api_keys (key_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -253,4 +272,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_grants,
     oauth_codes,
     oauth_tokens,
+    mail_outbox,
 );

@@ -10,6 +10,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::contact::ContactStatus;
 use crate::domain::key::AccessLevel;
 use crate::domain::oauth::TokenKind;
+use crate::domain::reminder::ReminderKind;
 use crate::domain::workspace::{Access, Role};
 use crate::domain::Named;
 
@@ -44,5 +45,6 @@ text_enum!(
     AccessLevel,
     TokenKind,
     ContactStatus,
-    AuditAction
+    AuditAction,
+    ReminderKind
 );

@@ -30,6 +30,7 @@ super::named_enum! {
         ApiKeyRejected = "api_key.rejected",
         ApiKeyRetireOldSecret = "api_key.retire_old_secret",
         ApiKeyPolicyRefused = "api_key.policy_refused",
+        ApiKeyReminderSent = "api_key.reminder_sent",
         AppAuthorize = "app.authorize",
         AppRevoke = "app.revoke",
     }
@@ -47,6 +48,7 @@ impl AuditAction {
             Self::ApiKeyRejected => "Refused an API call",
             Self::ApiKeyRetireOldSecret => "Retired the old secret",
             Self::ApiKeyPolicyRefused => "Refused by the workspace policy",
+            Self::ApiKeyReminderSent => "Sent a reminder",
             Self::WorkspacePolicyChange => "Changed the key policies",
             Self::InstanceSetup => "Set up Mailrith",
             Self::AdminCreate => "Admin created",

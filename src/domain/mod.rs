@@ -58,6 +58,7 @@ pub mod ids;
 pub mod key;
 pub mod oauth;
 pub mod policy;
+pub mod reminder;
 pub mod search;
 pub mod throttle;
 pub mod workspace;

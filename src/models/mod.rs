@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod invitations;
 pub mod login_failures;
 pub mod oauth;
+pub mod outbox;
 pub mod secrets;
 pub mod sessions;
 pub mod users;

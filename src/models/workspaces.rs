@@ -423,3 +423,11 @@ pub fn active_members(
         })
         .collect())
 }
+
+/// Every workspace (the reminder scan walks them one index range at a time).
+pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<Workspace>> {
+    workspaces::table
+        .order(workspaces::id.asc())
+        .select(Workspace::as_select())
+        .load(conn)
+}

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod contacts;
 pub mod oauth;
 pub mod policies;
+pub mod reminders;
 pub mod team;
 pub mod workspaces;
 

@@ -103,3 +103,40 @@ pub fn unused_since(
         .select(ApiKey::as_select())
         .load(conn)
 }
+
+/// Unrevoked keys of a workspace expiring after `from` and at or before `to` (the expiration
+/// index's range), for reminders.
+pub fn expiring_between(
+    conn: &mut AnyConnection,
+    workspace: WorkspaceId,
+    from: PrimitiveDateTime,
+    to: PrimitiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::workspace_id.eq(workspace))
+        .filter(api_keys::expires_at.gt(from))
+        .filter(api_keys::expires_at.le(to))
+        .filter(api_keys::revoked_at.is_null())
+        .order(api_keys::expires_at.asc())
+        .limit(limit)
+        .select(ApiKey::as_select())
+        .load(conn)
+}
+
+/// Unrevoked keys whose old secret stops after `now` and at or before `until`.
+pub fn overlaps_closing(
+    conn: &mut AnyConnection,
+    now: PrimitiveDateTime,
+    until: PrimitiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<ApiKey>> {
+    api_keys::table
+        .filter(api_keys::old_retires_at.gt(now))
+        .filter(api_keys::old_retires_at.le(until))
+        .filter(api_keys::revoked_at.is_null())
+        .order(api_keys::old_retires_at.asc())
+        .limit(limit)
+        .select(ApiKey::as_select())
+        .load(conn)
+}

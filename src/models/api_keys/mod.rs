@@ -324,3 +324,11 @@ pub fn find_in_workspace(
         .first(conn)
         .optional()
 }
+
+pub fn find_by_id(conn: &mut AnyConnection, id: KeyId) -> QueryResult<Option<ApiKey>> {
+    api_keys::table
+        .find(id)
+        .select(ApiKey::as_select())
+        .first(conn)
+        .optional()
+}

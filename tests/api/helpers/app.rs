@@ -169,6 +169,18 @@ pub async fn spawn_app_on(
 }
 
 impl TestApp {
+    /// A second server process on this app's database and clock (its own pools and caches).
+    pub async fn sibling(&self, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        spawn_app_on(
+            self.backend,
+            self.database.clone(),
+            self._dir.clone(),
+            self.clock.clone(),
+            tweak,
+        )
+        .await
+    }
+
     /// A new server on this app's (still empty) database, with changed settings.
     pub async fn respawn(self, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let TestApp {

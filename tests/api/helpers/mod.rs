@@ -3,7 +3,9 @@
 mod app;
 mod client;
 mod fixtures;
+mod smtp;
 
 pub use app::*;
 pub use client::*;
 pub use fixtures::*;
+pub use smtp::*;

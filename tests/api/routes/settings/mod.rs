@@ -4,6 +4,7 @@ mod api_keys;
 mod key_search;
 mod lifecycle;
 mod policies;
+mod reminders;
 mod rotation;
 mod team_members;
 

@@ -416,6 +416,8 @@ def scenarios(state):
         ("filter active", "/settings/api-keys?status=active"),
         ("filter expired", "/settings/api-keys?status=expired"),
         ("filter revoked", "/settings/api-keys?status=revoked"),
+        ("filter expiring soon", "/settings/api-keys?status=expiring"),
+        ("filter unused", "/settings/api-keys?status=unused"),
         ("filter read and write", "/settings/api-keys?access=read_write"),
         ("filter owner", f"/settings/api-keys?owner={state['owner']}"),
         ("filter owner removed", "/settings/api-keys?owner=removed"),

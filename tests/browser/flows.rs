@@ -647,6 +647,18 @@ async fn a_rotation_with_a_one_hour_overlap() {
         api(&b.base, Method::GET, "/api/v1/key", &new, None).await,
         200
     );
+
+    // The workspace's Policies: set a maximum lifetime; the page lists the longer key.
+    b.goto("/settings/workspaces").await;
+    b.click(&format!("Policies of {WORKSPACE}")).await;
+    b.wait_text("Maximum key lifetime").await;
+    b.assert_accessible("the Policies page").await;
+    b.choose("30 days").await;
+    b.click("Save policies").await;
+    b.wait_text("Policies saved.").await;
+    b.wait_text("Keys longer than 30 days").await;
+    b.assert_accessible("the Policies page with longer keys")
+        .await;
     b.close().await;
 }
 

@@ -2,6 +2,7 @@
 
 use crate::db::ids::{UserId, WorkspaceId};
 use crate::db::AnyConnection;
+use crate::domain::key::StatusFilter;
 use crate::domain::search::{KeyQuery, Page, COUNT_CAP, OWNER_REMOVED};
 use crate::models::api_keys::page::{
     self, Filters, IdPage, OwnerFilter, Scope, Source, TextCondition, Total,
@@ -203,6 +204,18 @@ fn empty(
 /// name or email matches, and the keys of workspaces whose name matches. Shorter than three
 /// characters, a search matches names (and people, and workspaces) by prefix.
 fn plan(c: &mut AnyConnection, q: &KeyQuery, visible: &[&Membership], f: &Filters) -> Result<Plan> {
+    // "Expiring soon" is a narrow range of each workspace's expiration index: its keys are read
+    // by id (the other filters apply to them as conditions).
+    if f.status == Some(StatusFilter::ExpiringSoon) && q.needle().is_none() {
+        if let Some(ids) = api_keys::expiring_ids(c, &f.visible, f.now, FEW)? {
+            let fixed = if ids.is_empty() {
+                Vec::new()
+            } else {
+                vec![Source::new(Scope::Ids(ids))]
+            };
+            return Ok(Plan { fixed, text: None });
+        }
+    }
     let base: Vec<Scope> = match &f.owner {
         None => f.visible.iter().map(|w| Scope::Workspace(*w)).collect(),
         Some(OwnerFilter::Person(u)) => vec![Scope::Owner(*u, f.visible.clone())],

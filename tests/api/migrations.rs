@@ -40,6 +40,7 @@ async fn migrations_create_the_whole_schema(app: TestApp) {
             oauth_grants,
             oauth_codes,
             oauth_tokens,
+            mail_outbox,
         );
         #[derive(QueryableByName)]
         struct Table {

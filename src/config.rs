@@ -51,10 +51,23 @@ pub struct MailSettings {
     pub from: String,
 }
 
+/// An SMTP URL with its password replaced, for messages and logs.
+pub fn redacted_smtp_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("****"));
+            }
+            u.to_string()
+        }
+        Err(_) => "(unparseable SMTP URL)".to_owned(),
+    }
+}
+
 impl std::fmt::Debug for MailSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MailSettings")
-            .field("smtp_url", &crate::mail::redacted(&self.smtp_url))
+            .field("smtp_url", &redacted_smtp_url(&self.smtp_url))
             .field("from", &self.from)
             .finish()
     }

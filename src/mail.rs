@@ -8,20 +8,7 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::MailSettings;
-
-/// The SMTP URL with its password replaced, for messages and logs.
-pub fn redacted(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("****"));
-            }
-            u.to_string()
-        }
-        Err(_) => "(unparseable SMTP URL)".to_owned(),
-    }
-}
+use crate::config::{redacted_smtp_url as redacted, MailSettings};
 
 #[derive(Clone)]
 pub struct Mailer {
@@ -131,7 +118,7 @@ mod tests {
         };
         assert!(Mailer::new(&bad_from).is_err());
         assert_eq!(
-            redacted("smtp://user:secret@mail.example.com:587"),
+            crate::config::redacted_smtp_url("smtp://user:secret@mail.example.com:587"),
             "smtp://user:****@mail.example.com:587"
         );
     }

@@ -36,7 +36,7 @@ pub fn spawn_all(
         last_change,
     );
     if let crate::db::DatabaseUrl::Postgres(_) = &settings.database {
-        spawn_key_change_listener(settings.database.clone(), api.clone());
+        spawn_key_change_listener(settings.database.clone(), api.clone(), last_change);
     }
     spawn_last_used_flusher(api_pool.clone(), api.clone(), clock.clone());
 }
@@ -221,21 +221,33 @@ fn spawn_key_change_feed(
 /// (sent at commit by `record_change`), and the key leaves this process's cache within about
 /// 10 ms. The connection is read without blocking a thread; when it drops, it is opened again
 /// (the poll above covers the gap).
-fn spawn_key_change_listener(url: crate::db::DatabaseUrl, api: Arc<ApiRuntime>) {
+fn spawn_key_change_listener(url: crate::db::DatabaseUrl, api: Arc<ApiRuntime>, mut since: i64) {
     use crate::db::AnyConnection;
     tokio::spawn(async move {
         loop {
             let listening = {
                 let url = url.clone();
-                tokio::task::spawn_blocking(move || -> anyhow::Result<AnyConnection> {
+                tokio::task::spawn_blocking(move || -> anyhow::Result<(AnyConnection, Vec<(i64, crate::db::ids::KeyId)>)> {
                     let mut conn = crate::db::connect(&url)?;
                     api_keys::listen_for_changes(&mut conn)?;
-                    Ok(conn)
+                    // What changed before we listened (since start-up, or while disconnected)
+                    // was never notified to us: read it from the feed now.
+                    let missed = api_keys::changes_since(&mut conn, since)?
+                        .into_iter()
+                        .map(|(id, key, _)| (id, key))
+                        .collect();
+                    Ok((conn, missed))
                 })
                 .await
             };
             let mut conn = match listening {
-                Ok(Ok(conn)) => conn,
+                Ok(Ok((conn, missed))) => {
+                    for (id, key) in missed {
+                        api.keys.invalidate(key);
+                        since = since.max(id);
+                    }
+                    conn
+                }
                 Ok(Err(e)) => {
                     tracing::warn!(error = %format!("{e:#}"), "cannot LISTEN for key changes");
                     tokio::time::sleep(Duration::from_secs(5)).await;

@@ -48,6 +48,17 @@ pub enum Command {
     Admin(AdminCommand),
     /// Fill the database with a realistic demo and print how to sign in.
     Demo(DemoArgs),
+    /// Work with tokens offline.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Read a token from standard input and say whether it is a Mailrith token with a valid
+    /// format and checksum, without a database (exit status 0 when valid, 1 when not): for a
+    /// pre-commit hook or a scanner.
+    Check,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -132,6 +143,11 @@ pub struct ServeArgs {
     /// The From address of reminder emails, e.g. "Mailrith <keys@example.com>".
     #[arg(long, env = "MAILRITH_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// A JSON file of the public keys that sign secret-scanning reports, in the shape GitHub
+    /// publishes ({"public_keys": [{"key_identifier", "key", "is_current"}]}). Without it,
+    /// POST /api/v1/secret-scanning/verify answers 404.
+    #[arg(long, env = "MAILRITH_SECRET_SCANNING_KEYS")]
+    pub secret_scanning_keys: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -233,6 +249,14 @@ impl ServeArgs {
             (Some(_), None) => anyhow::bail!("--smtp-url needs --mail-from"),
             (None, Some(_)) => anyhow::bail!("--mail-from needs --smtp-url"),
         };
+        if let Some(path) = &self.secret_scanning_keys {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("cannot read --secret-scanning-keys {}: {e}", path.display())
+            })?;
+            s.secret_scanning = Some(std::sync::Arc::new(
+                crate::domain::scanning::ScanningKeys::from_json(&text)?,
+            ));
+        }
         Ok(s)
     }
 }

@@ -50,3 +50,21 @@ pub fn create_admin(database: DatabaseUrl, admin: NewAdmin) -> anyhow::Result<()
     }
     Ok(())
 }
+
+/// `mailrith keys check`: reads one token from `input` and says what it is; an error (exit 1)
+/// when it is not a valid Mailrith token. Never prints the token.
+pub fn check_token(input: impl std::io::Read) -> anyhow::Result<()> {
+    use std::io::Read;
+    let mut text = String::new();
+    input
+        .take(4096)
+        .read_to_string(&mut text)
+        .map_err(|_| anyhow::anyhow!("not a Mailrith token: the input is not UTF-8 text"))?;
+    match crate::domain::key::check_token(&text) {
+        Ok(what) => {
+            println!("valid: {what}");
+            Ok(())
+        }
+        Err(why) => anyhow::bail!("not valid: {why}"),
+    }
+}

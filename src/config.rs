@@ -39,6 +39,9 @@ pub struct Settings {
     /// Email for reminders (expiring keys, overlaps closing, policy revocations); in-app only
     /// when `None`.
     pub mail: Option<MailSettings>,
+    /// The keys that sign secret-scanning reports (`--secret-scanning-keys`); without them
+    /// `POST /api/v1/secret-scanning/verify` answers 404.
+    pub secret_scanning: Option<std::sync::Arc<crate::domain::scanning::ScanningKeys>>,
 }
 
 /// Where reminder emails go out, and from whom.
@@ -120,6 +123,7 @@ impl Settings {
             key_feed_poll: Duration::from_millis(200),
             metrics_bind: None,
             mail: None,
+            secret_scanning: None,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use mailrith::cli::{AdminCommand, Cli, Command};
+use mailrith::cli::{AdminCommand, Cli, Command, KeysCommand};
 use mailrith::commands;
 
 fn main() -> ExitCode {
@@ -35,6 +35,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             commands::create_admin(database, admin)
         }
         Some(Command::Demo(args)) => mailrith::demo::run(database, &args.login_url()?),
+        Some(Command::Keys(KeysCommand::Check)) => commands::check_token(std::io::stdin()),
         None => anyhow::bail!("no command given"),
     }
 }

@@ -79,6 +79,11 @@ pub fn app(
                 .service(at("/openapi.json").get(v1::openapi).json())
                 .service(at("/key").get(v1::key::key).json())
                 .service(
+                    at("/secret-scanning/verify")
+                        .post(v1::secret_scanning::verify)
+                        .json(),
+                )
+                .service(
                     at("/contacts")
                         .get(v1::contacts::list)
                         .post(v1::contacts::create)

@@ -17,7 +17,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// A stable, machine-readable code: `unauthorized`, `insufficient_access`,
     /// `insufficient_scope`, `not_found`, `method_not_allowed`, `invalid_json`, `invalid_field`,
-    /// `unsupported_media_type`, `conflict`, `rate_limited`, `unavailable`, `internal`.
+    /// `unsupported_media_type`, `conflict`, `rate_limited`, `too_large`, `invalid_signature`,
+    /// `unavailable`, `internal`.
     pub code: &'static str,
     /// What happened and what to do, for a person.
     pub message: String,
@@ -57,6 +58,12 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("rate limited")]
     TooManyRequests(u64),
+    /// A body over the endpoint's limit.
+    #[error("too large")]
+    TooLarge(&'static str),
+    /// A signed request whose signature is missing or does not verify.
+    #[error("{0}")]
+    BadSignature(&'static str),
     /// No database connection came free in time: retry shortly.
     #[error("unavailable: {0}")]
     Unavailable(anyhow::Error),
@@ -124,6 +131,8 @@ impl ApiError {
                 format!("Too many requests with invalid API keys. Retry after {s} seconds."),
                 None,
             ),
+            ApiError::TooLarge(m) => ("too_large", (*m).to_owned(), Some("body")),
+            ApiError::BadSignature(m) => ("invalid_signature", (*m).to_owned(), None),
             ApiError::Unavailable(_) => (
                 "unavailable",
                 "The service is busy. Retry in a second.".to_owned(),
@@ -156,6 +165,8 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BadSignature(_) => StatusCode::UNAUTHORIZED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::v1::{self, contacts, key};
+use crate::api::v1::{self, contacts, key, secret_scanning};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,7 +15,7 @@ use crate::api::v1::{self, contacts, key};
         description = "The JSON API that Mailrith API keys unlock. Authenticate with `Authorization: Bearer <key>`. \
 A key sees and changes only its own workspace's data; Read Only keys cannot create, change or delete."
     ),
-    paths(v1::ping, key::key, contacts::list, contacts::get, contacts::create, contacts::update, contacts::delete),
+    paths(v1::ping, key::key, contacts::list, contacts::get, contacts::create, contacts::update, contacts::delete, secret_scanning::verify),
     components(schemas(
         v1::Ping,
         key::KeyInfo,
@@ -24,11 +24,13 @@ A key sees and changes only its own workspace's data; Read Only keys cannot crea
         contacts::ContactList,
         contacts::ContactIn,
         contacts::ContactStatusName,
+        secret_scanning::ReportedToken,
+        secret_scanning::TokenFeedback,
         crate::api::error::ErrorBody,
         crate::api::error::ErrorDetail
     )),
     modifiers(&BearerAuth),
-    tags((name = "keys", description = "The calling key"), (name = "contacts", description = "A workspace's contacts"), (name = "meta"))
+    tags((name = "keys", description = "The calling key"), (name = "contacts", description = "A workspace's contacts"), (name = "secret scanning", description = "Reports of tokens found in public"), (name = "meta"))
 )]
 pub struct ApiDoc;
 

@@ -24,6 +24,7 @@ diesel::table! {
         max_key_lifetime_days -> Nullable<Integer>,
         revoke_unused_after_days -> Nullable<Integer>,
         max_active_keys -> Integer,
+        leak_response -> Text,
     }
 }
 
@@ -83,6 +84,9 @@ diesel::table! {
         old_retires_at -> Nullable<Timestamp>,
         old_last_used_at -> Nullable<Timestamp>,
         secret_first_used_at -> Nullable<Timestamp>,
+        leaked_at -> Nullable<Timestamp>,
+        leaked_url -> Nullable<Text>,
+        leaked_source -> Nullable<Text>,
     }
 }
 

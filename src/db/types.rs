@@ -10,6 +10,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::contact::ContactStatus;
 use crate::domain::key::AccessLevel;
 use crate::domain::oauth::TokenKind;
+use crate::domain::policy::LeakResponse;
 use crate::domain::reminder::ReminderKind;
 use crate::domain::workspace::{Access, Role};
 use crate::domain::Named;
@@ -46,5 +47,6 @@ text_enum!(
     TokenKind,
     ContactStatus,
     AuditAction,
-    ReminderKind
+    ReminderKind,
+    LeakResponse
 );

@@ -31,6 +31,7 @@ super::named_enum! {
         ApiKeyRetireOldSecret = "api_key.retire_old_secret",
         ApiKeyPolicyRefused = "api_key.policy_refused",
         ApiKeyReminderSent = "api_key.reminder_sent",
+        ApiKeyLeaked = "api_key.leaked",
         AppAuthorize = "app.authorize",
         AppRevoke = "app.revoke",
     }
@@ -49,6 +50,7 @@ impl AuditAction {
             Self::ApiKeyRetireOldSecret => "Retired the old secret",
             Self::ApiKeyPolicyRefused => "Refused by the workspace policy",
             Self::ApiKeyReminderSent => "Sent a reminder",
+            Self::ApiKeyLeaked => "Reported public",
             Self::WorkspacePolicyChange => "Changed the key policies",
             Self::InstanceSetup => "Set up Mailrith",
             Self::AdminCreate => "Admin created",

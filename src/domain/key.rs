@@ -351,6 +351,38 @@ impl KeyStatus {
     }
 }
 
+/// What `mailrith keys check` says of a token, without a database: a Mailrith API key (format
+/// and checksum, exactly as the server parses it), a well-formed OAuth token (format only: they
+/// carry no checksum), or why it is neither.
+pub fn check_token(raw: &str) -> Result<&'static str, &'static str> {
+    let token = raw.trim();
+    if token.starts_with(PREFIX) {
+        return match PlainKey::parse(token) {
+            Ok(_) => Ok("a Mailrith API key: format and checksum are valid"),
+            Err(KeyFormatError::Prefix) => Err("it does not start with mlr_"),
+            Err(KeyFormatError::Length) => Err("a Mailrith API key has 40 characters"),
+            Err(KeyFormatError::Alphabet) => Err("a Mailrith API key has only letters and digits"),
+            Err(KeyFormatError::Checksum) => {
+                Err("its checksum does not match (a typo, or not a Mailrith key)")
+            }
+        };
+    }
+    for (prefix, what) in [
+        ("mlrs_", "a Mailrith OAuth client secret"),
+        ("mlra_", "a Mailrith OAuth access token"),
+        ("mlrr_", "a Mailrith OAuth refresh token"),
+    ] {
+        if let Some(rest) = token.strip_prefix(prefix) {
+            return if rest.len() == 40 && rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                Ok(what)
+            } else {
+                Err("a Mailrith OAuth token has its prefix and 40 letters and digits")
+            };
+        }
+    }
+    Err("it is not a Mailrith token (mlr_, mlrs_, mlra_ or mlrr_)")
+}
+
 /// A key expiring within this is "expiring soon": a badge, a filter and a banner.
 pub const EXPIRING_SOON: Duration = Duration::days(7);
 /// A working key with no use for this long is stale ("Unused for 97 days").
@@ -605,6 +637,76 @@ mod tests {
             assert_eq!(StatusFilter::parse(f.as_str()), Some(f));
         }
         assert_eq!(StatusFilter::parse("stale"), None);
+    }
+
+    /// The rule the README publishes, written again from scratch: `^mlr_[0-9A-Za-z]{36}$`, and
+    /// the last 6 characters are the CRC-32 (IEEE, bitwise here) of the 30 before them, in base62
+    /// most significant first.
+    fn published_rule(t: &str) -> bool {
+        let Some(rest) = t.strip_prefix("mlr_") else {
+            return false;
+        };
+        if rest.len() != 36 || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return false;
+        }
+        let (secret, check) = rest.split_at(30);
+        let mut crc = 0xFFFF_FFFFu32;
+        for b in secret.bytes() {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        let mut n = !crc;
+        let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let mut expect = [0u8; 6];
+        for slot in expect.iter_mut().rev() {
+            *slot = alphabet[(n % 62) as usize];
+            n /= 62;
+        }
+        check.as_bytes() == expect
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+        /// The offline checker, the server's parser and the published rule agree on random
+        /// tokens and on one-character mutations of real keys.
+        #[test]
+        fn the_checker_agrees_with_the_server_and_the_published_rule(
+            pos in 0usize..40,
+            c in proptest::char::range('0', 'z'),
+            mutate in proptest::bool::ANY,
+            noise in "[a-z_0-9A-Z]{0,44}",
+        ) {
+            let real = PlainKey::generate().expose().to_owned();
+            let token = if mutate {
+                let mut b: Vec<char> = real.chars().collect();
+                b[pos] = c;
+                b.into_iter().collect::<String>()
+            } else if pos % 2 == 0 {
+                real.clone()
+            } else {
+                noise.clone()
+            };
+            let server = PlainKey::parse(&token).is_ok();
+            prop_assert_eq!(server, published_rule(&token), "{}", token);
+            let checker = check_token(&token);
+            if token.starts_with("mlr_") {
+                prop_assert_eq!(checker.is_ok(), server, "{}", token);
+            }
+        }
+    }
+
+    #[test]
+    fn oauth_tokens_are_checked_by_format() {
+        let t = format!("mlra_{}", "a".repeat(40));
+        assert!(check_token(&t).unwrap().contains("access token"));
+        assert!(check_token("mlrr_short").is_err());
+        assert!(check_token("ghp_something").is_err());
     }
 
     #[test]

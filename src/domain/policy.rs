@@ -26,6 +26,25 @@ pub const UNUSED_CHOICES: [(&str, &str); 6] = [
 pub const DEFAULT_MAX_ACTIVE_KEYS: i32 = 500;
 pub const MAX_ACTIVE_KEYS_LIMIT: i32 = 100_000;
 
+super::named_enum! {
+    /// What happens when a key of the workspace is reported public (secret scanning).
+    pub enum LeakResponse {
+        /// Revoke it at once (the default).
+        Revoke = "revoke",
+        /// Mark it "Leaked" and tell people, but leave it working.
+        Flag = "flag",
+    }
+}
+
+impl LeakResponse {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Revoke => "Revoke it at once",
+            Self::Flag => "Flag it only",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
     /// Keys may live at most this many days (30, 90 or 365).
@@ -33,6 +52,7 @@ pub struct Policy {
     /// Working keys unused for this many days are revoked by the policy.
     pub revoke_unused_after_days: Option<i32>,
     pub max_active_keys: i32,
+    pub leak_response: LeakResponse,
 }
 
 impl Default for Policy {
@@ -41,6 +61,7 @@ impl Default for Policy {
             max_lifetime_days: None,
             revoke_unused_after_days: None,
             max_active_keys: DEFAULT_MAX_ACTIVE_KEYS,
+            leak_response: LeakResponse::Revoke,
         }
     }
 }
@@ -57,7 +78,12 @@ fn choice(raw: &str, choices: &[(&str, &str)], none: &str) -> Option<Option<i32>
 
 impl Policy {
     /// Parses the Policies form; every bad field is named.
-    pub fn parse(lifetime: &str, unused: &str, max_active: &str) -> Result<Self, Vec<FieldError>> {
+    pub fn parse(
+        lifetime: &str,
+        unused: &str,
+        max_active: &str,
+        leak: &str,
+    ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         let max_lifetime_days = choice(lifetime.trim(), &LIFETIME_CHOICES, "none");
         if max_lifetime_days.is_none() {
@@ -83,16 +109,33 @@ impl Policy {
                 None
             }
         };
-        match (max_lifetime_days, revoke_unused_after_days, max_active_keys) {
-            (Some(max_lifetime_days), Some(revoke_unused_after_days), Some(max_active_keys))
-                if errors.is_empty() =>
-            {
-                Ok(Self {
-                    max_lifetime_days,
-                    revoke_unused_after_days,
-                    max_active_keys,
-                })
-            }
+        let leak_response = match leak.trim() {
+            "" => Some(LeakResponse::Revoke),
+            other => <LeakResponse as super::Named>::from_name(other),
+        };
+        if leak_response.is_none() {
+            errors.push(FieldError::new(
+                "leak_response",
+                "Choose what happens when a key is reported public.",
+            ));
+        }
+        match (
+            max_lifetime_days,
+            revoke_unused_after_days,
+            max_active_keys,
+            leak_response,
+        ) {
+            (
+                Some(max_lifetime_days),
+                Some(revoke_unused_after_days),
+                Some(max_active_keys),
+                Some(leak_response),
+            ) if errors.is_empty() => Ok(Self {
+                max_lifetime_days,
+                revoke_unused_after_days,
+                max_active_keys,
+                leak_response,
+            }),
             _ => Err(errors),
         }
     }
@@ -167,10 +210,10 @@ mod tests {
     #[test]
     fn parses_and_names_bad_fields() {
         assert_eq!(
-            Policy::parse("none", "off", "500").unwrap(),
+            Policy::parse("none", "off", "500", "revoke").unwrap(),
             Policy::default()
         );
-        let p = Policy::parse("90", "180", "20").unwrap();
+        let p = Policy::parse("90", "180", "20", "flag").unwrap();
         assert_eq!(
             (
                 p.max_lifetime_days,
@@ -179,20 +222,28 @@ mod tests {
             ),
             (Some(90), Some(180), 20)
         );
-        let fields: Vec<_> = Policy::parse("45", "7", "0")
+        let fields: Vec<_> = Policy::parse("45", "7", "0", "shrug")
             .unwrap_err()
             .into_iter()
             .map(|e| e.field)
             .collect();
-        assert_eq!(fields, ["max_lifetime", "revoke_unused", "max_active_keys"]);
-        assert!(Policy::parse("none", "off", "100001").is_err());
-        assert!(Policy::parse("none", "off", "ten").is_err());
+        assert_eq!(
+            fields,
+            [
+                "max_lifetime",
+                "revoke_unused",
+                "max_active_keys",
+                "leak_response"
+            ]
+        );
+        assert!(Policy::parse("none", "off", "100001", "").is_err());
+        assert!(Policy::parse("none", "off", "ten", "").is_err());
     }
 
     #[test]
     fn the_lifetime_limits_expirations() {
         let now = datetime!(2026-11-27 10:00);
-        let p = Policy::parse("90", "off", "500").unwrap();
+        let p = Policy::parse("90", "off", "500", "revoke").unwrap();
         assert!(p
             .check_expiration("Acme", Some(now + Duration::days(90)), now)
             .is_ok());

@@ -13,6 +13,7 @@ super::named_enum! {
         Expired = "expired",
         OverlapClosing = "overlap_closing",
         RevokedUnused = "revoked_unused",
+        Leaked = "leaked",
     }
 }
 
@@ -26,8 +27,9 @@ pub struct About<'a> {
     pub at: PrimitiveDateTime,
     /// The key's page.
     pub link: &'a str,
-    /// For `RevokedUnused`: how long the key went unused ("90 days").
-    pub unused_for: &'a str,
+    /// For `RevokedUnused`: how long the key went unused ("90 days"); for `Leaked`: where it
+    /// was found.
+    pub detail: &'a str,
 }
 
 impl ReminderKind {
@@ -61,13 +63,24 @@ impl ReminderKind {
             Self::RevokedUnused => (
                 format!(
                     "API key \"{}\" in {} was revoked: unused for {}",
-                    a.key_name, a.workspace, a.unused_for
+                    a.key_name, a.workspace, a.detail
                 ),
                 format!(
                     "was revoked on {when} by the workspace's policy, because nothing used it for {}",
-                    a.unused_for
+                    a.detail
                 ),
                 "If a system still needs access, generate a new key for it.",
+            ),
+            Self::Leaked => (
+                format!(
+                    "API key \"{}\" in {} was found in public",
+                    a.key_name, a.workspace
+                ),
+                format!(
+                    "was reported public on {when}{}",
+                    if a.detail.is_empty() { String::new() } else { format!(" at {}", a.detail) }
+                ),
+                "If it was revoked, give the connected system a new key. If it was only flagged, rotate it now.",
             ),
         };
         let body = format!(
@@ -92,7 +105,7 @@ mod tests {
             owner: "Ada Lovelace",
             at: datetime!(2026-12-04 09:00),
             link: "https://keys.example.com/settings/api-keys/key_1",
-            unused_for: "",
+            detail: "",
         };
         let (subject, body) = ReminderKind::ExpiresInAWeek.write(&a);
         assert_eq!(subject, "API key \"CRM sync\" in Acme expires in 7 days");

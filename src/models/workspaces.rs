@@ -19,6 +19,7 @@ pub struct Workspace {
     pub max_key_lifetime_days: Option<i32>,
     pub revoke_unused_after_days: Option<i32>,
     pub max_active_keys: i32,
+    pub leak_response: crate::domain::policy::LeakResponse,
 }
 
 impl Workspace {
@@ -28,6 +29,7 @@ impl Workspace {
             max_lifetime_days: self.max_key_lifetime_days,
             revoke_unused_after_days: self.revoke_unused_after_days,
             max_active_keys: self.max_active_keys,
+            leak_response: self.leak_response,
         }
     }
 }
@@ -43,6 +45,7 @@ pub fn set_policy(
             workspaces::max_key_lifetime_days.eq(p.max_lifetime_days),
             workspaces::revoke_unused_after_days.eq(p.revoke_unused_after_days),
             workspaces::max_active_keys.eq(p.max_active_keys),
+            workspaces::leak_response.eq(p.leak_response),
         ))
         .execute(conn)
 }
@@ -430,4 +433,12 @@ pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<Workspace>> {
         .order(workspaces::id.asc())
         .select(Workspace::as_select())
         .load(conn)
+}
+
+pub fn find(conn: &mut AnyConnection, id: WorkspaceId) -> QueryResult<Option<Workspace>> {
+    workspaces::table
+        .find(id)
+        .select(Workspace::as_select())
+        .first(conn)
+        .optional()
 }

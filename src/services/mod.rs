@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod apps;
 pub mod audit;
 pub mod contacts;
+pub mod leaks;
 pub mod oauth;
 pub mod policies;
 pub mod reminders;

@@ -52,7 +52,7 @@ pub fn view(c: &mut AnyConnection, acting: &Acting, workspace: &str) -> Result<P
     })
 }
 
-fn describe(p: &Policy) -> [String; 3] {
+fn describe(p: &Policy) -> [String; 4] {
     [
         p.max_lifetime_days
             .map(lifetime_label)
@@ -61,6 +61,7 @@ fn describe(p: &Policy) -> [String; 3] {
             .map(|d| format!("after {}", lifetime_label(d)))
             .unwrap_or_else(|| "off".into()),
         p.max_active_keys.to_string(),
+        p.leak_response.label().to_lowercase(),
     ]
 }
 

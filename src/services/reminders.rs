@@ -60,7 +60,7 @@ impl Lookup {
         key: &ApiKey,
         kind: ReminderKind,
         at: PrimitiveDateTime,
-        unused_for: &str,
+        detail: &str,
         now: PrimitiveDateTime,
     ) -> Result<usize> {
         let ws = key.workspace_id;
@@ -90,7 +90,7 @@ impl Lookup {
             owner: &owner_name,
             at,
             link: &link,
-            unused_for,
+            detail,
         });
         Ok(outbox::enqueue(
             c,
@@ -158,8 +158,8 @@ pub fn enqueue_revoked(
     let mut look = Lookup::new(c, base)?;
     let mut queued = 0;
     for (key, days) in revoked {
-        let unused_for = lifetime_label(*days);
-        queued += look.enqueue(c, key, ReminderKind::RevokedUnused, now, &unused_for, now)?;
+        let detail = lifetime_label(*days);
+        queued += look.enqueue(c, key, ReminderKind::RevokedUnused, now, &detail, now)?;
     }
     Ok(queued)
 }
@@ -203,4 +203,15 @@ pub fn failed(
     let next = now + crate::mail::backoff(mail.attempts + 1);
     outbox::mark_failed(c, mail.id, next, error)?;
     Ok(())
+}
+
+/// Queues the notice that a key was found in public (at `url`).
+pub fn enqueue_leaked(
+    c: &mut AnyConnection,
+    key: &ApiKey,
+    url: &str,
+    now: PrimitiveDateTime,
+    base: &str,
+) -> Result<usize> {
+    Lookup::new(c, base)?.enqueue(c, key, ReminderKind::Leaked, now, url, now)
 }

@@ -49,6 +49,10 @@ pub struct KeyRow {
     pub overlap: Option<OverlapRow>,
     /// "Unused for 97 days" for a stale working key; empty otherwise.
     pub unused: String,
+    /// Reported public by a secret scanner: where (a link when it is http(s)), and what found it.
+    pub leaked: bool,
+    pub leaked_url: String,
+    pub leaked_text: String,
 }
 
 impl KeyRow {
@@ -56,6 +60,9 @@ impl KeyRow {
         let k = &l.key;
         let status = k.status(now);
         let revoker = match (k.revoked_by, &l.revoked_by_name) {
+            (None, _) if k.leaked_at.is_some() => {
+                "Mailrith, when it was reported public".to_owned()
+            }
             (None, _) => "the workspace policy".to_owned(),
             (Some(_), Some(name)) => name.clone(),
             (Some(_), None) => "a removed user".to_owned(),
@@ -106,6 +113,20 @@ impl KeyRow {
             },
             overlap: OverlapRow::of(k, now),
             unused: unused_text(k, now),
+            leaked: k.leaked_at.is_some(),
+            leaked_url: k.leaked_url.clone().unwrap_or_default(),
+            leaked_text: k
+                .leaked_at
+                .map(|at| {
+                    let source = k.leaked_source.clone().unwrap_or_default();
+                    let by = if source.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (found in {source})")
+                    };
+                    format!("Reported public {}{by}", format_time(at))
+                })
+                .unwrap_or_default(),
         }
     }
 }

@@ -52,6 +52,7 @@ pub struct PoliciesPage {
     pub lifetimes: Vec<super::Choice>,
     pub unused: Vec<super::Choice>,
     pub max_active_keys: String,
+    pub leak_responses: Vec<super::Choice>,
     pub active_keys: i64,
     pub longer: Vec<LongerKey>,
     pub longer_total: i64,

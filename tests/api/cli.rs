@@ -535,3 +535,57 @@ async fn logs_never_carry_secrets() {
         );
     }
 }
+
+/// `mailrith keys check`: a token on standard input, no database; exit 0 for a valid Mailrith
+/// token, 1 otherwise, and never the token in the output.
+#[test]
+fn keys_check_reads_stdin_and_exits_0_or_1() {
+    let valid = mailrith::domain::key::PlainKey::generate()
+        .expose()
+        .to_owned();
+    let mut typo: Vec<char> = valid.chars().collect();
+    typo[10] = if typo[10] == 'a' { 'b' } else { 'a' };
+    let typo: String = typo.into_iter().collect();
+    let app_token = format!("mlra_{}", "Z".repeat(40));
+    for (token, ok) in [
+        (valid.as_str(), true),
+        (typo.as_str(), false),
+        (app_token.as_str(), true),
+        ("ghp_notours", false),
+        ("", false),
+    ] {
+        let mut child = mailrith()
+            .args([
+                "--database-url",
+                "sqlite:///nonexistent/dir/never.db",
+                "keys",
+                "check",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{token}\n").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.success(), ok, "{token:?}: {said}");
+        assert_eq!(out.status.code(), Some(if ok { 0 } else { 1 }));
+        if !token.is_empty() {
+            assert!(!said.contains(token), "the token is never printed");
+        }
+        assert!(
+            said.contains(if ok { "valid:" } else { "not valid:" }),
+            "{said}"
+        );
+    }
+}

@@ -662,6 +662,46 @@ async fn a_rotation_with_a_one_hour_overlap() {
     b.close().await;
 }
 
+/// A key a secret scanner reported: the list and its page say "Leaked" and where (axe clean).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leaked_key_is_marked_where_people_look() {
+    use crate::routes::secret_scanning::{leak_report, report, sign, signing_key, trusted};
+    let _one = lock().await;
+    let github = signing_key(1);
+    let keys = trusted(&github);
+    let app = spawn_app(Backend::Sqlite)
+        .await
+        .respawn(move |s| s.secret_scanning = Some(keys))
+        .await;
+    let Some(b) = browser(&app.client.base, true).await else {
+        return;
+    };
+    setup_in_browser(&app, &b).await;
+    let secret = generate_in_browser(
+        &b,
+        "Website sign-up form",
+        "Read and Write",
+        "90 days",
+        true,
+    )
+    .await;
+    let body = leak_report(&secret);
+    let (status, _) = report(&app, &body, Some("github-1"), Some(&sign(&github, &body))).await;
+    assert_eq!(status, 200);
+    b.goto("/settings/api-keys").await;
+    b.wait_text("Leaked").await;
+    b.assert_accessible("the list with a leaked key").await;
+    b.click("Website sign-up form").await;
+    b.wait_text("Reported public").await;
+    assert!(b.body_text().await.contains("It was revoked at once"));
+    b.assert_accessible("a leaked key's page").await;
+    assert_eq!(
+        api(&b.base, Method::GET, "/api/v1/key", &secret, None).await,
+        401
+    );
+    b.close().await;
+}
+
 /// The icon is linked from the layout and served, as is `/favicon.ico` (no failed request on a
 /// first visit).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

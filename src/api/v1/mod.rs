@@ -3,6 +3,7 @@
 
 pub mod contacts;
 pub mod key;
+pub mod secret_scanning;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;

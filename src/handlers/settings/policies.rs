@@ -5,7 +5,9 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::db::run_db;
-use crate::domain::policy::{lifetime_label, Policy, LIFETIME_CHOICES, UNUSED_CHOICES};
+use crate::domain::policy::{
+    lifetime_label, LeakResponse, Policy, LIFETIME_CHOICES, UNUSED_CHOICES,
+};
 use crate::services::{policies, Error};
 use crate::views::forms::{Choice, FormErrors};
 use crate::views::settings::{LongerKey, PoliciesPage};
@@ -22,6 +24,8 @@ pub struct PolicyFields {
     revoke_unused: String,
     #[serde(default)]
     max_active_keys: String,
+    #[serde(default)]
+    leak_response: String,
 }
 
 fn choices(all: &[(&str, &str)], selected: &str) -> Vec<Choice> {
@@ -40,17 +44,19 @@ async fn page(
     let acting = me.acting();
     let v = run_db(&state.pool, move |c| policies::view(c, &acting, &workspace)).await?;
     let p = v.policy;
-    let (lifetime, unused, max_active) = match typed {
+    let (lifetime, unused, max_active, leak) = match typed {
         Some(f) => (
             f.max_lifetime.clone(),
             f.revoke_unused.clone(),
             f.max_active_keys.clone(),
+            f.leak_response.clone(),
         ),
         None => (
             p.max_lifetime_days.map_or("none".into(), |d| d.to_string()),
             p.revoke_unused_after_days
                 .map_or("off".into(), |d| d.to_string()),
             p.max_active_keys.to_string(),
+            p.leak_response.as_str().to_owned(),
         ),
     };
     Ok(PoliciesPage {
@@ -60,6 +66,10 @@ async fn page(
         lifetimes: choices(&LIFETIME_CHOICES, &lifetime),
         unused: choices(&UNUSED_CHOICES, &unused),
         max_active_keys: max_active,
+        leak_responses: [LeakResponse::Revoke, LeakResponse::Flag]
+            .into_iter()
+            .map(|r| Choice::new(r.as_str(), r.label(), r.as_str() == leak))
+            .collect(),
         active_keys: v.active_keys,
         longer: v
             .outliving
@@ -94,7 +104,12 @@ pub async fn save(
     CsrfForm(f): CsrfForm<PolicyFields>,
 ) -> Result<HttpResponse, AppError> {
     let workspace = path.into_inner();
-    let input = Policy::parse(&f.max_lifetime, &f.revoke_unused, &f.max_active_keys);
+    let input = Policy::parse(
+        &f.max_lifetime,
+        &f.revoke_unused,
+        &f.max_active_keys,
+        &f.leak_response,
+    );
     let (acting, ws) = (me.acting(), workspace.clone());
     match run_db(&state.pool, move |c| policies::set(c, &acting, &ws, input)).await {
         Ok(_) => {

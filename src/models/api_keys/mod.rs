@@ -46,6 +46,10 @@ pub struct ApiKey {
     pub old_last_used_at: Option<PrimitiveDateTime>,
     /// When the current secret was first used (none yet after a rotation: "waiting for first use").
     pub secret_first_used_at: Option<PrimitiveDateTime>,
+    /// Reported public by secret scanning: when, where, and by what source.
+    pub leaked_at: Option<PrimitiveDateTime>,
+    pub leaked_url: Option<String>,
+    pub leaked_source: Option<String>,
 }
 
 impl ApiKey {
@@ -331,4 +335,27 @@ pub fn find_by_id(conn: &mut AnyConnection, id: KeyId) -> QueryResult<Option<Api
         .select(ApiKey::as_select())
         .first(conn)
         .optional()
+}
+
+/// Marks a key as reported public at `url`; 0 when it already was, at that URL.
+pub fn mark_leaked(
+    conn: &mut AnyConnection,
+    id: KeyId,
+    url: &str,
+    source: &str,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        api_keys::table.filter(api_keys::id.eq(id)).filter(
+            api_keys::leaked_url
+                .is_null()
+                .or(api_keys::leaked_url.ne(url)),
+        ),
+    )
+    .set((
+        api_keys::leaked_at.eq(Some(now)),
+        api_keys::leaked_url.eq(Some(url)),
+        api_keys::leaked_source.eq(Some(source)),
+    ))
+    .execute(conn)
 }

@@ -252,3 +252,13 @@ pub(crate) fn revoke_by_policy(
     )?;
     Ok(true)
 }
+
+/// After a revocation the caller made (outside a person's action): the old secret of a rotation
+/// in progress stops with it.
+pub(crate) fn retire_old_after_revocation(
+    c: &mut AnyConnection,
+    key: &ApiKey,
+    now: time::PrimitiveDateTime,
+) -> Result<bool> {
+    super::overlap::retire_with(c, None, now, key, super::overlap::Why::Revoked)
+}

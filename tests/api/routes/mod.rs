@@ -4,5 +4,6 @@ mod api_v1;
 mod healthz;
 mod login;
 mod oauth;
+pub(crate) mod secret_scanning;
 mod settings;
 mod setup;

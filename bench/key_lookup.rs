@@ -38,6 +38,8 @@ fn setup() -> (db::AnyConnection, Vec<PlainKey>, std::path::PathBuf) {
                     key_hash: k.hash().as_str(),
                     hint: &k.hint(),
                     request_id: None,
+                    allowed_ips: None,
+                    rate_limit_per_minute: None,
                 },
             )?;
         }

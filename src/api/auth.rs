@@ -39,7 +39,10 @@ impl Caller {
 /// A refused call, and the key it can be told to, if any.
 struct Rejection {
     key: Option<(KeyId, WorkspaceId, String)>,
+    /// What kind of refusal (the history records each kind at most once a minute per key).
     reason: &'static str,
+    /// What the history says, when more than the reason ("refused: address … not allowed").
+    detail: Option<String>,
 }
 
 impl Rejection {
@@ -47,6 +50,7 @@ impl Rejection {
         Self {
             key: None,
             reason: "",
+            detail: None,
         }
     }
 
@@ -54,6 +58,7 @@ impl Rejection {
         Self {
             key: Some((key.id, key.workspace_id, key.public_id.clone())),
             reason,
+            detail: None,
         }
     }
 }
@@ -75,6 +80,39 @@ impl ApiRuntime {
             Some(t) if t.starts_with(ACCESS_TOKEN_PREFIX) => self.app(pool, t, &p).await?,
             _ => self.key(pool, p.token, p.now).await?,
         };
+        // A working key's own restrictions: where it may be used from, and how often.
+        if let Ok(Caller::Key(k)) = &outcome {
+            if let Some(allowed) = &k.allowed_ips {
+                let ok =
+                    p.ip.parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| allowed.contains(ip));
+                if !ok {
+                    let rejection = Rejection {
+                        detail: Some(format!("refused: address {} not allowed", p.ip)),
+                        ..Rejection::known(k, "address not allowed")
+                    };
+                    self.record(pool, rejection, &p).await?;
+                    return Err(ApiError::Forbidden(
+                        "This key may not be used from this address.",
+                    ));
+                }
+            }
+            if let Some(limit) = k.rate_limit {
+                if let Err(l) = self.rates.take(k.id, limit, std::time::Instant::now()) {
+                    let rejection = Rejection {
+                        detail: Some(format!(
+                            "refused: over its limit of {limit} requests a minute"
+                        )),
+                        ..Rejection::known(k, "rate limited")
+                    };
+                    self.record(pool, rejection, &p).await?;
+                    return Err(ApiError::KeyRateLimited {
+                        limit: l.limit,
+                        retry_after: l.retry_after,
+                    });
+                }
+            }
+        }
         match outcome {
             Ok(caller) => {
                 match &caller {
@@ -143,6 +181,7 @@ impl ApiRuntime {
                 Err(Rejection {
                     key: retired,
                     reason: "old secret used after rotation",
+                    detail: None,
                 })
             }
         })
@@ -166,13 +205,15 @@ impl ApiRuntime {
             return Ok(());
         }
         let (reason, ua, ip, now) = (
-            rejection.reason,
+            rejection
+                .detail
+                .unwrap_or_else(|| rejection.reason.to_owned()),
             p.user_agent.to_owned(),
             p.ip.to_owned(),
             p.now,
         );
         run_db(pool, move |c| {
-            api_auth::record_rejection(c, workspace, &public_id, reason, &ua, &ip, now)
+            api_auth::record_rejection(c, workspace, &public_id, &reason, &ua, &ip, now)
         })
         .await?;
         Ok(())

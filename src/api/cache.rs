@@ -162,6 +162,8 @@ mod tests {
             revoked_at: None,
             rotated_at: None,
             old_until: None,
+            allowed_ips: None,
+            rate_limit: None,
         }
     }
 

@@ -58,6 +58,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("rate limited")]
     TooManyRequests(u64),
+    /// A key over its requests-per-minute limit.
+    #[error("key rate limited")]
+    KeyRateLimited { limit: u32, retry_after: u64 },
     /// A body over the endpoint's limit.
     #[error("too large")]
     TooLarge(&'static str),
@@ -131,6 +134,11 @@ impl ApiError {
                 format!("Too many requests with invalid API keys. Retry after {s} seconds."),
                 None,
             ),
+            ApiError::KeyRateLimited { limit, retry_after } => (
+                "rate_limited",
+                format!("This key may make {limit} requests a minute. Retry after {retry_after} seconds."),
+                None,
+            ),
             ApiError::TooLarge(m) => ("too_large", (*m).to_owned(), Some("body")),
             ApiError::BadSignature(m) => ("invalid_signature", (*m).to_owned(), None),
             ApiError::Unavailable(_) => (
@@ -166,6 +174,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::KeyRateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadSignature(_) => StatusCode::UNAUTHORIZED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -203,6 +212,13 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests(s) => {
                 b.insert_header((header::RETRY_AFTER, s.to_string()));
+            }
+            // RFC 9110 Retry-After, and the RateLimit fields of the IETF draft.
+            ApiError::KeyRateLimited { limit, retry_after } => {
+                b.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+                b.insert_header(("RateLimit-Limit", limit.to_string()));
+                b.insert_header(("RateLimit-Remaining", "0"));
+                b.insert_header(("RateLimit-Reset", retry_after.to_string()));
             }
             ApiError::Unavailable(_) => {
                 b.insert_header((header::RETRY_AFTER, "1"));

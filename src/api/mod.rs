@@ -9,6 +9,7 @@ pub mod error;
 pub mod last_used;
 pub mod limiter;
 pub mod openapi;
+pub mod rate;
 pub mod v1;
 
 use std::sync::Arc;
@@ -24,6 +25,8 @@ pub struct ApiRuntime {
     pub grant_last_used: last_used::LastUsed,
     pub limiter: limiter::InvalidKeyLimiter,
     pub rejections: limiter::RejectionLog,
+    /// Keys' requests-per-minute limits, counted in this process.
+    pub rates: rate::KeyBuckets,
 }
 
 impl ApiRuntime {
@@ -35,6 +38,7 @@ impl ApiRuntime {
             grant_last_used: last_used::LastUsed::for_grants(pending_uses),
             limiter: limiter::InvalidKeyLimiter::new(),
             rejections: limiter::RejectionLog::new(),
+            rates: rate::KeyBuckets::default(),
         })
     }
 

@@ -87,6 +87,8 @@ diesel::table! {
         leaked_at -> Nullable<Timestamp>,
         leaked_url -> Nullable<Text>,
         leaked_source -> Nullable<Text>,
+        allowed_ips -> Nullable<Text>,
+        rate_limit_per_minute -> Nullable<Integer>,
     }
 }
 

@@ -207,6 +207,7 @@ fn demo_keys(
                 expiration,
                 owner: Some(owner),
                 request_id: None,
+                restrictions: Default::default(),
             };
             let at = Acting::new(olivia, DEMO_IP.to_owned(), created);
             let Generated::Key(key, _) = api_keys::generate(c, &at, &ws[w].public_id, Ok(new))?

@@ -59,6 +59,7 @@ pub mod key;
 pub mod oauth;
 pub mod policy;
 pub mod reminder;
+pub mod restrictions;
 pub mod scanning;
 pub mod search;
 pub mod throttle;

@@ -53,6 +53,10 @@ pub struct KeyRow {
     pub leaked: bool,
     pub leaked_url: String,
     pub leaked_text: String,
+    /// "203.0.113.0/24, 2001:db8::/32", or empty for any address.
+    pub allowed_ips: String,
+    /// "60 requests a minute", or empty for no limit.
+    pub rate_limit: String,
 }
 
 impl KeyRow {
@@ -126,6 +130,11 @@ impl KeyRow {
                     };
                     format!("Reported public {}{by}", format_time(at))
                 })
+                .unwrap_or_default(),
+            allowed_ips: k.allowed_ips.clone().unwrap_or_default(),
+            rate_limit: k
+                .rate_limit_per_minute
+                .map(|r| format!("{r} requests a minute"))
                 .unwrap_or_default(),
         }
     }
@@ -327,6 +336,9 @@ pub struct GenerateForm {
     pub max_date: String,
     /// "Acme's policy allows keys for at most 90 days."
     pub policy_note: String,
+    /// More options: where the key may be used from, and its requests-per-minute limit.
+    pub allowed_ips: String,
+    pub rate_limit: String,
     pub errors: FormErrors,
 }
 
@@ -437,6 +449,8 @@ pub struct EditKeyPage {
     pub name: String,
     pub purpose: String,
     pub owners: Vec<Choice>,
+    pub allowed_ips: String,
+    pub rate_limit: String,
     pub errors: FormErrors,
 }
 

@@ -7,6 +7,7 @@ use super::context;
 use crate::app::AppState;
 use crate::db::run_db;
 use crate::domain::key::{KeyName, Purpose};
+use crate::domain::restrictions::Restrictions;
 use crate::models::api_keys::KeyListing;
 use crate::models::workspaces::{self, Member};
 use crate::services::api_keys::{self, KeyEdit};
@@ -26,13 +27,30 @@ pub struct EditFields {
     purpose: String,
     #[serde(default)]
     owner: String,
+    #[serde(default)]
+    allowed_ips: String,
+    #[serde(default)]
+    rate_limit: String,
 }
 
 impl EditFields {
     fn parse(&self) -> Input<KeyEdit> {
-        match (KeyName::parse(&self.name), Purpose::parse(&self.purpose)) {
-            (Ok(name), Ok(purpose)) => Ok(KeyEdit { name, purpose }),
-            (name, purpose) => Err([name.err(), purpose.err()].into_iter().flatten().collect()),
+        let restrictions = Restrictions::parse(&self.allowed_ips, &self.rate_limit);
+        match (
+            KeyName::parse(&self.name),
+            Purpose::parse(&self.purpose),
+            restrictions,
+        ) {
+            (Ok(name), Ok(purpose), Ok(restrictions)) => Ok(KeyEdit {
+                name,
+                purpose,
+                restrictions,
+            }),
+            (name, purpose, restrictions) => Err([name.err(), purpose.err()]
+                .into_iter()
+                .flatten()
+                .chain(restrictions.err().into_iter().flatten())
+                .collect()),
         }
     }
 }
@@ -69,6 +87,8 @@ fn form_page(
         name: f.name.clone(),
         purpose: f.purpose.clone(),
         owners: member_choices(members, Some(&f.owner)),
+        allowed_ips: f.allowed_ips.clone(),
+        rate_limit: f.rate_limit.clone(),
         errors,
     })
 }
@@ -84,6 +104,12 @@ pub async fn edit_form(
         name: l.key.name.clone(),
         purpose: l.key.purpose.clone(),
         owner: l.owner_public_id.clone().unwrap_or_default(),
+        allowed_ips: l.key.allowed_ips.clone().unwrap_or_default(),
+        rate_limit: l
+            .key
+            .rate_limit_per_minute
+            .map(|r| r.to_string())
+            .unwrap_or_default(),
     };
     htmx::ok(
         &hx,

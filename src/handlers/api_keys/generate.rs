@@ -7,6 +7,7 @@ use super::{context, save_dialog, tomorrow};
 use crate::app::AppState;
 use crate::db::run_db;
 use crate::domain::key::{AccessLevel, Expiration, KeyName, Purpose};
+use crate::domain::restrictions::Restrictions;
 use crate::domain::FieldError;
 use crate::models::workspaces::{self, Membership};
 use crate::services::api_keys::{self, Generated, NewKey};
@@ -34,6 +35,10 @@ pub struct GenerateFields {
     expiration: String,
     #[serde(default)]
     expires_on: String,
+    #[serde(default)]
+    allowed_ips: String,
+    #[serde(default)]
+    rate_limit: String,
 }
 
 impl GenerateFields {
@@ -53,19 +58,22 @@ impl GenerateFields {
         let purpose = Purpose::parse(&self.purpose);
         let access = AccessLevel::parse(&self.access_level);
         let expiration = Expiration::parse(&self.expiration, &self.expires_on, today);
-        match (name, purpose, access, expiration) {
-            (Ok(name), Ok(purpose), Ok(access), Ok(expiration)) => Ok(NewKey {
+        let restrictions = Restrictions::parse(&self.allowed_ips, &self.rate_limit);
+        match (name, purpose, access, expiration, restrictions) {
+            (Ok(name), Ok(purpose), Ok(access), Ok(expiration), Ok(restrictions)) => Ok(NewKey {
                 name,
                 purpose,
                 access,
                 expiration,
                 owner: None,
                 request_id: self.request_id(),
+                restrictions,
             }),
-            (name, purpose, access, expiration) => {
+            (name, purpose, access, expiration, restrictions) => {
                 Err([name.err(), purpose.err(), access.err(), expiration.err()]
                     .into_iter()
                     .flatten()
+                    .chain(restrictions.err().into_iter().flatten())
                     .collect::<Vec<FieldError>>())
             }
         }
@@ -125,6 +133,8 @@ fn form_page(
             min_date: tomorrow(me.now),
             max_date,
             policy_note,
+            allowed_ips: f.allowed_ips.clone(),
+            rate_limit: f.rate_limit.clone(),
             errors,
         },
     })

@@ -8,6 +8,7 @@ use crate::db::ids::{KeyId, WorkspaceId};
 use crate::db::schema::{api_keys, workspaces};
 use crate::db::AnyConnection;
 use crate::domain::key::AccessLevel;
+use crate::domain::restrictions::IpAllowlist;
 
 // ---- What the JSON API needs ---------------------------------------------------------------------
 
@@ -29,6 +30,10 @@ pub struct KeyForAuth {
     /// `Some(until)` when the presented secret is the key's old one, kept by a rotation's
     /// overlap: it works until then, checked on every request.
     pub old_until: Option<PrimitiveDateTime>,
+    /// Where the key may be used from; any address when `None`.
+    pub allowed_ips: Option<std::sync::Arc<IpAllowlist>>,
+    /// Requests a minute it may make (per server process); no limit when `None`.
+    pub rate_limit: Option<u32>,
 }
 
 impl KeyForAuth {
@@ -59,6 +64,7 @@ type AuthRow = (
         Option<PrimitiveDateTime>,
     ),
     (String, Option<PrimitiveDateTime>),
+    (Option<String>, Option<i32>),
 );
 
 /// The key whose current secret, or old secret during an overlap, has this hash.
@@ -86,11 +92,12 @@ pub fn find_by_hash(conn: &mut AnyConnection, hash: &str) -> QueryResult<Option<
                 api_keys::rotated_at,
             ),
             (api_keys::key_hash, api_keys::old_retires_at),
+            (api_keys::allowed_ips, api_keys::rate_limit_per_minute),
         ))
         .first(conn)
         .optional()?;
     Ok(row.map(
-        |(k, (expires_at, revoked_at, rotated_at), (current, retires))| {
+        |(k, (expires_at, revoked_at, rotated_at), (current, retires), (ips, rate))| {
             let old = current != hash;
             KeyForAuth {
                 id: k.0,
@@ -105,6 +112,17 @@ pub fn find_by_hash(conn: &mut AnyConnection, hash: &str) -> QueryResult<Option<
                 // The old secret dates from before the last rotation.
                 rotated_at: if old { None } else { rotated_at },
                 old_until: old.then(|| retires.unwrap_or(PrimitiveDateTime::MIN)),
+                // A stored list always parses; if it ever did not, the key would work from
+                // nowhere rather than from everywhere.
+                allowed_ips: ips.map(|text| {
+                    std::sync::Arc::new(
+                        IpAllowlist::parse(&text)
+                            .ok()
+                            .flatten()
+                            .unwrap_or_else(IpAllowlist::nowhere),
+                    )
+                }),
+                rate_limit: rate.and_then(|r| u32::try_from(r).ok()),
             }
         },
     ))

@@ -50,6 +50,9 @@ pub struct ApiKey {
     pub leaked_at: Option<PrimitiveDateTime>,
     pub leaked_url: Option<String>,
     pub leaked_source: Option<String>,
+    /// Where the key may be used from ("203.0.113.0/24, 2001:db8::/32"); any when `None`.
+    pub allowed_ips: Option<String>,
+    pub rate_limit_per_minute: Option<i32>,
 }
 
 impl ApiKey {
@@ -79,6 +82,8 @@ pub struct NewApiKey<'a> {
     pub key_hash: &'a str,
     pub hint: &'a str,
     pub request_id: Option<&'a str>,
+    pub allowed_ips: Option<&'a str>,
+    pub rate_limit_per_minute: Option<i32>,
 }
 
 pub fn insert(conn: &mut AnyConnection, new: &NewApiKey<'_>) -> QueryResult<ApiKey> {
@@ -270,12 +275,16 @@ pub fn update_details(
     name: &str,
     purpose: &str,
     owner_id: Option<UserId>,
+    allowed_ips: Option<&str>,
+    rate_limit_per_minute: Option<i32>,
 ) -> QueryResult<usize> {
     diesel::update(api_keys::table.find(id))
         .set((
             api_keys::name.eq(name),
             api_keys::purpose.eq(purpose),
             api_keys::owner_id.eq(owner_id),
+            api_keys::allowed_ips.eq(allowed_ips),
+            api_keys::rate_limit_per_minute.eq(rate_limit_per_minute),
         ))
         .execute(conn)
 }

@@ -16,6 +16,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::format::format_time;
 use crate::domain::ids::public_id;
 use crate::domain::key::{AccessLevel, Expiration, KeyName, PlainKey, Purpose};
+use crate::domain::restrictions::Restrictions;
 use crate::models::api_keys::{self, KeyListing, NewApiKey};
 use crate::models::workspaces;
 use crate::services::{audit, invalid_with, policies, Acting, Error, Input, Result};
@@ -41,6 +42,7 @@ pub struct NewKey {
     pub owner: Option<UserId>,
     /// The form's one-time id, so that a double submit creates one key.
     pub request_id: Option<String>,
+    pub restrictions: Restrictions,
 }
 
 pub enum Generated {
@@ -118,6 +120,8 @@ pub fn generate(
                 key_hash: plain.hash().as_str(),
                 hint: &plain.hint(),
                 request_id: new.request_id.as_deref(),
+                allowed_ips: new.restrictions.allowed_text().as_deref(),
+                rate_limit_per_minute: new.restrictions.rate_limit.map(|r| r as i32),
             },
         )?;
         let listing = api_keys::find_for_viewer(c, acting.user, &pid)?.ok_or(Error::NotFound)?;
@@ -169,6 +173,7 @@ pub fn manageable(c: &mut AnyConnection, acting: &Acting, key: &str) -> Result<K
 pub struct KeyEdit {
     pub name: KeyName,
     pub purpose: Purpose,
+    pub restrictions: Restrictions,
 }
 
 /// Saves an edit (the new owner is a member's public id); returns the key's id when anything
@@ -224,6 +229,24 @@ pub fn edit(
             owner.name
         ));
     }
+    let allowed = edit.restrictions.allowed_text();
+    if allowed != l.key.allowed_ips {
+        let show = |a: &Option<String>| a.clone().unwrap_or_else(|| "any".into());
+        changes.push(format!(
+            "allowed addresses: {} → {}",
+            show(&l.key.allowed_ips),
+            show(&allowed)
+        ));
+    }
+    let rate = edit.restrictions.rate_limit.map(|r| r as i32);
+    if rate != l.key.rate_limit_per_minute {
+        let show = |r: Option<i32>| r.map_or("none".to_owned(), |r| format!("{r} a minute"));
+        changes.push(format!(
+            "rate limit: {} → {}",
+            show(l.key.rate_limit_per_minute),
+            show(rate)
+        ));
+    }
     if changes.is_empty() {
         return Ok(None);
     }
@@ -234,6 +257,8 @@ pub fn edit(
             edit.name.as_str(),
             edit.purpose.as_str(),
             Some(owner.user_id),
+            allowed.as_deref(),
+            rate,
         )?;
         api_keys::record_change(c, l.key.id, acting.now)?;
         audit::record(
@@ -262,6 +287,7 @@ mod tests {
             expiration: Expiration::Days(90),
             owner: None,
             request_id: None,
+            restrictions: Default::default(),
         })
     }
 

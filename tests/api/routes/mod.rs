@@ -2,6 +2,7 @@
 
 mod api_v1;
 mod healthz;
+mod key_restrictions;
 mod login;
 mod oauth;
 pub(crate) mod secret_scanning;

@@ -285,6 +285,8 @@ fn spawn_key_change_listener(url: crate::db::DatabaseUrl, api: Arc<ApiRuntime>, 
 fn spawn_last_used_flusher(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
+        let mut usage_ticks = 0u32;
+        let mut rolled_on = None;
         loop {
             let force = tokio::select! {
                 _ = tick.tick() => false,
@@ -296,6 +298,21 @@ fn spawn_last_used_flusher(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock)
             }
             if let Err(e) = api.grant_last_used.flush(&pool, &clock, force).await {
                 tracing::warn!(error = %e, "could not write apps' last-used facts");
+            }
+            // Usage counts: once a minute (every 12th tick), or now when under pressure.
+            usage_ticks += 1;
+            if force || usage_ticks >= 12 {
+                usage_ticks = 0;
+                let today = clock.now().date();
+                if let Err(e) = api.usage.flush(&pool, today).await {
+                    tracing::warn!(error = %e, "could not write usage counts; kept for the next try");
+                }
+                if rolled_on != Some(today) {
+                    match api.usage.roll(&pool, today).await {
+                        Ok(_) => rolled_on = Some(today),
+                        Err(e) => tracing::warn!(error = %e, "could not move the usage week on"),
+                    }
+                }
             }
         }
     });

@@ -116,13 +116,16 @@ impl ApiRuntime {
         match outcome {
             Ok(caller) => {
                 match &caller {
-                    Caller::Key(k) => self.last_used.record_secret(
-                        k.id.0,
-                        k.secret_used(),
-                        p.now,
-                        p.ip,
-                        p.user_agent,
-                    ),
+                    Caller::Key(k) => {
+                        self.usage.ok(k.id.0, p.now.date());
+                        self.last_used.record_secret(
+                            k.id.0,
+                            k.secret_used(),
+                            p.now,
+                            p.ip,
+                            p.user_agent,
+                        )
+                    }
                     Caller::App(a) => {
                         self.grant_last_used
                             .record(a.grant.0, p.now, p.ip, p.user_agent)
@@ -197,6 +200,7 @@ impl ApiRuntime {
         let Some((key_id, workspace, public_id)) = rejection.key else {
             return Ok(());
         };
+        self.usage.refused(key_id.0, p.now.date());
         tracing::info!(key = %public_id, reason = rejection.reason, "API key rejected");
         if !self
             .rejections

@@ -10,6 +10,7 @@ pub mod last_used;
 pub mod limiter;
 pub mod openapi;
 pub mod rate;
+pub mod usage;
 pub mod v1;
 
 use std::sync::Arc;
@@ -27,6 +28,8 @@ pub struct ApiRuntime {
     pub rejections: limiter::RejectionLog,
     /// Keys' requests-per-minute limits, counted in this process.
     pub rates: rate::KeyBuckets,
+    /// Requests per key and day, written once a minute.
+    pub usage: usage::UsageCounter,
 }
 
 impl ApiRuntime {
@@ -39,12 +42,14 @@ impl ApiRuntime {
             limiter: limiter::InvalidKeyLimiter::new(),
             rejections: limiter::RejectionLog::new(),
             rates: rate::KeyBuckets::default(),
+            usage: usage::UsageCounter::default(),
         })
     }
 
     /// Writes pending last-used facts now (tests, shutdown).
     pub async fn flush_last_used(&self, pool: &Pool, clock: &SharedClock) -> anyhow::Result<usize> {
         let keys = self.last_used.flush(pool, clock, true).await?;
+        self.usage.flush(pool, clock.now().date()).await?;
         Ok(keys + self.grant_last_used.flush(pool, clock, true).await?)
     }
 }

@@ -29,6 +29,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    key_usage_daily (key_id, day) {
+        key_id -> BigInt,
+        day -> Date,
+        ok -> BigInt,
+        refused -> BigInt,
+    }
+}
+
+diesel::table! {
     mail_outbox (id) {
         id -> BigInt,
         kind -> Text,
@@ -89,6 +98,7 @@ diesel::table! {
         leaked_source -> Nullable<Text>,
         allowed_ips -> Nullable<Text>,
         rate_limit_per_minute -> Nullable<Integer>,
+        requests_7d -> BigInt,
     }
 }
 
@@ -259,6 +269,7 @@ diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(api_keys -> workspaces (workspace_id));
 diesel::joinable!(contacts -> workspaces (workspace_id));
 diesel::joinable!(mail_outbox -> api_keys (key_id));
+diesel::joinable!(key_usage_daily -> api_keys (key_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -279,4 +290,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_codes,
     oauth_tokens,
     mail_outbox,
+    key_usage_daily,
 );

@@ -63,6 +63,7 @@ pub mod restrictions;
 pub mod scanning;
 pub mod search;
 pub mod throttle;
+pub mod usage;
 pub mod workspace;
 
 /// A field-level parse error: the form field it belongs to and what to tell the person.

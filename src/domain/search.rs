@@ -27,6 +27,8 @@ pub enum SortKey {
     Created,
     LastUsed,
     Expires,
+    /// Successful requests in the last 7 days.
+    MostUsed,
 }
 
 impl SortKey {
@@ -36,6 +38,7 @@ impl SortKey {
             "created" => Some(Self::Created),
             "last_used" => Some(Self::LastUsed),
             "expires" => Some(Self::Expires),
+            "used" => Some(Self::MostUsed),
             _ => None,
         }
     }
@@ -46,6 +49,7 @@ impl SortKey {
             Self::Created => "created",
             Self::LastUsed => "last_used",
             Self::Expires => "expires",
+            Self::MostUsed => "used",
         }
     }
 
@@ -55,11 +59,13 @@ impl SortKey {
     }
 }
 
-/// A key's value in the sort order: its lower-cased name, or one of its times (`None`: never).
+/// A key's value in the sort order: its lower-cased name, one of its times (`None`: never), or
+/// its requests this week.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SortValue {
     Text(String),
     Time(PrimitiveDateTime),
+    Count(i64),
 }
 
 /// Where a key stands in a sort: keys with a value first (by value, then id), then the keys
@@ -90,6 +96,7 @@ impl Position {
             Some(SortValue::Time(t)) => {
                 format!("t{}", t.assume_utc().unix_timestamp_nanos() / 1000)
             }
+            Some(SortValue::Count(n)) => format!("c{n}"),
         };
         let dir = if descending { "d" } else { "a" };
         let raw = format!("{}~{dir}~{}~{value}", sort.as_str(), self.id);
@@ -114,6 +121,7 @@ impl Position {
                 let t = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
                 Some(SortValue::Time(PrimitiveDateTime::new(t.date(), t.time())))
             }
+            (("c", n), SortKey::MostUsed) => Some(SortValue::Count(n.parse().ok()?)),
             _ => return None,
         };
         Some(Self { value, id })
@@ -354,6 +362,7 @@ mod tests {
             (SortKey::Created, Some(SortValue::Time(at))),
             (SortKey::LastUsed, None),
             (SortKey::Expires, Some(SortValue::Time(at))),
+            (SortKey::MostUsed, Some(SortValue::Count(1204))),
         ] {
             let p = Position { value, id: 42 };
             let c = p.cursor(sort, true);
@@ -375,6 +384,15 @@ mod tests {
             Position::from_cursor(&none.cursor(SortKey::Created, true), SortKey::Created, true),
             None,
             "created always has a value"
+        );
+        assert_eq!(
+            Position::from_cursor(
+                &none.cursor(SortKey::MostUsed, true),
+                SortKey::MostUsed,
+                true
+            ),
+            None,
+            "every key has a count"
         );
     }
 

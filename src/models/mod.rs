@@ -9,5 +9,6 @@ pub mod oauth;
 pub mod outbox;
 pub mod secrets;
 pub mod sessions;
+pub mod usage;
 pub mod users;
 pub mod workspaces;

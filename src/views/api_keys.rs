@@ -34,6 +34,8 @@ pub struct KeyRow {
     pub expiration: Badge,
     pub last_used: String,
     pub last_used_exact: String,
+    /// Successful requests in the last 7 days ("1,204").
+    pub requests_7d: String,
     pub status: Badge,
     pub highlight: bool,
     pub can_manage: bool,
@@ -89,6 +91,7 @@ impl KeyRow {
                 },
                 _ => expiration_badge(k.expires_at, status, now),
             },
+            requests_7d: crate::domain::format::thousands(k.requests_7d.max(0) as u64),
             last_used: if status == KeyStatus::Active {
                 last_used_text(k, now)
             } else {
@@ -261,6 +264,10 @@ pub struct PageLink {
 #[template(path = "api_keys/list.html", blocks = ["panel", "results"])]
 pub struct KeysPage {
     pub ctx: PageContext,
+    /// "Top keys this week", most used first (empty: no panel).
+    pub top: Vec<TopKey>,
+    /// The list sorted by "Most used (7 days)" in the same workspaces.
+    pub top_href: String,
     pub rows: Vec<KeyRow>,
     pub any_keys: bool,
     pub can_generate: bool,
@@ -299,6 +306,7 @@ impl KeysPage {
             ("Created", SortKey::Created),
             ("Last used", SortKey::LastUsed),
             ("Expiration", SortKey::Expires),
+            ("Requests (7 days)", SortKey::MostUsed),
         ]
         .into_iter()
         .map(|(label, key)| {
@@ -417,6 +425,127 @@ pub struct SaveKeyPage {
     pub done_href: String,
 }
 
+/// A line of "Top keys this week".
+pub struct TopKey {
+    pub public_id: String,
+    pub name: String,
+    pub workspace: String,
+    /// "1,204 requests".
+    pub requests: String,
+}
+
+impl TopKey {
+    pub fn new(l: &crate::models::api_keys::KeyListing) -> Self {
+        let n = l.key.requests_7d.max(0) as u64;
+        Self {
+            public_id: l.key.public_id.clone(),
+            name: l.key.name.clone(),
+            workspace: l.workspace_name.clone(),
+            requests: format!(
+                "{} request{}",
+                crate::domain::format::thousands(n),
+                if n == 1 { "" } else { "s" }
+            ),
+        }
+    }
+}
+
+/// One day's bar of the usage chart.
+pub struct UsageBar {
+    pub x: u32,
+    pub ok_y: u32,
+    pub ok_h: u32,
+    pub refused_y: u32,
+    pub refused_h: u32,
+    /// "1 Dec 2026: 120 successful, 3 refused".
+    pub title: String,
+    pub day: String,
+    pub ok: String,
+    pub refused: String,
+}
+
+/// Requests per day over the last 30 days: an SVG bar chart drawn on the server, its numbers as
+/// a table, and a sentence.
+pub struct UsageChart {
+    pub bars: Vec<UsageBar>,
+    /// "1,204 requests in the last 7 days (12 refused)".
+    pub summary: String,
+    pub any: bool,
+}
+
+pub const CHART_HEIGHT: u32 = 100;
+
+impl UsageChart {
+    pub fn new(days: &[(time::Date, i64, i64)], today: time::Date) -> Self {
+        use crate::domain::format::thousands;
+        use crate::domain::usage::{chart_start, week_start, CHART_DAYS};
+        let start = chart_start(today);
+        let per_day = |d: time::Date| {
+            days.iter()
+                .find(|(day, _, _)| *day == d)
+                .map(|(_, ok, refused)| (*ok, *refused))
+                .unwrap_or((0, 0))
+        };
+        let all: Vec<(time::Date, i64, i64)> = (0..CHART_DAYS)
+            .map(|i| {
+                let d = start + time::Duration::days(i);
+                let (ok, refused) = per_day(d);
+                (d, ok, refused)
+            })
+            .collect();
+        let max = all.iter().map(|(_, o, r)| o + r).max().unwrap_or(0).max(1);
+        let scale = |n: i64| ((n * i64::from(CHART_HEIGHT)) / max) as u32;
+        let bars = all
+            .iter()
+            .enumerate()
+            .map(|(i, (d, ok, refused))| {
+                let ok_h = scale(*ok).max(u32::from(*ok > 0));
+                let refused_h = scale(*refused).max(u32::from(*refused > 0));
+                let day = crate::domain::format::format_date(time::PrimitiveDateTime::new(
+                    *d,
+                    time::Time::MIDNIGHT,
+                ));
+                UsageBar {
+                    x: i as u32 * 20,
+                    ok_y: CHART_HEIGHT - ok_h,
+                    ok_h,
+                    refused_y: CHART_HEIGHT - ok_h - refused_h,
+                    refused_h,
+                    title: format!(
+                        "{day}: {} successful, {} refused",
+                        thousands(*ok as u64),
+                        thousands(*refused as u64)
+                    ),
+                    day,
+                    ok: thousands(*ok as u64),
+                    refused: thousands(*refused as u64),
+                }
+            })
+            .collect();
+        let week: Vec<&(time::Date, i64, i64)> = all
+            .iter()
+            .filter(|(d, _, _)| *d >= week_start(today))
+            .collect();
+        let (ok7, refused7) = week
+            .iter()
+            .fold((0i64, 0i64), |(a, b), (_, o, r)| (a + o, b + r));
+        let total7 = ok7 + refused7;
+        let mut summary = format!(
+            "{} request{} in the last 7 days",
+            thousands(total7 as u64),
+            if total7 == 1 { "" } else { "s" }
+        );
+        if refused7 > 0 {
+            summary.push_str(&format!(" ({} refused)", thousands(refused7 as u64)));
+        }
+        Self {
+            any: all.iter().any(|(_, o, r)| o + r > 0),
+            bars,
+            summary,
+        }
+    }
+}
+
 pub struct HistoryRow {
     pub when: String,
     pub when_exact: String,
@@ -431,6 +560,7 @@ pub struct HistoryRow {
 pub struct KeyDetailPage {
     pub ctx: PageContext,
     pub key: KeyRow,
+    pub usage: UsageChart,
     pub expires_exact: String,
     pub created_by: String,
     pub rotated: String,

@@ -41,6 +41,7 @@ async fn migrations_create_the_whole_schema(app: TestApp) {
             oauth_codes,
             oauth_tokens,
             mail_outbox,
+            key_usage_daily,
         );
         #[derive(QueryableByName)]
         struct Table {

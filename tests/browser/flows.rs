@@ -702,6 +702,47 @@ async fn a_leaked_key_is_marked_where_people_look() {
     b.close().await;
 }
 
+/// A key's use: "Top keys this week" on the list, and on its page the chart, its summary and its
+/// table (axe clean, the table opened).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keys_use_is_charted_and_ranked() {
+    let _one = lock().await;
+    let app = spawn_app(Backend::Sqlite).await;
+    let Some(b) = browser(&app.client.base, true).await else {
+        return;
+    };
+    setup_in_browser(&app, &b).await;
+    let secret = generate_in_browser(&b, "CRM sync", "Read Only", "90 days", true).await;
+    for _ in 0..4 {
+        assert_eq!(
+            api(&b.base, Method::GET, "/api/v1/key", &secret, None).await,
+            200
+        );
+    }
+    app.flush_last_used().await;
+    b.goto("/settings/api-keys").await;
+    b.wait_text("Top keys this week").await;
+    assert!(b.body_text().await.contains("4 requests"));
+    b.assert_accessible("the list with Top keys this week")
+        .await;
+    b.click("See every key by Most used (7 days)").await;
+    b.wait_text("REQUESTS (7 DAYS)").await;
+    b.click("CRM sync").await;
+    b.wait_text("4 requests in the last 7 days").await;
+    b.client
+        .find(fantoccini::Locator::XPath(
+            "//summary[normalize-space(.)='Requests per day as a table']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("SUCCESSFUL").await;
+    b.assert_accessible("a key's usage chart and table").await;
+    b.close().await;
+}
+
 /// The icon is linked from the layout and served, as is `/favicon.ico` (no failed request on a
 /// first visit).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@ use super::context;
 use crate::app::AppState;
 use crate::db::run_db;
 use crate::services::api_keys::{self, expiration_text};
-use crate::views::api_keys::{HistoryRow, KeyDetailPage, KeyRow};
+use crate::views::api_keys::{HistoryRow, KeyDetailPage, KeyRow, UsageChart};
 use crate::views::{format_time, relative};
 use crate::web::actor::Actor;
 use crate::web::error::AppError;
@@ -19,11 +19,16 @@ pub async fn detail(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let (viewer, key, now) = (me.user.id, path.into_inner(), me.now);
-    let d = run_db(&state.pool, move |c| api_keys::detail(c, viewer, &key)).await?;
+    let today = now.date();
+    let d = run_db(&state.pool, move |c| {
+        api_keys::detail(c, viewer, &key, today)
+    })
+    .await?;
     let k = &d.listing.key;
     let page = KeyDetailPage {
         ctx: context(&me)?,
         key: KeyRow::new(&d.listing, now, ""),
+        usage: UsageChart::new(&d.usage, today),
         expires_exact: expiration_text(k.expires_at),
         created_by: d.created_by.unwrap_or_else(|| "a removed user".into()),
         rotated: k

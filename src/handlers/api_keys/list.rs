@@ -6,9 +6,9 @@ use super::context;
 use crate::app::AppState;
 use crate::db::run_db;
 use crate::domain::key::{AccessLevel, StatusFilter};
-use crate::domain::search::{KeyQuery, KeyQueryParams, Page, OWNER_REMOVED};
+use crate::domain::search::{KeyQuery, KeyQueryParams, Page, SortKey, OWNER_REMOVED};
 use crate::services::api_keys;
-use crate::views::api_keys::{KeyRow, KeysPage, PageLink};
+use crate::views::api_keys::{KeyRow, KeysPage, PageLink, TopKey};
 use crate::views::forms::{member_choices, workspace_choices, Choice};
 use crate::web::actor::Actor;
 use crate::web::error::AppError;
@@ -44,7 +44,13 @@ pub async fn list(
             },
         })
         .collect();
+    let top_query = KeyQuery {
+        workspace: q.workspace.clone(),
+        ..KeyQuery::parse(&KeyQueryParams::default())
+    };
     let page = KeysPage {
+        top: found.top.iter().map(TopKey::new).collect(),
+        top_href: top_query.href(&Page::First, SortKey::MostUsed, true),
         expiring,
         ctx: context(&me)?,
         showing: KeysPage::showing(found.total),

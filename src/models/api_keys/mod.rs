@@ -53,6 +53,8 @@ pub struct ApiKey {
     /// Where the key may be used from ("203.0.113.0/24, 2001:db8::/32"); any when `None`.
     pub allowed_ips: Option<String>,
     pub rate_limit_per_minute: Option<i32>,
+    /// Successful requests in the last 7 days (UTC days), as of the last usage flush.
+    pub requests_7d: i64,
 }
 
 impl ApiKey {

@@ -26,6 +26,46 @@ pub struct KeyList {
     /// For the workspaces where the viewer manages keys: (workspace, public id, how many working
     /// keys expire within 7 days), where any do.
     pub expiring: Vec<(String, String, i64)>,
+    /// The most used keys this week in the workspaces shown (on a list that is not searched or
+    /// filtered other than by workspace), most first.
+    pub top: Vec<KeyListing>,
+}
+
+/// How many keys "Top keys this week" names.
+pub const TOP_KEYS: usize = 5;
+
+/// The keys of these workspaces with the most successful requests this week: the first page of
+/// the "Most used (7 days)" sort, one index range scan per workspace.
+fn top_keys(
+    c: &mut AnyConnection,
+    viewer: UserId,
+    workspaces: &[WorkspaceId],
+    now: time::PrimitiveDateTime,
+) -> Result<Vec<KeyListing>> {
+    let filters = Filters {
+        visible: workspaces.to_vec(),
+        status: None,
+        access: None,
+        owner: None,
+        now,
+    };
+    let sources: Vec<Source> = workspaces
+        .iter()
+        .map(|w| Source::new(Scope::Workspace(*w)))
+        .collect();
+    let first = page::page(
+        c,
+        &sources,
+        &filters,
+        crate::domain::search::SortKey::MostUsed,
+        true,
+        &Page::First,
+    )?;
+    let ids: Vec<i64> = first.ids.into_iter().take(TOP_KEYS).collect();
+    Ok(api_keys::by_ids(c, viewer, &ids)?
+        .into_iter()
+        .filter(|l| l.key.requests_7d > 0)
+        .collect())
 }
 
 /// A search that its index finds at most this many keys for is read whole (by id) and sorted.
@@ -163,6 +203,13 @@ pub fn list(
     };
     let plan = plan(c, q, &visible, &filters)?;
     let (page, counted) = read(c, q, &filters, plan)?;
+    let unfiltered =
+        q.q.is_empty() && q.owner.is_none() && q.status.is_none() && q.access.is_none();
+    let top = if unfiltered && q.page == Page::First {
+        top_keys(c, viewer, &filters.visible, now)?
+    } else {
+        Vec::new()
+    };
     let total = if q.page == Page::First && !page.has_after {
         Total::Exact(page.ids.len())
     } else {
@@ -176,6 +223,7 @@ pub fn list(
         memberships,
         people,
         expiring,
+        top,
     })
 }
 
@@ -193,6 +241,7 @@ fn empty(
         page: IdPage::default(),
         memberships,
         people,
+        top: Vec::new(),
     }
 }
 
@@ -355,9 +404,16 @@ pub struct KeyDetail {
     pub listing: KeyListing,
     pub history: Vec<(crate::models::audit::Event, Option<String>)>,
     pub created_by: Option<String>,
+    /// Requests per day over the last 30 days (days without requests left out).
+    pub usage: Vec<(time::Date, i64, i64)>,
 }
 
-pub fn detail(c: &mut AnyConnection, viewer: UserId, key: &str) -> Result<KeyDetail> {
+pub fn detail(
+    c: &mut AnyConnection,
+    viewer: UserId,
+    key: &str,
+    today: time::Date,
+) -> Result<KeyDetail> {
     let listing = api_keys::find_for_viewer(c, viewer, key)?.ok_or(Error::NotFound)?;
     let history = crate::models::audit::for_subject(
         c,
@@ -366,9 +422,12 @@ pub fn detail(c: &mut AnyConnection, viewer: UserId, key: &str) -> Result<KeyDet
         200,
     )?;
     let created_by = crate::models::users::name_of(c, listing.key.created_by)?;
+    let usage =
+        crate::models::usage::daily(c, listing.key.id, crate::domain::usage::chart_start(today))?;
     Ok(KeyDetail {
         listing,
         history,
         created_by,
+        usage,
     })
 }

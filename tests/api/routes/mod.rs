@@ -3,6 +3,7 @@
 mod api_v1;
 mod healthz;
 mod key_restrictions;
+mod key_usage;
 mod login;
 mod oauth;
 pub(crate) mod secret_scanning;

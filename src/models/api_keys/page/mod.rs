@@ -104,14 +104,17 @@ struct Candidate {
     sort_text: Option<String>,
     #[diesel(sql_type = Nullable<Timestamp>)]
     sort_time: Option<PrimitiveDateTime>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    sort_count: Option<i64>,
 }
 
 impl Candidate {
     fn position(&self) -> Position {
-        let value = match (&self.sort_text, self.sort_time) {
-            (Some(t), _) => Some(SortValue::Text(t.clone())),
-            (None, Some(t)) => Some(SortValue::Time(t)),
-            (None, None) => None,
+        let value = match (&self.sort_text, self.sort_time, self.sort_count) {
+            (Some(t), _, _) => Some(SortValue::Text(t.clone())),
+            (None, Some(t), _) => Some(SortValue::Time(t)),
+            (None, None, Some(n)) => Some(SortValue::Count(n)),
+            (None, None, None) => None,
         };
         Position { value, id: self.id }
     }

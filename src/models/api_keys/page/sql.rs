@@ -73,7 +73,21 @@ pub(super) fn value_sql(sort: SortKey, postgres: bool) -> &'static str {
         (SortKey::Created, _) => "k.created_at",
         (SortKey::LastUsed, _) => "k.last_used_at",
         (SortKey::Expires, _) => "k.expires_at",
+        (SortKey::MostUsed, _) => "k.requests_7d",
     }
+}
+
+/// The three sort columns every arm returns, only the sort's own set: `sort_text`, `sort_time`,
+/// `sort_count`.
+fn sort_columns(sort: SortKey, value: &str) -> String {
+    let (text, time, count) = match sort {
+        SortKey::Name => (value, "CAST(NULL AS TIMESTAMP)", "CAST(NULL AS BIGINT)"),
+        SortKey::MostUsed => ("CAST(NULL AS TEXT)", "CAST(NULL AS TIMESTAMP)", value),
+        SortKey::Created | SortKey::LastUsed | SortKey::Expires => {
+            ("CAST(NULL AS TEXT)", value, "CAST(NULL AS BIGINT)")
+        }
+    };
+    format!("{text} AS sort_text, {time} AS sort_time, {count} AS sort_count")
 }
 
 pub(super) fn select_list(sql: &mut Sql, arm: usize, sort: SortKey) {
@@ -83,14 +97,10 @@ pub(super) fn select_list(sql: &mut Sql, arm: usize, sort: SortKey) {
     } else {
         arm.to_string()
     };
-    match sort {
-        SortKey::Name => sql.push(&format!(
-            "SELECT {arm} AS arm, k.id AS id, {value} AS sort_text, CAST(NULL AS TIMESTAMP) AS sort_time"
-        )),
-        _ => sql.push(&format!(
-            "SELECT {arm} AS arm, k.id AS id, CAST(NULL AS TEXT) AS sort_text, {value} AS sort_time"
-        )),
-    };
+    sql.push(&format!(
+        "SELECT {arm} AS arm, k.id AS id, {}",
+        sort_columns(sort, value)
+    ));
 }
 
 pub(super) fn in_list(sql: &mut Sql, column: &str, ids: impl IntoIterator<Item = i64>) {
@@ -286,15 +296,18 @@ fn index_for(scope: &Scope, sort: SortKey) -> &'static str {
         SortKey::Created => "created",
         SortKey::LastUsed => "last_used",
         SortKey::Expires => "expires",
+        SortKey::MostUsed => "used",
     };
     match (scope, sort) {
         (Scope::Workspace(_) | Scope::Workspaces(_), "name") => "api_keys_ws_name",
         (Scope::Workspace(_) | Scope::Workspaces(_), "created") => "api_keys_ws_created",
         (Scope::Workspace(_) | Scope::Workspaces(_), "last_used") => "api_keys_ws_last_used",
+        (Scope::Workspace(_) | Scope::Workspaces(_), "used") => "api_keys_ws_requests_7d",
         (Scope::Workspace(_) | Scope::Workspaces(_), _) => "api_keys_ws_expires",
         (Scope::Owner(..) | Scope::NoOwner(_), "name") => "api_keys_owner_name",
         (Scope::Owner(..) | Scope::NoOwner(_), "created") => "api_keys_owner_created",
         (Scope::Owner(..) | Scope::NoOwner(_), "last_used") => "api_keys_owner_last_used",
+        (Scope::Owner(..) | Scope::NoOwner(_), "used") => "api_keys_owner_requests_7d",
         (Scope::Owner(..) | Scope::NoOwner(_), _) => "api_keys_owner_expires",
         (Scope::Pair(..), _) => "api_keys_ws_owner",
         (Scope::NamePrefix(_), _) => "api_keys_ws_name",
@@ -370,6 +383,7 @@ pub(super) fn arm(sql: &mut Sql, source: &Source, f: &Filters, r: Reading, read:
             sql.bind(match v {
                 SortValue::Text(t) => Bind::Text(t.clone()),
                 SortValue::Time(t) => Bind::Time(*t),
+                SortValue::Count(n) => Bind::Int(*n),
             });
             sql.push(", ").bind(Bind::Int(*id)).push(")");
         }
@@ -433,10 +447,13 @@ pub(super) fn lateral(sql: &mut Sql, reads: &[(&Source, ArmRead<'_>)], f: &Filte
         (">", "ASC")
     };
     let text_sort = r.sort == SortKey::Name;
+    let count_sort = r.sort == SortKey::MostUsed;
     let start_value = |p: Option<&Position>| -> String {
         match p.and_then(|p| p.value.as_ref()) {
             Some(SortValue::Text(t)) => t.clone(),
             Some(SortValue::Time(t)) => pg_time(t),
+            Some(SortValue::Count(n)) => n.to_string(),
+            None if count_sort => if r.descending { i64::MAX } else { i64::MIN }.to_string(),
             None if text_sort => {
                 if r.descending {
                     "\u{10FFFF}".to_owned()
@@ -467,22 +484,20 @@ pub(super) fn lateral(sql: &mut Sql, reads: &[(&Source, ArmRead<'_>)], f: &Filte
         values.push(start_value(read.from));
         ids.push(start_id(read.from));
     }
-    let (value_type, sort_columns) = if text_sort {
-        (
-            "text[]",
-            format!("{value} AS sort_text, CAST(NULL AS TIMESTAMP) AS sort_time"),
-        )
-    } else {
-        (
-            "timestamp[]",
-            format!("CAST(NULL AS TEXT) AS sort_text, {value} AS sort_time"),
-        )
+    let value_type = match r.sort {
+        SortKey::Name => "text[]",
+        SortKey::MostUsed => "bigint[]",
+        SortKey::Created | SortKey::LastUsed | SortKey::Expires => "timestamp[]",
     };
-    sql.push("SELECT w.arm AS arm, a.id AS id, a.sort_text AS sort_text, a.sort_time AS sort_time FROM unnest(")
-        .bind(Bind::Text(array_literal(arms, false)))
-        .push("::bigint[], ")
-        .bind(Bind::Text(array_literal(wss, false)))
-        .push("::bigint[], ");
+    let sort_columns = sort_columns(r.sort, value);
+    sql.push(
+        "SELECT w.arm AS arm, a.id AS id, a.sort_text AS sort_text, a.sort_time AS sort_time, \
+              a.sort_count AS sort_count FROM unnest(",
+    )
+    .bind(Bind::Text(array_literal(arms, false)))
+    .push("::bigint[], ")
+    .bind(Bind::Text(array_literal(wss, false)))
+    .push("::bigint[], ");
     if pair {
         sql.bind(Bind::Text(array_literal(owners, false)))
             .push("::bigint[], ");

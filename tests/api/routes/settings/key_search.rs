@@ -37,6 +37,8 @@ struct Row {
     last_used: Option<PrimitiveDateTime>,
     expires: Option<PrimitiveDateTime>,
     revoked: Option<PrimitiveDateTime>,
+    /// Successful requests this week (many ties, many zeros).
+    requests: i64,
 }
 
 struct Person {
@@ -170,6 +172,11 @@ async fn build_world(app: &TestApp) -> World {
                 } else {
                     AccessLevel::ReadOnly
                 };
+                let requests = if h.is_multiple_of(3) {
+                    0
+                } else {
+                    ((h >> 5) % 40) as i64
+                };
                 let public_id = mailrith::domain::ids::public_id("key");
                 diesel::insert_into(api_keys::table)
                     .values((
@@ -185,6 +192,7 @@ async fn build_world(app: &TestApp) -> World {
                         api_keys::revoked_at.eq(revoked),
                         api_keys::key_hash.eq(format!("{i:064}")),
                         api_keys::hint.eq("mlr_…abcd"),
+                        api_keys::requests_7d.eq(requests),
                     ))
                     .execute(c)?;
                 let id: i64 = api_keys::table
@@ -202,6 +210,7 @@ async fn build_world(app: &TestApp) -> World {
                     last_used,
                     expires,
                     revoked,
+                    requests,
                 });
             }
             Ok(())
@@ -287,6 +296,7 @@ impl World {
                 SortKey::Created => Some(stamp(r.created)),
                 SortKey::LastUsed => r.last_used.map(stamp),
                 SortKey::Expires => r.expires.map(stamp),
+                SortKey::MostUsed => Some(format!("{:020}", r.requests)),
             }
         };
         found.sort_by(|a, b| {
@@ -422,7 +432,7 @@ async fn search_answers_the_same_on_both_backends(app: TestApp) {
         format!("workspace={globex}&q=key 01"),
         format!("workspace={globex}&owner=removed&status=active"),
     ];
-    for sort in ["name", "created", "last_used", "expires"] {
+    for sort in ["name", "created", "last_used", "expires", "used"] {
         for dir in ["asc", "desc"] {
             searches.push(format!("sort={sort}&dir={dir}"));
             searches.push(format!("q=zapier&sort={sort}&dir={dir}"));
@@ -440,6 +450,7 @@ async fn search_answers_the_same_on_both_backends(app: TestApp) {
         "q=ac",
         "owner=removed",
         "sort=last_used&dir=asc",
+        "sort=used",
     ] {
         check(&app, &world, world.alan, &[globex_id], raw).await;
     }

@@ -1,0 +1,72 @@
+//! Requests per key and day (`key_usage_daily`), added to in batches.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date as SqlDate};
+use time::Date;
+
+use crate::db::ids::KeyId;
+use crate::db::schema::key_usage_daily;
+use crate::db::AnyConnection;
+
+/// Adds counts to a key's day (an upsert).
+pub fn add(
+    conn: &mut AnyConnection,
+    key: KeyId,
+    day: Date,
+    ok: i64,
+    refused: i64,
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "INSERT INTO key_usage_daily (key_id, day, ok, refused) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (key_id, day) DO UPDATE \
+         SET ok = key_usage_daily.ok + excluded.ok, refused = key_usage_daily.refused + excluded.refused",
+    )
+    .bind::<BigInt, _>(key.0)
+    .bind::<SqlDate, _>(day)
+    .bind::<BigInt, _>(ok)
+    .bind::<BigInt, _>(refused)
+    .execute(conn)
+}
+
+/// A key's days from `from` on: (day, ok, refused), oldest first.
+pub fn daily(
+    conn: &mut AnyConnection,
+    key: KeyId,
+    from: Date,
+) -> QueryResult<Vec<(Date, i64, i64)>> {
+    key_usage_daily::table
+        .filter(key_usage_daily::key_id.eq(key.0))
+        .filter(key_usage_daily::day.ge(from))
+        .order(key_usage_daily::day.asc())
+        .select((
+            key_usage_daily::day,
+            key_usage_daily::ok,
+            key_usage_daily::refused,
+        ))
+        .load(conn)
+}
+
+/// Sets a key's `requests_7d` from its days since `from` (the first of its last 7).
+pub fn refresh_week(conn: &mut AnyConnection, key: KeyId, from: Date) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE api_keys SET requests_7d = (SELECT COALESCE(SUM(u.ok), 0) FROM key_usage_daily AS u \
+         WHERE u.key_id = $1 AND u.day >= $2) WHERE id = $1",
+    )
+    .bind::<BigInt, _>(key.0)
+    .bind::<SqlDate, _>(from)
+    .execute(conn)
+}
+
+/// When the day changes: recounts the week of every key used in the last one (the partial index
+/// `api_keys_used_this_week` holds just those), and forgets days older than `keep_from`.
+pub fn roll_week(conn: &mut AnyConnection, from: Date, keep_from: Date) -> QueryResult<usize> {
+    let n = diesel::sql_query(
+        "UPDATE api_keys SET requests_7d = COALESCE((SELECT SUM(u.ok) FROM key_usage_daily AS u \
+         WHERE u.key_id = api_keys.id AND u.day >= $1), 0) WHERE requests_7d > 0",
+    )
+    .bind::<SqlDate, _>(from)
+    .execute(conn)?;
+    diesel::delete(key_usage_daily::table.filter(key_usage_daily::day.lt(keep_from)))
+        .execute(conn)?;
+    Ok(n)
+}

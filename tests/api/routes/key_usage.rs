@@ -1,0 +1,165 @@
+//! Usage at a glance: requests per key and day counted in memory and added to the database by the
+//! flusher (one row per key and day, whatever the number of requests), the key page's chart,
+//! table and summary drawn from those counts, the list's "Requests (7 days)" and its sort, and
+//! "Top keys this week".
+
+use diesel::prelude::*;
+use mailrith::db::ids::KeyId;
+use mailrith::db::schema::{api_keys, key_usage_daily};
+
+use crate::backend_tests;
+use crate::helpers::*;
+
+backend_tests!(usage_is_counted_charted_and_ranked);
+
+async fn call(app: &TestApp, key: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{}/api/v1/key", app.base))
+        .header("authorization", format!("Bearer {key}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn internal_id(app: &TestApp, public_id: &str) -> KeyId {
+    let public_id = public_id.to_owned();
+    app.db(move |c| {
+        api_keys::table
+            .filter(api_keys::public_id.eq(public_id))
+            .select(api_keys::id)
+            .first::<KeyId>(c)
+            .unwrap()
+    })
+    .await
+}
+
+async fn usage_is_counted_charted_and_ranked(app: TestApp) {
+    app.setup_admin().await;
+    let ws = workspace_id(&app, WORKSPACE).await;
+    let (_, _, secret) = generate(&app.client, &ws, "Importer", &[("rate_limit", "3")]).await;
+    let secret = secret.unwrap();
+    generate(&app.client, &ws, "Idle hook", &[]).await;
+    let importer = key_id_by_name(&app, "Importer").await;
+    let id = internal_id(&app, &importer).await;
+    let today = app.clock_now().date();
+
+    // Earlier days, as earlier flushes left them: two days ago, and twenty (outside the week).
+    app.db(move |c| {
+        use mailrith::models::usage::add;
+        add(c, id, today - time::Duration::days(2), 1200, 0).unwrap();
+        add(c, id, today - time::Duration::days(20), 7, 1).unwrap();
+    })
+    .await;
+    // Today: 3 answered, then 2 refused by the key's own limit.
+    for _ in 0..3 {
+        assert_eq!(call(&app, &secret).await, 200);
+    }
+    for _ in 0..2 {
+        assert_eq!(call(&app, &secret).await, 429);
+    }
+    app.flush_last_used().await;
+    // Counting again adds to today's row: still one row per key and day.
+    assert_eq!(call(&app, &secret).await, 429);
+    app.flush_last_used().await;
+    let rows = app
+        .db(move |c| {
+            key_usage_daily::table
+                .filter(key_usage_daily::key_id.eq(id.0))
+                .order(key_usage_daily::day.asc())
+                .select((key_usage_daily::ok, key_usage_daily::refused))
+                .load::<(i64, i64)>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(rows, vec![(7, 1), (1200, 0), (3, 3)]);
+
+    // The key page: the summary, the chart's bars with their numbers, the table.
+    let (_, page) = app
+        .client
+        .page(&format!("/settings/api-keys/{importer}"))
+        .await;
+    assert!(
+        page.contains("1,206 requests in the last 7 days (3 refused)"),
+        "{page}"
+    );
+    assert!(page.contains(r#"<svg class="usage-chart""#), "{page}");
+    let day = |d: time::Date| {
+        mailrith::domain::format::format_date(time::PrimitiveDateTime::new(d, time::Time::MIDNIGHT))
+    };
+    assert!(
+        page.contains(&format!(
+            "<title>{}: 3 successful, 3 refused</title>",
+            day(today)
+        )),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "<title>{}: 1,200 successful, 0 refused</title>",
+        day(today - time::Duration::days(2))
+    )));
+    assert_eq!(
+        page.matches("<title>").count(),
+        30 + 1,
+        "30 days and the page's own"
+    );
+    assert_eq!(page.matches(r#"<rect class="ok""#).count(), 3, "{page}");
+    assert_eq!(page.matches(r#"<rect class="refused""#).count(), 2);
+    assert!(page.contains(&format!(
+        "<tr><td>{}</td><td>1,200</td><td>0</td></tr>",
+        day(today - time::Duration::days(2))
+    )));
+    // The tallest day fills the chart.
+    assert!(page.contains(r#"y="0" width="14" height="100""#), "{page}");
+
+    // The list: the week's count, Top keys this week, and the sort.
+    let (_, list) = app.client.page("/settings/api-keys").await;
+    assert!(list.contains("Top keys this week"), "{list}");
+    let panel = &list[list.find("id=\"top-keys\"").unwrap()..];
+    let panel = &panel[..panel.find("</section>").unwrap()];
+    assert!(panel.contains(">Importer</a>"), "{panel}");
+    assert!(panel.contains("1,203 requests"), "{panel}");
+    assert!(!panel.contains("Idle hook"), "unused keys are not top keys");
+    assert!(
+        panel.contains("href=\"/settings/api-keys?sort=used&#38;dir=desc\""),
+        "{panel}"
+    );
+    assert!(list.contains(r#"<td data-label="Requests (7 days)" class="num">1,203</td>"#));
+    let (_, by_use) = app.client.page("/settings/api-keys?sort=used").await;
+    assert_eq!(key_names(&by_use), ["Importer", "Idle hook"]);
+    let (_, least) = app
+        .client
+        .page("/settings/api-keys?sort=used&dir=asc")
+        .await;
+    assert_eq!(key_names(&least), ["Idle hook", "Importer"]);
+
+    // Twelve days on: the week is empty, and days older than the chart are gone.
+    app.clock.advance(time::Duration::days(12));
+    let today = app.clock_now().date();
+    app.api.usage.roll(&app.pool, today).await.unwrap();
+    let (week, days) = app
+        .db(move |c| {
+            let week: i64 = api_keys::table
+                .find(id)
+                .select(api_keys::requests_7d)
+                .first(c)
+                .unwrap();
+            let days: i64 = key_usage_daily::table.count().get_result(c).unwrap();
+            (week, days)
+        })
+        .await;
+    assert_eq!((week, days), (0, 2));
+    app.sign_in_again().await;
+    let (_, list) = app.client.page("/settings/api-keys").await;
+    assert!(!list.contains("Top keys this week"), "{list}");
+    let (_, page) = app
+        .client
+        .page(&format!("/settings/api-keys/{importer}"))
+        .await;
+    assert!(page.contains("0 requests in the last 7 days"), "{page}");
+    assert!(
+        page.contains(r#"<svg class="usage-chart""#),
+        "the month still has requests"
+    );
+}

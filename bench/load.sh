@@ -2,6 +2,9 @@
 # Load test of the API on loopback, in one run against one server (SQLite, release build):
 #   GET /api/v1/ping            no key, no database
 #   GET /api/v1/key             a valid key (parse + hash + cache + last-used tracking)
+#   GET /api/v1/key             a key with an IP allowlist and a rate limit (100,000 a minute, the
+#                               most allowed: past its bucket most answers are 429, which is the
+#                               same checks plus a refusal; the run counts them)
 #   GET /api/v1/contacts?limit=10   a valid key and a database query
 # Each is measured ROUNDS times, interleaved, so that noise on this shared machine hits all three.
 # Usage: bench/load.sh [seconds per run, default 10] [connections, default 32]
@@ -40,14 +43,31 @@ KEY=$(curl -s -c "$JAR" -b "$JAR" --data-urlencode "workspace=$WS" --data-urlenc
   "$BASE/settings/api-keys" | grep -o 'mlr_[A-Za-z0-9]\{36\}' | head -n 1)
 [ -n "$KEY" ] || { echo "could not generate a key" >&2; exit 1; }
 curl -sf -H "Authorization: Bearer $KEY" "$BASE/api/v1/key" >/dev/null
+# The same, with restrictions: loopback only, 100,000 requests a minute.
+FORM=$(curl -s -c "$JAR" -b "$JAR" "$BASE/settings/api-keys/new")
+TOKEN=$(echo "$FORM" | csrf)
+LIMITED=$(curl -s -c "$JAR" -b "$JAR" --data-urlencode "workspace=$WS" --data-urlencode "name=Restricted load test $$" \
+  --data-urlencode "access_level=read_only" --data-urlencode "expiration=30" --data-urlencode "csrf_token=$TOKEN" \
+  --data-urlencode "allowed_ips=127.0.0.1/32, ::1/128" --data-urlencode "rate_limit=100000" \
+  "$BASE/settings/api-keys" | grep -o 'mlr_[A-Za-z0-9]\{36\}' | head -n 1)
+[ -n "$LIMITED" ] || { echo "could not generate the restricted key" >&2; exit 1; }
+curl -sf -H "Authorization: Bearer $LIMITED" "$BASE/api/v1/key" >/dev/null
 
 rps() { wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
-declare -A total=([ping]=0 [key]=0 [contacts]=0)
+# Requests per second and how many answers were not 2xx.
+rps_refused() {
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "$@" |
+    awk '/Non-2xx/ {n=$5} /Requests\/sec/ {r=$2} END {print r, n+0}'
+}
+declare -A total=([ping]=0 [key]=0 [contacts]=0 [limited]=0)
 for round in $(seq 1 "$ROUNDS"); do
   p=$(rps "$BASE/api/v1/ping")
   k=$(rps -H "Authorization: Bearer $KEY" "$BASE/api/v1/key")
+  read -r l refused < <(rps_refused -H "Authorization: Bearer $LIMITED" "$BASE/api/v1/key")
   c=$(rps -H "Authorization: Bearer $KEY" "$BASE/api/v1/contacts?limit=10")
-  printf 'round %d: ping %8.0f req/s   key %8.0f req/s   contacts %8.0f req/s\n' "$round" "$p" "$k" "$c"
+  printf 'round %d: ping %8.0f req/s   key %8.0f req/s   restricted key %8.0f req/s (%s refused)   contacts %8.0f req/s\n' \
+    "$round" "$p" "$k" "$l" "$refused" "$c"
+  total[limited]=$(echo "${total[limited]} + $l" | bc -l)
   total[ping]=$(echo "${total[ping]} + $p" | bc -l)
   total[key]=$(echo "${total[key]} + $k" | bc -l)
   total[contacts]=$(echo "${total[contacts]} + $c" | bc -l)
@@ -55,4 +75,5 @@ done
 printf '\nmean over %d rounds of %ss, %d connections, SQLite, last-used tracking on:\n' "$ROUNDS" "$DURATION" "$CONNECTIONS"
 printf '  /api/v1/ping      %8.0f req/s\n' "$(echo "${total[ping]} / $ROUNDS" | bc -l)"
 printf '  /api/v1/key       %8.0f req/s   (%.0f%% of ping; target >= 80%%)\n' "$(echo "${total[key]} / $ROUNDS" | bc -l)" "$(echo "100 * ${total[key]} / ${total[ping]}" | bc -l)"
+printf '  /api/v1/key, allowlist + rate limit %8.0f req/s   (%.0f%% of ping; target >= 85%%)\n' "$(echo "${total[limited]} / $ROUNDS" | bc -l)" "$(echo "100 * ${total[limited]} / ${total[ping]}" | bc -l)"
 printf '  /api/v1/contacts  %8.0f req/s   (%.0f%% of ping)\n' "$(echo "${total[contacts]} / $ROUNDS" | bc -l)" "$(echo "100 * ${total[contacts]} / ${total[ping]}" | bc -l)"

@@ -75,6 +75,7 @@ pub fn app(
         .service(
             web::scope("/api/v1")
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
+                .wrap(from_fn(middleware::rate_limit_headers))
                 .service(at("/ping").get(v1::ping).json())
                 .service(at("/openapi.json").get(v1::openapi).json())
                 .service(at("/key").get(v1::key::key).json())

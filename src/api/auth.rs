@@ -72,7 +72,12 @@ pub struct Presented<'a> {
 }
 
 impl ApiRuntime {
-    pub async fn authenticate(&self, pool: &Pool, p: Presented<'_>) -> Result<Caller, ApiError> {
+    /// The caller, and where its key stands against its rate limit (when it has one).
+    pub async fn authenticate(
+        &self,
+        pool: &Pool,
+        p: Presented<'_>,
+    ) -> Result<(Caller, Option<super::rate::Standing>), ApiError> {
         if let Some(secs) = self.limiter.check(p.ip, p.now) {
             return Err(ApiError::TooManyRequests(secs));
         }
@@ -81,6 +86,7 @@ impl ApiRuntime {
             _ => self.key(pool, p.token, p.now).await?,
         };
         // A working key's own restrictions: where it may be used from, and how often.
+        let mut standing = None;
         if let Ok(Caller::Key(k)) = &outcome {
             if let Some(allowed) = &k.allowed_ips {
                 let ok =
@@ -98,18 +104,21 @@ impl ApiRuntime {
                 }
             }
             if let Some(limit) = k.rate_limit {
-                if let Err(l) = self.rates.take(k.id, limit, std::time::Instant::now()) {
-                    let rejection = Rejection {
-                        detail: Some(format!(
-                            "refused: over its limit of {limit} requests a minute"
-                        )),
-                        ..Rejection::known(k, "rate limited")
-                    };
-                    self.record(pool, rejection, &p).await?;
-                    return Err(ApiError::KeyRateLimited {
-                        limit: l.limit,
-                        retry_after: l.retry_after,
-                    });
+                match self.rates.take(k.id, limit, std::time::Instant::now()) {
+                    Ok(s) => standing = Some(s),
+                    Err(l) => {
+                        let rejection = Rejection {
+                            detail: Some(format!(
+                                "refused: over its limit of {limit} requests a minute"
+                            )),
+                            ..Rejection::known(k, "rate limited")
+                        };
+                        self.record(pool, rejection, &p).await?;
+                        return Err(ApiError::KeyRateLimited {
+                            limit: l.limit,
+                            retry_after: l.retry_after,
+                        });
+                    }
                 }
             }
         }
@@ -131,7 +140,7 @@ impl ApiRuntime {
                             .record(a.grant.0, p.now, p.ip, p.user_agent)
                     }
                 }
-                Ok(caller)
+                Ok((caller, standing))
             }
             Err(rejection) => {
                 self.limiter.fail(p.ip, p.now);

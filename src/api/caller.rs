@@ -6,6 +6,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
+use actix_web::HttpMessage;
 use actix_web::{web, FromRequest, HttpRequest};
 
 use super::auth::{Caller, Presented};
@@ -77,7 +78,11 @@ impl FromRequest for ApiCaller {
                 user_agent: &user_agent,
                 now: state.clock.now(),
             };
-            let caller = state.api.authenticate(&state.api_pool, presented).await?;
+            let (caller, standing) = state.api.authenticate(&state.api_pool, presented).await?;
+            if let Some(standing) = standing {
+                // For `rate_limit_headers`, on the way out.
+                req.extensions_mut().insert(standing);
+            }
             Ok(ApiCaller(caller))
         })
     }

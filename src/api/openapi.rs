@@ -29,7 +29,7 @@ A key sees and changes only its own workspace's data; Read Only keys cannot crea
         crate::api::error::ErrorBody,
         crate::api::error::ErrorDetail
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &KeyRestrictions),
     tags((name = "keys", description = "The calling key"), (name = "contacts", description = "A workspace's contacts"), (name = "secret scanning", description = "Reports of tokens found in public"), (name = "meta"))
 )]
 pub struct ApiDoc;
@@ -49,6 +49,79 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Every call made with a key may meet the key's own restrictions: its IP allowlist (403) and its
+/// rate limit (429 with `Retry-After` and the `RateLimit-*` headers, which also answer too many
+/// invalid keys from one client). Added to every operation that takes a key.
+struct KeyRestrictions;
+
+impl Modify for KeyRestrictions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{
+            schema::Type, ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, RefOr, ResponseBuilder,
+        };
+        let error = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build()
+        };
+        let seconds = |what: &str| {
+            HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0)),
+                )
+                .description(Some(what))
+                .build()
+        };
+        let too_many = ResponseBuilder::new()
+            .description(
+                "Over the key's own requests-per-minute limit (counted per server process), or too \
+                 many invalid keys from this client. Retry after `Retry-After` seconds.",
+            )
+            .content("application/json", error())
+            .header("Retry-After", seconds("Seconds until a request may succeed"))
+            .header("RateLimit-Limit", seconds("The key's requests per minute (with a limit)"))
+            .header("RateLimit-Remaining", seconds("Requests left now (with a limit)"))
+            .header("RateLimit-Reset", seconds("Seconds until one more request is allowed (with a limit)"))
+            .build();
+        let address = "Or the key may not be used from this address (its IP allowlist).";
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let keyed = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                if !keyed {
+                    continue;
+                }
+                let responses = &mut op.responses.responses;
+                responses.insert("429".into(), RefOr::T(too_many.clone()));
+                match responses.get_mut("403") {
+                    Some(RefOr::T(r)) => r.description = format!("{} {address}", r.description),
+                    _ => {
+                        responses.insert(
+                            "403".into(),
+                            RefOr::T(
+                                ResponseBuilder::new()
+                                    .description("The key may not be used from this address (its IP allowlist).")
+                                    .content("application/json", error())
+                                    .build(),
+                            ),
+                        );
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::db::ids::KeyId;
+pub use crate::domain::restrictions::Standing;
 
 struct Bucket {
     tokens: f64,
@@ -31,7 +32,7 @@ const MAX_BUCKETS: usize = 100_000;
 impl KeyBuckets {
     /// Takes one request from the key's bucket (`limit` a minute, bursts up to `limit`); the
     /// requests left this minute, or when to retry.
-    pub fn take(&self, key: KeyId, limit: u32, now: Instant) -> Result<u32, Limited> {
+    pub fn take(&self, key: KeyId, limit: u32, now: Instant) -> Result<Standing, Limited> {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_BUCKETS && !map.contains_key(&key) {
             map.retain(|_, b| now.duration_since(b.at).as_secs() < 60);
@@ -52,7 +53,11 @@ impl KeyBuckets {
         b.at = now;
         if b.tokens >= 1.0 {
             b.tokens -= 1.0;
-            Ok(b.tokens.floor() as u32)
+            Ok(Standing {
+                limit,
+                remaining: b.tokens.floor() as u32,
+                reset: ((f64::from(limit) - b.tokens) / per_second).ceil() as u64,
+            })
         } else {
             let wait = ((1.0 - b.tokens) / per_second).ceil().max(1.0);
             Err(Limited {
@@ -74,7 +79,9 @@ mod tests {
         let t = Instant::now();
         let k = KeyId(1);
         for left in (0..3).rev() {
-            assert_eq!(b.take(k, 3, t), Ok(left));
+            let s = b.take(k, 3, t).unwrap();
+            assert_eq!((s.limit, s.remaining), (3, left));
+            assert_eq!(s.reset, 20 * u64::from(3 - left), "full again after");
         }
         let refused = b.take(k, 3, t).unwrap_err();
         assert_eq!(
@@ -85,7 +92,8 @@ mod tests {
             }
         );
         assert_eq!(
-            b.take(k, 3, t + Duration::from_secs(20)),
+            b.take(k, 3, t + Duration::from_secs(20))
+                .map(|s| s.remaining),
             Ok(0),
             "one more after 20 s"
         );

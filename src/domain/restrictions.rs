@@ -112,6 +112,15 @@ impl Restrictions {
     }
 }
 
+/// Where a key stands after an allowed call: its limit, the requests left now, and the seconds
+/// until its bucket is full again (the `RateLimit-*` headers of every answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub limit: u32,
+    pub remaining: u32,
+    pub reset: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, ResponseError};
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
 use askama::Template;
 use tracing::Instrument;
 
@@ -114,6 +114,37 @@ pub async fn security_headers(
 /// Unsafe methods from a browser must come from this site: `Sec-Fetch-Site` (when sent) must be
 /// `same-origin` or `none`, and `Origin` (when sent) must match the Host. The CSRF token is checked
 /// as well, by `CsrfForm`.
+/// A call with a rate-limited key answers where the key stands: `RateLimit-Limit`,
+/// `RateLimit-Remaining` and `RateLimit-Reset` (seconds until its bucket is full), so a client can
+/// slow down before it meets a 429 (which carries them too, with `Retry-After`).
+pub async fn rate_limit_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    let standing = res
+        .request()
+        .extensions()
+        .get::<crate::domain::restrictions::Standing>()
+        .copied();
+    if let Some(s) = standing {
+        let h = res.headers_mut();
+        if !h.contains_key("ratelimit-limit") {
+            let fields: [(&'static str, String); 3] = [
+                ("ratelimit-limit", s.limit.to_string()),
+                ("ratelimit-remaining", s.remaining.to_string()),
+                ("ratelimit-reset", s.reset.to_string()),
+            ];
+            for (name, value) in fields {
+                if let Ok(v) = header::HeaderValue::from_str(&value) {
+                    h.insert(header::HeaderName::from_static(name), v);
+                }
+            }
+        }
+    }
+    Ok(res)
+}
+
 pub async fn same_origin(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

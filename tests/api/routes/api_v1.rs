@@ -765,6 +765,22 @@ async fn the_openapi_document_describes_every_endpoint(app: TestApp) {
                     op["responses"]["401"].is_object(),
                     "{m} {path} documents 401"
                 );
+                // A key's own restrictions: its allowlist (403) and its rate limit (429).
+                assert!(
+                    op["responses"]["403"]["description"]
+                        .as_str()
+                        .is_some_and(|d| d.contains("IP allowlist")),
+                    "{m} {path} documents the allowlist's 403"
+                );
+                let too_many = &op["responses"]["429"]["headers"];
+                for h in [
+                    "Retry-After",
+                    "RateLimit-Limit",
+                    "RateLimit-Remaining",
+                    "RateLimit-Reset",
+                ] {
+                    assert!(too_many[h].is_object(), "{m} {path} documents {h} on 429");
+                }
                 assert_eq!(
                     op["security"][0]["bearer"],
                     json!([]),

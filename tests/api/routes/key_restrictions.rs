@@ -126,9 +126,21 @@ async fn a_rate_limit_answers_429_with_its_headers(app: TestApp) {
     );
     let (_, _, secret) = generate(&app.client, &ws, "Importer", &[("rate_limit", "3")]).await;
     let secret = secret.unwrap();
-    for _ in 0..3 {
-        assert_eq!(call_from(&app, &secret, "203.0.113.1").await.status(), 200);
+    // Answers within the limit say where the key stands, so a client can slow down in time.
+    for left in (0..3).rev() {
+        let r = call_from(&app, &secret, "203.0.113.1").await;
+        assert_eq!(r.status(), 200);
+        let h = r.headers();
+        assert_eq!(h["ratelimit-limit"], "3");
+        assert_eq!(h["ratelimit-remaining"], left.to_string().as_str());
+        let reset: u64 = h["ratelimit-reset"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&reset), "{reset}");
     }
+    // A key without a limit answers none.
+    let (_, _, free) = generate(&app.client, &ws, "Unlimited", &[]).await;
+    let r = call_from(&app, &free.unwrap(), "203.0.113.1").await;
+    assert_eq!(r.status(), 200);
+    assert!(!r.headers().contains_key("ratelimit-limit"));
     let r = call_from(&app, &secret, "203.0.113.1").await;
     assert_eq!(r.status(), 429);
     let h = r.headers();

@@ -15,6 +15,44 @@ pub struct Received {
     pub data: String,
 }
 
+impl Received {
+    /// The message as a reader sees it: the headers, then the body decoded from its
+    /// `Content-Transfer-Encoding` (lettre picks quoted-printable when a line is long, and its
+    /// soft line breaks may fall inside a link).
+    pub fn text(&self) -> String {
+        let Some((head, body)) = self.data.split_once("\r\n\r\n") else {
+            return self.data.clone();
+        };
+        let encoding = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-transfer-encoding:")
+                    .map(|v| v.trim().to_owned())
+            })
+            .unwrap_or_default();
+        let body = match encoding.as_str() {
+            "quoted-printable" => String::from_utf8(
+                quoted_printable::decode(body, quoted_printable::ParseMode::Strict)
+                    .expect("valid quoted-printable"),
+            )
+            .expect("UTF-8"),
+            "base64" => {
+                use base64::Engine;
+                let joined: String = body.split_whitespace().collect();
+                String::from_utf8(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(joined)
+                        .expect("valid base64"),
+                )
+                .expect("UTF-8")
+            }
+            _ => body.to_owned(),
+        };
+        format!("{head}\r\n\r\n{body}")
+    }
+}
+
 #[derive(Clone)]
 pub struct SmtpServer {
     pub addr: String,

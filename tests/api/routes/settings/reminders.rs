@@ -117,9 +117,9 @@ async fn reminders_are_emailed_once_retried_and_hold_no_secret(app: TestApp) {
     );
     let pid = key_id_by_name(&app, "Agency sync").await;
     assert!(got[0]
-        .data
+        .text()
         .contains(&format!("{}/settings/api-keys/{pid}", app.base)));
-    assert!(!got[0].data.contains(&secret), "never the secret");
+    assert!(!got[0].text().contains(&secret), "never the secret");
 
     // The day before: the SMTP server fails once; the reminder waits, then goes out once.
     app.clock.advance(time::Duration::days(6));
@@ -178,7 +178,7 @@ async fn reminders_are_emailed_once_retried_and_hold_no_secret(app: TestApp) {
     let subjects_now = subjects(&smtp);
     assert_eq!(subjects_now.len(), 4, "{subjects_now:?}");
     assert!(subjects_now[3].contains("stops within the hour and is still in use"));
-    assert!(!smtp.messages()[3].data.contains(&old));
+    assert!(!smtp.messages()[3].text().contains(&old));
 
     // Each sent reminder is in its key's history.
     let sent: i64 = app

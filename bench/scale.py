@@ -140,6 +140,10 @@ def key_rows(sizes, members, gone, rng, secrets_out, with_secret):
                 if revoked > NOW:
                     revoked = NOW - timedelta(hours=1)
             access = "read_write" if rng.random() < 0.3 else "read_only"
+            # Successful requests this week: keys used in the last 7 days, a long tail.
+            week = 0
+            if last_used is not None and NOW - last_used < timedelta(days=7):
+                week = int(rng.paretovariate(1.2) * 10)
             active = revoked is None and (expires is None or expires > NOW)
             if with_secret(serial) and active:
                 secret = plain_key(rng)
@@ -161,6 +165,7 @@ def key_rows(sizes, members, gone, rng, secrets_out, with_secret):
                 "revoked_at": stamp(revoked) if revoked else None,
                 "key_hash": key_hash,
                 "hint": "mlr_…" + (secret[-4:] if secret else key_hash[:4]),
+                "requests_7d": week,
             }
 
 
@@ -217,13 +222,13 @@ def seed(args):
 
     rows = key_rows(sizes, members, gone, rng, secrets, take_secret)
     columns = ["public_id", "workspace_id", "name", "purpose", "access_level", "owner_id", "created_at",
-               "expires_at", "last_used_at", "revoked_at", "key_hash", "hint"]
+               "expires_at", "last_used_at", "revoked_at", "key_hash", "hint", "requests_7d"]
 
     def tuples():
         for r in rows:
             yield (r["public_id"], ws_ids[r["workspace"]], r["name"], r["purpose"], r["access_level"],
                    user_ids[r["owner"]] if r["owner"] is not None else None, r["created_at"], r["expires_at"],
-                   r["last_used_at"], r["revoked_at"], r["key_hash"], r["hint"])
+                   r["last_used_at"], r["revoked_at"], r["key_hash"], r["hint"], r["requests_7d"])
 
     started = time.time()
     db.bulk_keys(columns, tuples(), migration_sql("postgres" if postgres else "sqlite"))
@@ -413,6 +418,7 @@ def scenarios(state):
         ("sort created (oldest)", "/settings/api-keys?sort=created&dir=asc"),
         ("sort last used", "/settings/api-keys?sort=last_used&dir=desc"),
         ("sort expires", "/settings/api-keys?sort=expires&dir=asc"),
+        ("sort most used (7 days)", "/settings/api-keys?sort=used"),
         ("filter active", "/settings/api-keys?status=active"),
         ("filter expired", "/settings/api-keys?status=expired"),
         ("filter revoked", "/settings/api-keys?status=revoked"),

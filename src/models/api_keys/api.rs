@@ -67,35 +67,52 @@ type AuthRow = (
     (Option<String>, Option<i32>),
 );
 
-/// The key whose current secret, or old secret during an overlap, has this hash.
+/// The key whose current secret, or old secret during an overlap, has this hash: lookups by
+/// unique index only. (One `key_hash = ? OR old_key_hash = ?` joined to the workspace let SQLite's
+/// planner, whose statistics say an all-NULL `old_key_hash` index matches every row, walk every
+/// workspace's keys instead: seconds for each unknown secret. The old hash is looked up alone.)
 pub fn find_by_hash(conn: &mut AnyConnection, hash: &str) -> QueryResult<Option<KeyForAuth>> {
-    let row: Option<AuthRow> = api_keys::table
-        .inner_join(workspaces::table)
-        .filter(
-            api_keys::key_hash
-                .eq(hash)
-                .or(api_keys::old_key_hash.eq(hash)),
-        )
-        .select((
-            (
-                api_keys::id,
-                api_keys::public_id,
-                api_keys::name,
-                api_keys::workspace_id,
-                workspaces::public_id,
-                workspaces::name,
-                api_keys::access_level,
-            ),
-            (
-                api_keys::expires_at,
-                api_keys::revoked_at,
-                api_keys::rotated_at,
-            ),
-            (api_keys::key_hash, api_keys::old_retires_at),
-            (api_keys::allowed_ips, api_keys::rate_limit_per_minute),
-        ))
-        .first(conn)
-        .optional()?;
+    macro_rules! by {
+        ($condition:expr) => {
+            api_keys::table
+                .inner_join(workspaces::table)
+                .filter($condition)
+                .select((
+                    (
+                        api_keys::id,
+                        api_keys::public_id,
+                        api_keys::name,
+                        api_keys::workspace_id,
+                        workspaces::public_id,
+                        workspaces::name,
+                        api_keys::access_level,
+                    ),
+                    (
+                        api_keys::expires_at,
+                        api_keys::revoked_at,
+                        api_keys::rotated_at,
+                    ),
+                    (api_keys::key_hash, api_keys::old_retires_at),
+                    (api_keys::allowed_ips, api_keys::rate_limit_per_minute),
+                ))
+                .first::<AuthRow>(conn)
+                .optional()?
+        };
+    }
+    let row = match by!(api_keys::key_hash.eq(hash)) {
+        Some(row) => Some(row),
+        None => {
+            let old: Option<KeyId> = api_keys::table
+                .filter(api_keys::old_key_hash.eq(hash))
+                .select(api_keys::id)
+                .first(conn)
+                .optional()?;
+            match old {
+                Some(id) => by!(api_keys::id.eq(id)),
+                None => None,
+            }
+        }
+    };
     Ok(row.map(
         |(k, (expires_at, revoked_at, rotated_at), (current, retires), (ips, rate))| {
             let old = current != hash;

@@ -20,8 +20,9 @@ impl Received {
     /// `Content-Transfer-Encoding` (lettre picks quoted-printable when a line is long, and its
     /// soft line breaks may fall inside a link).
     pub fn text(&self) -> String {
-        let Some((head, body)) = self.data.split_once("\r\n\r\n") else {
-            return self.data.clone();
+        let data = self.data.replace("\r\n", "\n");
+        let Some((head, body)) = data.split_once("\n\n") else {
+            panic!("a message without a body: {data}");
         };
         let encoding = head
             .lines()
@@ -33,7 +34,7 @@ impl Received {
             .unwrap_or_default();
         let body = match encoding.as_str() {
             "quoted-printable" => String::from_utf8(
-                quoted_printable::decode(body, quoted_printable::ParseMode::Strict)
+                quoted_printable::decode(body, quoted_printable::ParseMode::Robust)
                     .expect("valid quoted-printable"),
             )
             .expect("UTF-8"),
@@ -49,7 +50,7 @@ impl Received {
             }
             _ => body.to_owned(),
         };
-        format!("{head}\r\n\r\n{body}")
+        format!("{head}\n\n{body}")
     }
 }
 

@@ -767,4 +767,53 @@ backend_tests!(
     the_flows_failures_are_refused,
     public_clients_use_pkce_and_tokens_can_be_revoked,
     only_people_who_may_authorize_apps_can,
+    an_app_token_reported_public_ends_its_grant,
 );
+
+/// A secret scanner reports an app's access token found in public: the grant is revoked at once,
+/// so neither the token nor its refresh token works, and the report's answer says so.
+async fn an_app_token_reported_public_ends_its_grant(app: TestApp) {
+    use crate::routes::secret_scanning::{report, sign, signing_key, trusted};
+    let github = signing_key(1);
+    let keys = trusted(&github);
+    let app = app.respawn(move |s| s.secret_scanning = Some(keys)).await;
+    app.setup_admin().await;
+    let (id, _) = register(&app, "Zapline desktop", true).await;
+    let c = oauth_client(&app, &id, None, AuthType::RequestBody);
+    let (location, verifier, _) = consent(&app, &app.client, &c, &["contacts:read"], true).await;
+    let tokens = c
+        .exchange_code(AuthorizationCode::new(query(&location, "code").unwrap()))
+        .set_pkce_verifier(verifier)
+        .request_async(&http())
+        .await
+        .unwrap();
+    let access = tokens.access_token().secret().clone();
+    assert_eq!(
+        call(&app, Method::GET, "/api/v1/key", &access, None).await,
+        200
+    );
+    let body = serde_json::to_vec(&json!([{
+        "token": access,
+        "type": "mailrith_oauth_access_token",
+        "url": "https://gist.github.com/someone/abc",
+        "source": "gist",
+    }]))
+    .unwrap();
+    let (s, answer) = report(&app, &body, Some("github-1"), Some(&sign(&github, &body))).await;
+    assert_eq!(s, 200, "{answer}");
+    assert!(answer.contains("true_positive"), "{answer}");
+    assert!(
+        !answer.contains(&access),
+        "the answer holds a hash, never the token"
+    );
+    assert_eq!(
+        call(&app, Method::GET, "/api/v1/key", &access, None).await,
+        401,
+        "the token stops at once"
+    );
+    let refreshed = c
+        .exchange_refresh_token(tokens.refresh_token().unwrap())
+        .request_async(&http())
+        .await;
+    assert!(refreshed.is_err(), "the grant is gone: no new tokens");
+}

@@ -93,6 +93,7 @@ backend_tests!(
     a_signed_report_revokes_a_live_key_and_the_api_refuses_it,
     forged_unsigned_changed_oversized_or_malformed_reports_change_nothing,
     flag_only_marks_the_key_and_leaves_it_working,
+    the_owner_and_admins_are_emailed_without_the_secret,
 );
 
 async fn a_signed_report_revokes_a_live_key_and_the_api_refuses_it(app: TestApp) {
@@ -240,4 +241,63 @@ async fn flag_only_marks_the_key_and_leaves_it_working(app: TestApp) {
     );
     assert_eq!(count(&app, AuditAction::ApiKeyLeaked).await, 1);
     assert_eq!(count(&app, AuditAction::ApiKeyRevoke).await, 0);
+}
+
+/// With SMTP set, a leaked key's owner and the workspace's Owners and Admins get one email naming
+/// the key and where it was found, never the secret.
+async fn the_owner_and_admins_are_emailed_without_the_secret(app: TestApp) {
+    use mailrith::config::MailSettings;
+    use mailrith::domain::workspace::{Access, Role, WorkspaceAccess};
+    let smtp = smtp_server().await;
+    let mail = MailSettings {
+        smtp_url: smtp.url(),
+        from: "Mailrith <keys@example.com>".into(),
+    };
+    let github = signing_key(1);
+    let keys = trusted(&github);
+    let settings = mail.clone();
+    let app = app
+        .respawn(move |s| {
+            s.secret_scanning = Some(keys);
+            s.mail = Some(settings);
+        })
+        .await;
+    app.setup_admin().await;
+    let ws = workspace_id(&app, WORKSPACE).await;
+    super::settings::team_members::person(
+        &app,
+        "carl@example.com",
+        Some(WorkspaceAccess::new(
+            Role::Member,
+            Access::Manage,
+            Access::None,
+        )),
+    )
+    .await;
+    let carl = super::settings::team_members::signed_in(&app, "carl@example.com").await;
+    let (_, _, secret) = generate(&carl, &ws, "Agency sync", &[]).await;
+    let secret = secret.unwrap();
+    let body = leak_report(&secret);
+    let (s, _) = report(&app, &body, Some("github-1"), Some(&sign(&github, &body))).await;
+    assert_eq!(s, 200);
+    // The server's own sender runs every 10 s; send now as it would.
+    let mailer = mailrith::mail::Mailer::new(&mail).unwrap();
+    let clock: mailrith::clock::SharedClock = Arc::new(app.clock.clone());
+    mailrith::jobs::send_reminders(&app.pool, &mailer, &clock).await;
+    let got = smtp.messages();
+    assert_eq!(got.len(), 1, "one email");
+    assert_eq!(got[0].to, vec!["carl@example.com", ADMIN_EMAIL]);
+    let text = got[0].text();
+    assert!(
+        text.contains(&format!(
+            "API key \"Agency sync\" in {WORKSPACE} was found in public"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("https://github.com/acme/site/blob/main/.env"),
+        "{text}"
+    );
+    assert!(!text.contains(&secret), "never the secret");
+    assert_eq!(status(&app, &secret).await, 401);
 }

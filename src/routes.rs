@@ -142,6 +142,11 @@ pub fn app(
                         .page(),
                 )
                 .service(
+                    at("/settings/api-keys.csv")
+                        .get(api_keys::export::export)
+                        .page(),
+                )
+                .service(
                     at("/settings/api-keys/new")
                         .get(api_keys::generate::new_form)
                         .page(),
@@ -228,6 +233,11 @@ pub fn app(
                 .service(
                     at("/settings/activity")
                         .get(team::activity::activity)
+                        .page(),
+                )
+                .service(
+                    at("/settings/activity.csv")
+                        .get(team::activity::export)
                         .page(),
                 )
                 .service(

@@ -40,12 +40,13 @@ pub fn insert(conn: &mut AnyConnection, event: &NewEvent<'_>) -> QueryResult<usi
 }
 
 /// A workspace's events, newest first, with each actor's name; optionally one actor's, or one
-/// action's.
+/// action's; optionally only those older than event `before` (the next batch of an export).
 pub fn for_workspace(
     conn: &mut AnyConnection,
     workspace_id: WorkspaceId,
     actor: Option<Option<UserId>>,
     action: Option<AuditAction>,
+    before: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<(Event, Option<String>)>> {
     let mut q = audit_events::table
@@ -60,6 +61,9 @@ pub fn for_workspace(
     }
     if let Some(a) = action {
         q = q.filter(audit_events::action.eq(a));
+    }
+    if let Some(b) = before {
+        q = q.filter(audit_events::id.lt(b));
     }
     q.order(audit_events::id.desc())
         .limit(limit)

@@ -264,6 +264,8 @@ pub struct PageLink {
 #[template(path = "api_keys/list.html", blocks = ["panel", "results"])]
 pub struct KeysPage {
     pub ctx: PageContext,
+    /// The current search and filters as CSV (`/settings/api-keys.csv?…`).
+    pub export_href: String,
     /// "Top keys this week", most used first (empty: no panel).
     pub top: Vec<TopKey>,
     /// The list sorted by "Most used (7 days)" in the same workspaces.

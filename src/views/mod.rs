@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod apps;
 pub mod auth;
 pub mod developers;
+pub mod export;
 pub mod forms;
 pub mod settings;
 pub mod team;

@@ -113,6 +113,8 @@ pub struct ActivityRow {
 #[template(path = "team/activity.html", blocks = ["panel"])]
 pub struct ActivityPage {
     pub ctx: PageContext,
+    /// The same filters as CSV (`/settings/activity.csv?…`).
+    pub export_href: String,
     pub workspaces: Vec<Choice>,
     pub people: Vec<Choice>,
     pub actions: Vec<Choice>,

@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod client_ip;
 pub mod csrf;
+pub mod download;
 pub mod error;
 pub mod htmx;
 pub mod middleware;

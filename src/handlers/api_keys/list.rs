@@ -48,7 +48,13 @@ pub async fn list(
         workspace: q.workspace.clone(),
         ..KeyQuery::parse(&KeyQueryParams::default())
     };
+    let export_href = q.href(&Page::First, q.sort, q.descending).replacen(
+        "/settings/api-keys",
+        "/settings/api-keys.csv",
+        1,
+    );
     let page = KeysPage {
+        export_href,
         top: found.top.iter().map(TopKey::new).collect(),
         top_href: top_query.href(&Page::First, SortKey::MostUsed, true),
         expiring,

@@ -3,6 +3,7 @@
 
 pub mod detail;
 pub mod edit;
+pub mod export;
 pub mod generate;
 pub mod list;
 pub mod revoke;

@@ -37,7 +37,17 @@ pub async fn activity(
         team::activity(c, &acting, &ws, &person, &action)
     })
     .await?;
+    let export_href = format!(
+        "/settings/activity.csv?{}",
+        serde_urlencoded::to_string([
+            ("workspace", a.selected.workspace.public_id.as_str()),
+            ("person", q.person.as_str()),
+            ("action", q.action.as_str()),
+        ])
+        .unwrap_or_default()
+    );
     let page = ActivityPage {
+        export_href,
         ctx: context(&me, "activity")?,
         workspaces: workspace_choices(&a.managed, Some(&a.selected.workspace.public_id)),
         people: a
@@ -64,4 +74,71 @@ pub async fn activity(
             .collect(),
     };
     htmx::ok(&hx, &page)
+}
+
+/// `GET /settings/activity.csv`: the workspace's events with the current filters as CSV, newest
+/// first, streamed a batch at a time; the permission is checked again for every batch.
+pub async fn export(
+    me: Actor,
+    state: web::Data<AppState>,
+    q: web::Query<ActivityQuery>,
+) -> Result<HttpResponse, AppError> {
+    use crate::views::export::{self, ACTIVITY_COLUMNS, BATCH};
+    use crate::web::download;
+    use actix_web::web::Bytes;
+
+    let q = std::sync::Arc::new(q.into_inner());
+    let (acting, now, pool) = (me.acting(), me.now, state.pool.clone());
+    let read = {
+        let (q, acting, pool) = (q.clone(), acting.clone(), pool.clone());
+        move |before: Option<i64>| {
+            let (q, acting, pool) = (q.clone(), acting.clone(), pool.clone());
+            async move {
+                run_db(&pool, move |c| {
+                    team::activity_batch(
+                        c,
+                        &acting,
+                        &q.workspace,
+                        &q.person,
+                        &q.action,
+                        before,
+                        BATCH as i64,
+                    )
+                })
+                .await
+            }
+        }
+    };
+    // The first batch is read before answering: a refusal is an error page, not a broken file.
+    let (name, first) = read(None).await?;
+    let filename = export::filename("activity", Some(&name), now);
+    let start = (Some(first), None::<i64>, true, false);
+    let body = futures_util::stream::unfold(start, move |(first, before, header, done)| {
+        let (read, name) = (read.clone(), name.clone());
+        async move {
+            if done {
+                return None;
+            }
+            let events = match first {
+                Some(events) => events,
+                None => match read(before).await {
+                    Ok((_, events)) => events,
+                    Err(e) => {
+                        let err = download::failed("Activity export", e);
+                        return Some((Err(err), (None, None, false, true)));
+                    }
+                },
+            };
+            let last = events.last().map(|(e, _)| e.id);
+            let full = events.len() == BATCH;
+            let bytes = export::rows(
+                header.then_some(ACTIVITY_COLUMNS),
+                events
+                    .iter()
+                    .map(|(e, actor)| export::activity_row(&name, e, actor.as_deref())),
+            );
+            Some((Ok(Bytes::from(bytes)), (None, last, false, !full)))
+        }
+    });
+    Ok(download::csv(&filename, body))
 }

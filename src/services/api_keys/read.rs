@@ -3,7 +3,7 @@
 use crate::db::ids::{UserId, WorkspaceId};
 use crate::db::AnyConnection;
 use crate::domain::key::StatusFilter;
-use crate::domain::search::{KeyQuery, Page, COUNT_CAP, OWNER_REMOVED};
+use crate::domain::search::{KeyQuery, Page, COUNT_CAP, OWNER_REMOVED, PAGE_SIZE};
 use crate::models::api_keys::page::{
     self, Filters, IdPage, OwnerFilter, Scope, Source, TextCondition, Total,
 };
@@ -60,9 +60,9 @@ fn top_keys(
         crate::domain::search::SortKey::MostUsed,
         true,
         &Page::First,
+        TOP_KEYS,
     )?;
-    let ids: Vec<i64> = first.ids.into_iter().take(TOP_KEYS).collect();
-    Ok(api_keys::by_ids(c, viewer, &ids)?
+    Ok(api_keys::by_ids(c, viewer, &first.ids)?
         .into_iter()
         .filter(|l| l.key.requests_7d > 0)
         .collect())
@@ -96,13 +96,14 @@ fn read(
     q: &KeyQuery,
     f: &Filters,
     plan: Plan,
+    size: usize,
 ) -> Result<(IdPage, Vec<Source>)> {
     let Plan { mut fixed, text } = plan;
     let read_page = |c: &mut AnyConnection, sources: &[Source]| {
         if sources.is_empty() {
             return Ok(IdPage::default());
         }
-        page::page(c, sources, f, q.sort, q.descending, &q.page)
+        page::page(c, sources, f, q.sort, q.descending, &q.page, size)
     };
     let Some(TextPlan { indexed, scan }) = text else {
         let page = read_page(c, &fixed)?;
@@ -164,56 +165,31 @@ pub fn list(
         .into_iter()
         .map(|(m, _)| m)
         .collect();
-    let seen: Vec<&Membership> = memberships
+    let all: Vec<WorkspaceId> = memberships
         .iter()
         .filter(|m| m.access.can_view_keys())
+        .map(|m| m.workspace.id)
         .collect();
-    let all: Vec<WorkspaceId> = seen.iter().map(|m| m.workspace.id).collect();
     let any = !all.is_empty() && api_keys::any_in(c, &all)?;
-    let visible: Vec<&Membership> = seen
-        .into_iter()
-        .filter(|m| {
-            q.workspace
-                .as_deref()
-                .is_none_or(|w| w == m.workspace.public_id)
-        })
-        .collect();
-    let visible_ids: Vec<WorkspaceId> = visible.iter().map(|m| m.workspace.id).collect();
-    if visible_ids.is_empty() {
+    let Some(Found {
+        page,
+        counted,
+        filters,
+    }) = find(c, q, now, &memberships, PAGE_SIZE)?
+    else {
         return Ok(empty(memberships, people, any, expiring));
-    }
-    let owner = match q.owner.as_deref() {
-        None => None,
-        Some(OWNER_REMOVED) => Some(OwnerFilter::Removed(workspaces::active_members(
-            c,
-            &visible_ids,
-        )?)),
-        Some(public_id) => match users::find_by_public_id(c, public_id)? {
-            Some(u) => Some(OwnerFilter::Person(u.id)),
-            // Nobody: nothing matches.
-            None => return Ok(empty(memberships, people, any, expiring)),
-        },
     };
-    let filters = Filters {
-        visible: visible_ids,
-        status: q.status,
-        access: q.access,
-        owner,
-        now,
+    let total = if q.page == Page::First && !page.has_after {
+        Total::Exact(page.ids.len())
+    } else {
+        page::count(c, &counted, &filters, COUNT_CAP, page.ids.len())?
     };
-    let plan = plan(c, q, &visible, &filters)?;
-    let (page, counted) = read(c, q, &filters, plan)?;
     let unfiltered =
         q.q.is_empty() && q.owner.is_none() && q.status.is_none() && q.access.is_none();
     let top = if unfiltered && q.page == Page::First {
         top_keys(c, viewer, &filters.visible, now)?
     } else {
         Vec::new()
-    };
-    let total = if q.page == Page::First && !page.has_after {
-        Total::Exact(page.ids.len())
-    } else {
-        page::count(c, &counted, &filters, COUNT_CAP, page.ids.len())?
     };
     Ok(KeyList {
         keys: api_keys::by_ids(c, viewer, &page.ids)?,
@@ -224,6 +200,102 @@ pub fn list(
         people,
         expiring,
         top,
+    })
+}
+
+/// A page read for `q`: its ids, the arms to count it by, and the filters it applied.
+struct Found {
+    page: IdPage,
+    counted: Vec<Source>,
+    filters: Filters,
+}
+
+/// Reads a page of `size` keys for `q` among the workspaces of `memberships` whose keys the viewer
+/// may see; `None` when nothing can match (no such workspace, no such owner).
+fn find(
+    c: &mut AnyConnection,
+    q: &KeyQuery,
+    now: time::PrimitiveDateTime,
+    memberships: &[Membership],
+    size: usize,
+) -> Result<Option<Found>> {
+    let visible: Vec<&Membership> = memberships
+        .iter()
+        .filter(|m| m.access.can_view_keys())
+        .filter(|m| {
+            q.workspace
+                .as_deref()
+                .is_none_or(|w| w == m.workspace.public_id)
+        })
+        .collect();
+    let visible_ids: Vec<WorkspaceId> = visible.iter().map(|m| m.workspace.id).collect();
+    if visible_ids.is_empty() {
+        return Ok(None);
+    }
+    let owner = match q.owner.as_deref() {
+        None => None,
+        Some(OWNER_REMOVED) => Some(OwnerFilter::Removed(workspaces::active_members(
+            c,
+            &visible_ids,
+        )?)),
+        Some(public_id) => match users::find_by_public_id(c, public_id)? {
+            Some(u) => Some(OwnerFilter::Person(u.id)),
+            // Nobody: nothing matches.
+            None => return Ok(None),
+        },
+    };
+    let filters = Filters {
+        visible: visible_ids,
+        status: q.status,
+        access: q.access,
+        owner,
+        now,
+    };
+    let plan = plan(c, q, &visible, &filters)?;
+    let (page, counted) = read(c, q, &filters, plan, size)?;
+    Ok(Some(Found {
+        page,
+        counted,
+        filters,
+    }))
+}
+
+/// A batch of an export: up to `size` keys for `q` (its search, filters and sort; `q.page` says
+/// where the batch starts), and where the next one starts, if there are more. No counts, no
+/// choices: just the keys, so an export of a million keys reads them a batch at a time.
+pub struct ExportBatch {
+    pub keys: Vec<KeyListing>,
+    pub next: Option<crate::domain::search::Position>,
+    /// The name of the workspace the export is filtered to, if it is.
+    pub workspace: Option<String>,
+}
+
+pub fn export_batch(
+    c: &mut AnyConnection,
+    viewer: UserId,
+    q: &KeyQuery,
+    now: time::PrimitiveDateTime,
+    size: usize,
+) -> Result<ExportBatch> {
+    let memberships = workspaces::for_user(c, viewer)?;
+    let workspace = q.workspace.as_deref().and_then(|w| {
+        memberships
+            .iter()
+            .find(|m| m.workspace.public_id == w && m.access.can_view_keys())
+            .map(|m| m.workspace.name.clone())
+    });
+    let Some(found) = find(c, q, now, &memberships, size)? else {
+        return Ok(ExportBatch {
+            keys: Vec::new(),
+            next: None,
+            workspace,
+        });
+    };
+    let next = found.page.last.clone().filter(|_| found.page.has_after);
+    Ok(ExportBatch {
+        keys: api_keys::by_ids(c, viewer, &found.page.ids)?,
+        next,
+        workspace,
     })
 }
 

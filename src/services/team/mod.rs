@@ -87,6 +87,41 @@ pub fn activity(
     person: &str,
     action: &str,
 ) -> Result<Activity> {
+    let scope = activity_scope(c, acting, workspace, person, action)?;
+    let ws = scope.selected.workspace.id;
+    let events = match scope.action {
+        Some(None) => Vec::new(),
+        action => {
+            crate::models::audit::for_workspace(c, ws, scope.actor, action.flatten(), None, 200)?
+        }
+    };
+    Ok(Activity {
+        events,
+        actions: crate::models::audit::actions_in_workspace(c, ws)?,
+        managed: scope.managed,
+        selected: scope.selected,
+        people: scope.people,
+    })
+}
+
+/// Whose Activity, filtered how: checked on every read (an export reads in batches).
+struct ActivityScope {
+    managed: Vec<Membership>,
+    selected: Membership,
+    people: Vec<Member>,
+    /// `Some(None)`: someone who never acted here.
+    actor: Option<Option<UserId>>,
+    /// `Some(None)`: an action that does not exist (nothing matches).
+    action: Option<Option<AuditAction>>,
+}
+
+fn activity_scope(
+    c: &mut AnyConnection,
+    acting: &Acting,
+    workspace: &str,
+    person: &str,
+    action: &str,
+) -> Result<ActivityScope> {
     let managed: Vec<Membership> = workspaces::for_user(c, acting.user)?
         .into_iter()
         .filter(|m| m.access.manages_members())
@@ -99,8 +134,7 @@ pub fn activity(
             Error::NotFound
         });
     };
-    let ws = selected.workspace.id;
-    let people = workspaces::members(c, ws)?;
+    let people = workspaces::members(c, selected.workspace.id)?;
     let actor = match person {
         "" => None,
         p => Some(match people.iter().find(|m| m.public_id == p) {
@@ -108,19 +142,46 @@ pub fn activity(
             None => users::find_by_public_id(c, p)?.map(|u| u.id),
         }),
     };
-    let parsed: Option<AuditAction> = crate::domain::Named::from_name(action);
-    let events = if !action.is_empty() && parsed.is_none() {
-        Vec::new()
-    } else {
-        crate::models::audit::for_workspace(c, ws, actor, parsed, 200)?
+    let action = match action {
+        "" => None,
+        a => Some(crate::domain::Named::from_name(a)),
     };
-    Ok(Activity {
-        events,
-        actions: crate::models::audit::actions_in_workspace(c, ws)?,
+    Ok(ActivityScope {
         managed,
         selected,
         people,
+        actor,
+        action,
     })
+}
+
+/// An event and the name of who did it (none: Mailrith, or a removed person).
+pub type EventWithActor = (crate::models::audit::Event, Option<String>);
+
+/// A batch of an Activity export: the workspace's name and up to `limit` events (newest first)
+/// older than event `before`, with the same filters and permission check as the page.
+pub fn activity_batch(
+    c: &mut AnyConnection,
+    acting: &Acting,
+    workspace: &str,
+    person: &str,
+    action: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<(String, Vec<EventWithActor>)> {
+    let scope = activity_scope(c, acting, workspace, person, action)?;
+    let events = match scope.action {
+        Some(None) => Vec::new(),
+        action => crate::models::audit::for_workspace(
+            c,
+            scope.selected.workspace.id,
+            scope.actor,
+            action.flatten(),
+            before,
+            limit,
+        )?,
+    };
+    Ok((scope.selected.workspace.name, events))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use time::PrimitiveDateTime;
 use crate::db::ids::{UserId, WorkspaceId};
 use crate::db::AnyConnection;
 use crate::domain::key::{AccessLevel, StatusFilter};
-use crate::domain::search::{Page, Position, SortKey, SortValue, PAGE_SIZE};
+use crate::domain::search::{Page, Position, SortKey, SortValue};
 
 use sql::{
     arm, conditions, from_clause, groupable, in_list, lateral, prefix_range, substring, ArmRead,
@@ -165,8 +165,8 @@ struct Term<'a> {
     done: bool,
 }
 
-/// Reads one page from the given sources: the first `PAGE_SIZE` keys of their union in the sort
-/// order, after (or before) `at`.
+/// Reads one page from the given sources: the first `size` keys of their union in the sort order,
+/// after (or before) `at`.
 ///
 /// The arms are merged with a threshold: a first round reads a few keys from every arm (one
 /// statement), then only arms whose last key still comes before the page's last candidate are
@@ -178,6 +178,7 @@ pub fn page(
     sort: SortKey,
     descending: bool,
     at: &Page,
+    size: usize,
 ) -> QueryResult<IdPage> {
     let postgres = matches!(c, AnyConnection::Postgresql(_));
     let (reading, from, backward) = match at {
@@ -202,7 +203,7 @@ pub fn page(
             o
         }
     };
-    let need = PAGE_SIZE + 1;
+    let need = size + 1;
     let mut terms: Vec<Term> = sources
         .iter()
         .flat_map(|s| {
@@ -325,8 +326,8 @@ pub fn page(
         }
         limit = need.min(limit * 3);
     }
-    let more = found.len() > PAGE_SIZE;
-    found.truncate(PAGE_SIZE);
+    let more = found.len() > size;
+    found.truncate(size);
     if backward {
         found.reverse();
     }

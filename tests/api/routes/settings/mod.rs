@@ -1,12 +1,13 @@
 use diesel::prelude::*;
 
 mod api_keys;
+mod exports;
 mod key_search;
 mod lifecycle;
 mod policies;
 mod reminders;
 mod rotation;
-mod team_members;
+pub(crate) mod team_members;
 
 use mailrith::db::schema::{audit_events, users, workspaces};
 use mailrith::domain::workspace::Role;

@@ -5,7 +5,8 @@
 # owner email, workspace, purpose and no match, a deep page by cursor, and 8 concurrent viewers,
 # for the owner of the biggest workspace and for the admin of all 50; RSS before and after; RSS
 # after 100,000 distinct keys each called the API; and wrk figures for /api/v1/contacts?limit=10
-# and /api/v1/key against /api/v1/ping in the same run.
+# and /api/v1/key against /api/v1/ping in the same run; the whole inventory exported as CSV with
+# the server's RSS sampled as it streams.
 #
 # Usage: bench/scale.sh [sqlite|postgres] [N]
 # The seeded database is kept (in $SCALE_DIR, default /tmp/mailrith-scale, or the PostgreSQL
@@ -57,6 +58,9 @@ for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.
 
 echo "== $BACKEND, $(printf "%'d" "$N") keys, release build, 2 workers"
 python3 bench/scale.py measure --base "$BASE" --state "$STATE" --pid "$SERVER" --password "$PASSWORD"
+
+# --- The whole inventory as CSV, streamed ---------------------------------------------------------
+python3 bench/scale.py export --base "$BASE" --password "$PASSWORD" --pid "$SERVER"
 
 # --- The API: 100,000 distinct keys, then contacts and key against ping ------------------------
 python3 bench/scale.py api-walk --base "$BASE" --state "$STATE" --pid "$SERVER"

@@ -292,6 +292,7 @@ fn spawn_last_used_flusher(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock)
                 _ = tick.tick() => false,
                 _ = api.last_used.under_pressure() => true,
                 _ = api.grant_last_used.under_pressure() => true,
+                _ = api.usage.under_pressure() => true,
             };
             if let Err(e) = api.last_used.flush(&pool, &clock, force).await {
                 tracing::warn!(error = %e, "could not write last-used facts");

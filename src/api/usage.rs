@@ -10,20 +10,38 @@ use crate::db::ids::KeyId;
 use crate::db::Pool;
 use crate::domain::usage::{chart_start, week_start};
 
+/// Key-days held before the flusher is woken early: memory stays bounded when very many
+/// distinct keys call within a minute (each is still written once per flush).
+pub const MAX_PENDING: usize = 20_000;
+
 #[derive(Default)]
 pub struct UsageCounter {
     map: Mutex<HashMap<(i64, Date), (i64, i64)>>,
+    pressure: tokio::sync::Notify,
 }
 
 impl UsageCounter {
     pub fn ok(&self, key: i64, day: Date) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry((key, day)).or_default().0 += 1;
+        self.count(key, day, 1, 0);
     }
 
     pub fn refused(&self, key: i64, day: Date) {
+        self.count(key, day, 0, 1);
+    }
+
+    fn count(&self, key: i64, day: Date, ok: i64, refused: i64) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry((key, day)).or_default().1 += 1;
+        let e = map.entry((key, day)).or_default();
+        e.0 += ok;
+        e.1 += refused;
+        if map.len() >= MAX_PENDING {
+            self.pressure.notify_one();
+        }
+    }
+
+    /// Resolves when more than `MAX_PENDING` key-days wait to be written.
+    pub async fn under_pressure(&self) {
+        self.pressure.notified().await;
     }
 
     fn take(&self) -> Vec<((i64, Date), (i64, i64))> {
@@ -86,5 +104,35 @@ impl UsageCounter {
         })
         .await?;
         Ok(rolled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[tokio::test]
+    async fn counts_add_up_per_key_and_day_and_a_full_map_wakes_the_flusher() {
+        let u = UsageCounter::default();
+        let day = date!(2026 - 12 - 01);
+        u.ok(1, day);
+        u.ok(1, day);
+        u.refused(1, day);
+        u.ok(1, day.next_day().unwrap());
+        let mut taken = u.take();
+        taken.sort();
+        assert_eq!(
+            taken,
+            vec![((1, day), (2, 1)), ((1, day.next_day().unwrap()), (1, 0))]
+        );
+        // Not under pressure yet: the wait times out.
+        let quiet = tokio::time::timeout(std::time::Duration::from_millis(20), u.under_pressure());
+        assert!(quiet.await.is_err());
+        for key in 0..MAX_PENDING as i64 {
+            u.ok(key, day);
+        }
+        let woken = tokio::time::timeout(std::time::Duration::from_secs(1), u.under_pressure());
+        assert!(woken.await.is_ok(), "a full map wakes the flusher");
     }
 }

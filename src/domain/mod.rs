@@ -56,6 +56,7 @@ pub mod contact;
 pub mod format;
 pub mod ids;
 pub mod key;
+pub mod lifecycle;
 pub mod oauth;
 pub mod policy;
 pub mod reminder;

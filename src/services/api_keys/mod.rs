@@ -5,6 +5,7 @@
 mod overlap;
 mod read;
 mod rotate;
+mod search;
 
 pub use overlap::{retire_due, retire_old_secret};
 pub use read::*;

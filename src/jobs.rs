@@ -166,7 +166,12 @@ pub async fn send_reminders(
             }
             Err(e) => {
                 let error = format!("{e:#}");
-                tracing::warn!(error = %error, kind = mail.kind.as_str(), attempts = mail.attempts + 1, "a reminder email failed; it will be retried");
+                tracing::warn!(
+                    error = %error,
+                    kind = mail.kind.as_str(),
+                    attempts = mail.attempts + 1,
+                    "a reminder email failed; it will be retried"
+                );
                 run_db(pool, move |c| reminders::failed(c, &mail, now, &error)).await
             }
         };
@@ -217,17 +222,19 @@ fn spawn_key_change_feed(
     });
 }
 
+/// A listening connection, and the changes made before it listened: (feed id, key).
+type Listening = (crate::db::AnyConnection, Vec<(i64, crate::db::ids::KeyId)>);
+
 /// PostgreSQL: `LISTEN` on a connection of its own; every change to a key is a `NOTIFY` naming it
 /// (sent at commit by `record_change`), and the key leaves this process's cache within about
 /// 10 ms. The connection is read without blocking a thread; when it drops, it is opened again
 /// (the poll above covers the gap).
 fn spawn_key_change_listener(url: crate::db::DatabaseUrl, api: Arc<ApiRuntime>, mut since: i64) {
-    use crate::db::AnyConnection;
     tokio::spawn(async move {
         loop {
             let listening = {
                 let url = url.clone();
-                tokio::task::spawn_blocking(move || -> anyhow::Result<(AnyConnection, Vec<(i64, crate::db::ids::KeyId)>)> {
+                tokio::task::spawn_blocking(move || -> anyhow::Result<Listening> {
                     let mut conn = crate::db::connect(&url)?;
                     api_keys::listen_for_changes(&mut conn)?;
                     // What changed before we listened (since start-up, or while disconnected)
@@ -306,7 +313,7 @@ fn spawn_last_used_flusher(pool: Pool, api: Arc<ApiRuntime>, clock: SharedClock)
                 usage_ticks = 0;
                 let today = clock.now().date();
                 if let Err(e) = api.usage.flush(&pool, today).await {
-                    tracing::warn!(error = %e, "could not write usage counts; kept for the next try");
+                    tracing::warn!(error = %e, "could not write usage counts; kept for next time");
                 }
                 if rolled_on != Some(today) {
                     match api.usage.roll(&pool, today).await {

@@ -57,7 +57,67 @@ backend_tests!(
     an_overlap_keeps_both_secrets_and_shows_whether_the_system_switched,
     retiring_by_hand_rotating_again_and_revoking_end_the_overlap,
     an_old_secret_stops_at_its_time_on_a_second_process,
+    the_offboarding_review_ends_an_overlap_with_the_key,
 );
+
+/// A leaver's key in the middle of a rotation overlap: the offboarding review's "Revoke all"
+/// stops both secrets at once and ends the overlap, as Revoke does.
+async fn the_offboarding_review_ends_an_overlap_with_the_key(app: TestApp) {
+    use mailrith::domain::workspace::{Access, Role, WorkspaceAccess};
+    app.setup_admin().await;
+    let acme = workspace_id(&app, WORKSPACE).await;
+    let carl = super::team_members::person(
+        &app,
+        "carl@example.com",
+        Some(WorkspaceAccess::new(
+            Role::Member,
+            Access::Manage,
+            Access::None,
+        )),
+    )
+    .await;
+    let carl_client = super::team_members::signed_in(&app, "carl@example.com").await;
+    let (_, _, old) = generate(&carl_client, &acme, "Agency sync", &[]).await;
+    let old = old.unwrap();
+    let pid = key_id_by_name(&app, "Agency sync").await;
+    let new = rotate(&app, &pid, "1h").await;
+    assert_eq!(
+        (status(&app, &old).await, status(&app, &new).await),
+        (200, 200)
+    );
+
+    let r = app
+        .client
+        .post_form(&format!("/settings/team-members/{acme}/{carl}/remove"), &[])
+        .await;
+    assert_redirect_to(
+        &r,
+        &format!("/settings/team-members/{acme}/{carl}/offboarding"),
+    );
+    let r = app
+        .client
+        .post_form(
+            &format!("/settings/team-members/{acme}/{carl}/offboarding/revoke-all"),
+            &[],
+        )
+        .await;
+    assert_redirect_to(
+        &r,
+        &format!("/settings/team-members/{acme}/{carl}/offboarding"),
+    );
+    assert_eq!(
+        (status(&app, &old).await, status(&app, &new).await),
+        (401, 401),
+        "both secrets stop at once"
+    );
+    assert_eq!(
+        retirements(&app, &pid).await.len(),
+        1,
+        "the overlap ended with it"
+    );
+    let page = detail(&app, &pid).await;
+    assert!(!page.contains("Rotation in progress"), "{page}");
+}
 
 async fn an_overlap_keeps_both_secrets_and_shows_whether_the_system_switched(app: TestApp) {
     app.setup_admin().await;

@@ -974,4 +974,36 @@ backend_tests!(
     the_team_tab_lists_and_searches_members,
     activity_lists_workspace_events_with_filters,
     disabling_a_person_signs_them_out_and_opens_the_review,
+    search_forms_reload_only_for_their_own_controls,
 );
+
+/// Issue 10, defect 1, as served on both backends: a search form reloads its panel for changes
+/// of its own controls only (`change target:select` is checked on the form's own events), never
+/// for any select on the page (`from:select` wiped the Invite form's typed email when a Role was
+/// chosen, and reloaded the key list when the Generate drawer's Workspace changed). The browser
+/// flow `choosing_in_one_form_never_reloads_another` shows the behaviour in Chromium.
+async fn search_forms_reload_only_for_their_own_controls(app: TestApp) {
+    app.setup_admin().await;
+    // The key list's search form shows once there is a key.
+    let ws = workspace_id(&app, WORKSPACE).await;
+    generate(&app.client, &ws, "CRM sync", &[]).await;
+    for path in [
+        "/settings/team-members",
+        "/settings/api-keys",
+        "/settings/activity",
+    ] {
+        let (status, page) = app.client.page(path).await;
+        assert_eq!(status, 200, "{path}");
+        let triggers: Vec<&str> = page
+            .split("hx-trigger=\"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').unwrap()])
+            .filter(|t| t.contains("select"))
+            .collect();
+        assert!(!triggers.is_empty(), "{path} has a search form");
+        for t in triggers {
+            assert!(!t.contains("from:select"), "{path}: {t}");
+            assert!(t.contains("change target:select"), "{path}: {t}");
+        }
+    }
+}

@@ -10,7 +10,10 @@ use crate::db::AnyConnection;
 use crate::domain::key::{KeyStatus, StatusFilter, EXPIRING_SOON, NEVER_USED_AFTER, UNUSED_AFTER};
 use crate::domain::search::{Position, SortKey, SortValue};
 
+mod indexes;
 mod lateral;
+
+use indexes::index_for;
 pub(super) use lateral::lateral;
 
 /// A value bound into the statement.
@@ -293,32 +296,6 @@ fn filter_conditions(sql: &mut Sql, source: &Source, f: &Filters) {
     }
     if !sql.postgres {
         sql.push(" AND mlr_deadline()");
-    }
-}
-
-/// The index an arm of this scope reads in this sort: each scope is built for one.
-fn index_for(scope: &Scope, sort: SortKey) -> &'static str {
-    let sort = match sort {
-        SortKey::Name => "name",
-        SortKey::Created => "created",
-        SortKey::LastUsed => "last_used",
-        SortKey::Expires => "expires",
-        SortKey::MostUsed => "used",
-    };
-    match (scope, sort) {
-        (Scope::Workspace(_) | Scope::Workspaces(_), "name") => "api_keys_ws_name",
-        (Scope::Workspace(_) | Scope::Workspaces(_), "created") => "api_keys_ws_created",
-        (Scope::Workspace(_) | Scope::Workspaces(_), "last_used") => "api_keys_ws_last_used",
-        (Scope::Workspace(_) | Scope::Workspaces(_), "used") => "api_keys_ws_requests_7d",
-        (Scope::Workspace(_) | Scope::Workspaces(_), _) => "api_keys_ws_expires",
-        (Scope::Owner(..) | Scope::NoOwner(_), "name") => "api_keys_owner_name",
-        (Scope::Owner(..) | Scope::NoOwner(_), "created") => "api_keys_owner_created",
-        (Scope::Owner(..) | Scope::NoOwner(_), "last_used") => "api_keys_owner_last_used",
-        (Scope::Owner(..) | Scope::NoOwner(_), "used") => "api_keys_owner_requests_7d",
-        (Scope::Owner(..) | Scope::NoOwner(_), _) => "api_keys_owner_expires",
-        (Scope::Pair(..), _) => "api_keys_ws_owner",
-        (Scope::NamePrefix(_), _) => "api_keys_ws_name",
-        (Scope::Text { .. } | Scope::Ids(_), _) => "",
     }
 }
 

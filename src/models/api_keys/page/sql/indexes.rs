@@ -1,0 +1,29 @@
+//! Which index each arm reads: one per scope and sort (SQLite is told it with `INDEXED BY`).
+
+use super::*;
+
+/// The index an arm of this scope reads in this sort: each scope is built for one.
+pub(super) fn index_for(scope: &Scope, sort: SortKey) -> &'static str {
+    let sort = match sort {
+        SortKey::Name => "name",
+        SortKey::Created => "created",
+        SortKey::LastUsed => "last_used",
+        SortKey::Expires => "expires",
+        SortKey::MostUsed => "used",
+    };
+    match (scope, sort) {
+        (Scope::Workspace(_) | Scope::Workspaces(_), "name") => "api_keys_ws_name",
+        (Scope::Workspace(_) | Scope::Workspaces(_), "created") => "api_keys_ws_created",
+        (Scope::Workspace(_) | Scope::Workspaces(_), "last_used") => "api_keys_ws_last_used",
+        (Scope::Workspace(_) | Scope::Workspaces(_), "used") => "api_keys_ws_requests_7d",
+        (Scope::Workspace(_) | Scope::Workspaces(_), _) => "api_keys_ws_expires",
+        (Scope::Owner(..) | Scope::NoOwner(_), "name") => "api_keys_owner_name",
+        (Scope::Owner(..) | Scope::NoOwner(_), "created") => "api_keys_owner_created",
+        (Scope::Owner(..) | Scope::NoOwner(_), "last_used") => "api_keys_owner_last_used",
+        (Scope::Owner(..) | Scope::NoOwner(_), "used") => "api_keys_owner_requests_7d",
+        (Scope::Owner(..) | Scope::NoOwner(_), _) => "api_keys_owner_expires",
+        (Scope::Pair(..), _) => "api_keys_ws_owner",
+        (Scope::NamePrefix(_), _) => "api_keys_ws_name",
+        (Scope::Text { .. } | Scope::Ids(_), _) => "",
+    }
+}

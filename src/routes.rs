@@ -80,6 +80,20 @@ pub fn app(
                 .service(at("/openapi.json").get(v1::openapi).json())
                 .service(at("/key").get(v1::key::key).json())
                 .service(
+                    at("/keys")
+                        .get(v1::keys::list)
+                        .post(v1::keys::create)
+                        .json(),
+                )
+                .service(
+                    at("/keys/{id}")
+                        .get(v1::keys::get)
+                        .patch(v1::keys::update)
+                        .json(),
+                )
+                .service(at("/keys/{id}/rotate").post(v1::keys::rotate).json())
+                .service(at("/keys/{id}/revoke").post(v1::keys::revoke).json())
+                .service(
                     at("/secret-scanning/verify")
                         .post(v1::secret_scanning::verify)
                         .json(),

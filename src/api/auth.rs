@@ -28,10 +28,12 @@ impl Caller {
         }
     }
 
-    pub fn access(&self) -> AccessLevel {
+    /// What the caller may do with contacts: a key's Access Level, an app's contacts scope (none
+    /// when its scope is only `keys:manage`).
+    pub fn contacts_access(&self) -> Option<AccessLevel> {
         match self {
-            Self::Key(k) => k.access_level,
-            Self::App(a) => a.scope.0,
+            Self::Key(k) => Some(k.access_level),
+            Self::App(a) => a.scope.contacts,
         }
     }
 }

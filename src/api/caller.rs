@@ -26,12 +26,23 @@ impl std::ops::Deref for ApiCaller {
 }
 
 impl ApiCaller {
+    /// 403 unless the caller may read contacts (an app connected only for `keys:manage` may not).
+    pub fn require_read(&self) -> Result<(), ApiError> {
+        match self.contacts_access() {
+            Some(_) => Ok(()),
+            None => Err(ApiError::InsufficientScope {
+                message: "This access token's scope does not include contacts:read. Ask the person to connect the app again with the scope contacts:read.",
+                scope: "contacts:read",
+            }),
+        }
+    }
+
     /// 403 unless the caller may create or change data.
     pub fn require_write(&self) -> Result<(), ApiError> {
         match &self.0 {
-            _ if self.access().can_write() => Ok(()),
+            _ if self.contacts_access().is_some_and(|a| a.can_write()) => Ok(()),
             Caller::App(_) => Err(ApiError::InsufficientScope {
-                message: "This access token's scope is contacts:read. Ask the person to connect the app again with the scope contacts:read contacts:write.",
+                message: "This access token's scope does not include contacts:write. Ask the person to connect the app again with the scope contacts:read contacts:write.",
                 scope: Scope::READ_WRITE,
             }),
             Caller::Key(_) => Err(ApiError::Forbidden(

@@ -2,10 +2,12 @@
 
 use std::sync::OnceLock;
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    AuthorizationCode, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::v1::{self, contacts, key, secret_scanning};
+use crate::api::v1::{self, contacts, key, keys, secret_scanning};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,9 +15,11 @@ use crate::api::v1::{self, contacts, key, secret_scanning};
         title = "Mailrith API",
         version = "1",
         description = "The JSON API that Mailrith API keys unlock. Authenticate with `Authorization: Bearer <key>`. \
-A key sees and changes only its own workspace's data; Read Only keys cannot create, change or delete."
+A key sees and changes only its own workspace's data; Read Only keys cannot create, change or delete. \
+Authorized apps call with an OAuth 2.0 access token (`mlra_…`) in the same header; the keys endpoints (the management API) \
+take only an app's token with the scope `keys:manage`, and act as the person who connected the app."
     ),
-    paths(v1::ping, key::key, contacts::list, contacts::get, contacts::create, contacts::update, contacts::delete, secret_scanning::verify),
+    paths(v1::ping, key::key, contacts::list, contacts::get, contacts::create, contacts::update, contacts::delete, secret_scanning::verify, keys::list, keys::get, keys::create, keys::update, keys::rotate, keys::revoke),
     components(schemas(
         v1::Ping,
         key::KeyInfo,
@@ -24,13 +28,20 @@ A key sees and changes only its own workspace's data; Read Only keys cannot crea
         contacts::ContactList,
         contacts::ContactIn,
         contacts::ContactStatusName,
+        keys::ApiKeyOut,
+        keys::ApiKeyList,
+        keys::ApiKeyWithSecret,
+        keys::OwnerRef,
+        keys::KeyCreateIn,
+        keys::KeyPatchIn,
+        keys::KeyRotateIn,
         secret_scanning::ReportedToken,
         secret_scanning::TokenFeedback,
         crate::api::error::ErrorBody,
         crate::api::error::ErrorDetail
     )),
     modifiers(&BearerAuth, &KeyRestrictions),
-    tags((name = "keys", description = "The calling key"), (name = "contacts", description = "A workspace's contacts"), (name = "secret scanning", description = "Reports of tokens found in public"), (name = "meta"))
+    tags((name = "keys", description = "The calling key, and the management API: list, create, edit, rotate and revoke keys (an app with keys:manage)"), (name = "contacts", description = "A workspace's contacts"), (name = "secret scanning", description = "Reports of tokens found in public"), (name = "meta"))
 )]
 pub struct ApiDoc;
 
@@ -48,6 +59,29 @@ impl Modify for BearerAuth {
                     .description(Some("A Mailrith API key: `mlr_` and 36 characters."))
                     .build(),
             ),
+        );
+        // Authorized apps: OAuth 2.0 authorization code with PKCE (S256).
+        let flow = AuthorizationCode::new(
+            "/oauth/authorize",
+            "/oauth/token",
+            Scopes::from_iter([
+                ("contacts:read", "Read your contacts"),
+                (
+                    "contacts:write",
+                    "Create, change and delete your contacts (with contacts:read)",
+                ),
+                (
+                    "keys:manage",
+                    "Create, rotate and revoke API keys in the workspace, as the person who connected the app",
+                ),
+            ]),
+        );
+        components.add_security_scheme(
+            "oauth",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::AuthorizationCode(flow)],
+                "An authorized app's access token (`mlra_…`), sent as `Authorization: Bearer <token>`.",
+            )),
         );
     }
 }
@@ -89,7 +123,9 @@ impl Modify for KeyRestrictions {
             .header("RateLimit-Reset", seconds("Seconds until one more request is allowed (with a limit)"))
             .build();
         let address = "Or the key may not be used from this address (its IP allowlist).";
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            // The management API takes only an app's token: no key restrictions there.
+            let managed = path.starts_with("/api/v1/keys");
             for op in [
                 &mut item.get,
                 &mut item.post,
@@ -101,7 +137,7 @@ impl Modify for KeyRestrictions {
             .flatten()
             {
                 let keyed = op.security.as_ref().is_some_and(|s| !s.is_empty());
-                if !keyed {
+                if !keyed || managed {
                     continue;
                 }
                 let responses = &mut op.responses.responses;

@@ -99,6 +99,7 @@ diesel::table! {
         allowed_ips -> Nullable<Text>,
         rate_limit_per_minute -> Nullable<Integer>,
         requests_7d -> BigInt,
+        created_via -> Nullable<Text>,
     }
 }
 
@@ -112,6 +113,7 @@ diesel::table! {
         details -> Text,
         ip -> Nullable<Text>,
         created_at -> Timestamp,
+        via_app -> Nullable<Text>,
     }
 }
 

@@ -36,36 +36,79 @@ pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// `contacts:read` or `contacts:read contacts:write` (in any order, space-separated).
+/// What an app may do, from its space-separated scope (in any order): read contacts
+/// (`contacts:read`), also change them (`contacts:write`, only with `contacts:read`), and manage
+/// API keys on behalf of the person who connected it (`keys:manage`). At least one of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Scope(pub AccessLevel);
+pub struct Scope {
+    /// What the app may do with contacts; `None` when it asked for no contacts scope.
+    pub contacts: Option<AccessLevel>,
+    /// `keys:manage`: list, create, edit, rotate and revoke API keys, as the person may.
+    pub manage_keys: bool,
+}
 
 impl Scope {
     pub const READ_WRITE: &'static str = "contacts:read contacts:write";
+    pub const MANAGE_KEYS: &'static str = "keys:manage";
+    /// Every scope an app may ask for.
+    pub const SUPPORTED: [&'static str; 3] = ["contacts:read", "contacts:write", "keys:manage"];
 
     pub fn parse(raw: &str) -> Option<Self> {
         let mut parts: Vec<&str> = raw.split_whitespace().collect();
         parts.sort_unstable();
         parts.dedup();
-        match parts.as_slice() {
-            ["contacts:read"] => Some(Self(AccessLevel::ReadOnly)),
-            ["contacts:read", "contacts:write"] => Some(Self(AccessLevel::ReadWrite)),
-            _ => None,
+        let (mut read, mut write, mut manage_keys) = (false, false, false);
+        for p in parts {
+            match p {
+                "contacts:read" => read = true,
+                "contacts:write" => write = true,
+                "keys:manage" => manage_keys = true,
+                _ => return None,
+            }
         }
+        let contacts = match (read, write) {
+            (true, true) => Some(AccessLevel::ReadWrite),
+            (true, false) => Some(AccessLevel::ReadOnly),
+            (false, false) => None,
+            (false, true) => return None,
+        };
+        (contacts.is_some() || manage_keys).then_some(Self {
+            contacts,
+            manage_keys,
+        })
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self.0 {
-            AccessLevel::ReadOnly => "contacts:read",
-            AccessLevel::ReadWrite => Self::READ_WRITE,
-        }
+    /// The canonical text: `contacts:read contacts:write keys:manage`, the parts it has.
+    pub fn as_str(self) -> String {
+        let contacts = match self.contacts {
+            Some(AccessLevel::ReadOnly) => Some("contacts:read"),
+            Some(AccessLevel::ReadWrite) => Some(Self::READ_WRITE),
+            None => None,
+        };
+        contacts
+            .into_iter()
+            .chain(self.manage_keys.then_some(Self::MANAGE_KEYS))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
-    pub fn describe(self) -> &'static str {
-        match self.0 {
-            AccessLevel::ReadOnly => "Read your contacts",
-            AccessLevel::ReadWrite => "Read, create, change and delete your contacts",
-        }
+    /// What the consent page, Authorized Apps and a Profile say the app may do, one line each:
+    /// "Read your contacts", "Create, rotate and revoke API keys in Acme".
+    pub fn describe(self, workspace: &str) -> Vec<String> {
+        let contacts = match self.contacts {
+            Some(AccessLevel::ReadOnly) => Some("Read your contacts".to_owned()),
+            Some(AccessLevel::ReadWrite) => {
+                Some("Read, create, change and delete your contacts".to_owned())
+            }
+            None => None,
+        };
+        contacts
+            .into_iter()
+            .chain(
+                self.manage_keys
+                    .then(|| format!("Create, rotate and revoke API keys in {workspace}")),
+            )
+            .collect()
     }
 }
 
@@ -149,14 +192,35 @@ mod tests {
     #[test]
     fn scopes() {
         assert_eq!(
-            Scope::parse("contacts:read").unwrap().0,
-            AccessLevel::ReadOnly
+            Scope::parse("contacts:read").unwrap().contacts,
+            Some(AccessLevel::ReadOnly)
         );
         assert_eq!(
-            Scope::parse("contacts:write contacts:read").unwrap().0,
-            AccessLevel::ReadWrite
+            Scope::parse("contacts:write contacts:read")
+                .unwrap()
+                .contacts,
+            Some(AccessLevel::ReadWrite)
+        );
+        let keys = Scope::parse("keys:manage").unwrap();
+        assert_eq!((keys.contacts, keys.manage_keys), (None, true));
+        let both = Scope::parse(" keys:manage  contacts:read keys:manage").unwrap();
+        assert_eq!(both.as_str(), "contacts:read keys:manage");
+        assert_eq!(
+            both.describe("Acme"),
+            [
+                "Read your contacts",
+                "Create, rotate and revoke API keys in Acme"
+            ]
+        );
+        assert_eq!(
+            Scope::parse("contacts:read contacts:write keys:manage")
+                .unwrap()
+                .as_str(),
+            "contacts:read contacts:write keys:manage"
         );
         assert!(Scope::parse("contacts:write").is_none());
+        assert!(Scope::parse("contacts:write keys:manage").is_none());
+        assert!(Scope::parse("keys:manage admin").is_none());
         assert!(Scope::parse("admin").is_none());
         assert!(Scope::parse("").is_none());
     }

@@ -32,7 +32,7 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    fn parse(raw: &str) -> Option<Self> {
+    pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "name" => Some(Self::Name),
             "created" => Some(Self::Created),

@@ -18,6 +18,8 @@ pub struct NewEvent<'a> {
     pub details: &'a str,
     pub ip: Option<&'a str>,
     pub created_at: PrimitiveDateTime,
+    /// The authorized app the actor acted through, if any ("Olivia Owner via CRM Sync").
+    pub via_app: Option<&'a str>,
 }
 
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -31,6 +33,19 @@ pub struct Event {
     pub details: String,
     pub ip: Option<String>,
     pub created_at: PrimitiveDateTime,
+    pub via_app: Option<String>,
+}
+
+impl Event {
+    /// Who acted, as Activity and a key's history name them: "Olivia Owner", "Olivia Owner via
+    /// CRM Sync", or "Mailrith" when nobody did (a job, a refused call).
+    pub fn actor_label(&self, name: Option<&str>) -> String {
+        let who = name.unwrap_or("Mailrith");
+        match &self.via_app {
+            Some(app) => format!("{who} via {app}"),
+            None => who.to_owned(),
+        }
+    }
 }
 
 pub fn insert(conn: &mut AnyConnection, event: &NewEvent<'_>) -> QueryResult<usize> {

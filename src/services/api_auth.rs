@@ -5,10 +5,9 @@
 use time::PrimitiveDateTime;
 
 use super::{audit, Result};
-use crate::db::ids::{GrantId, KeyId, WorkspaceId};
+use crate::db::ids::{GrantId, KeyId, UserId, WorkspaceId};
 use crate::db::AnyConnection;
 use crate::domain::audit::AuditAction;
-use crate::domain::key::AccessLevel;
 use crate::domain::oauth::{self as o, Scope, TokenKind};
 use crate::models::api_keys::{self, KeyForAuth};
 use crate::models::oauth;
@@ -24,6 +23,9 @@ pub struct AppToken {
     pub workspace_name: String,
     pub scope: Scope,
     pub expires_at: PrimitiveDateTime,
+    /// The person who connected the app (none once their account is gone): a `keys:manage` call
+    /// acts as them, with their permission as it is now.
+    pub user: Option<UserId>,
 }
 
 /// A key by the hash of its secret.
@@ -59,8 +61,13 @@ pub fn app_token(
                 workspace_id: grant.workspace_id,
                 workspace_public_id: ws_public,
                 workspace_name: ws_name,
-                scope: Scope::parse(&grant.scope).unwrap_or(Scope(AccessLevel::ReadOnly)),
+                // A stored scope is one the consent checked; were it unreadable, it grants nothing.
+                scope: Scope::parse(&grant.scope).unwrap_or(Scope {
+                    contacts: None,
+                    manage_keys: false,
+                }),
                 expires_at: tok.expires_at,
+                user: grant.user_id,
             })
         }),
     )

@@ -21,6 +21,7 @@ pub fn record(
         c,
         &NewEvent {
             actor_id: Some(acting.user),
+            via_app: acting.via.as_deref(),
             ..event(
                 acting.now,
                 acting.ip.as_deref(),
@@ -50,6 +51,7 @@ fn event<'a>(
         details,
         ip,
         created_at: now,
+        via_app: None,
     }
 }
 

@@ -30,6 +30,9 @@ pub struct Acting {
     pub user: UserId,
     pub ip: Option<String>,
     pub now: PrimitiveDateTime,
+    /// The authorized app the person acts through (the management API), if any: audited as
+    /// "<person> via <app>".
+    pub via: Option<String>,
 }
 
 impl Acting {
@@ -38,6 +41,15 @@ impl Acting {
             user,
             ip: ip.into(),
             now,
+            via: None,
+        }
+    }
+
+    /// The same person, acting through an authorized app.
+    pub fn via(self, app: impl Into<String>) -> Self {
+        Self {
+            via: Some(app.into()),
+            ..self
         }
     }
 }

@@ -89,7 +89,7 @@ pub fn check(
     }
     let scope = Scope::parse(&req.scope).ok_or(AuthorizeError::Redirect(
         "invalid_scope",
-        "Use scope=contacts:read or scope=contacts:read contacts:write.",
+        "Use scope=contacts:read or contacts:read contacts:write, and/or keys:manage.",
     ))?;
     Ok((client, scope))
 }
@@ -107,6 +107,13 @@ pub fn approve(
         .ok_or(AuthorizeError::Other(Error::Forbidden(
             "You may not connect apps to this workspace.",
         )))?;
+    // An app manages keys as the person who connected it: only someone who may manage them here
+    // can grant that.
+    if scope.manage_keys && !membership.access.can_manage_keys() {
+        return Err(AuthorizeError::Other(Error::Forbidden(
+            "You may not manage API keys in this workspace, so you cannot let an app manage them.",
+        )));
+    }
     let code = o::new_secret(o::CODE_PREFIX);
     c.write_transaction::<_, Error, _>(|c| {
         let grant = m::insert_grant(
@@ -115,7 +122,7 @@ pub fn approve(
             client.id,
             membership.workspace.id,
             acting.user,
-            scope.as_str(),
+            &scope.as_str(),
             acting.now,
         )?;
         m::insert_code(

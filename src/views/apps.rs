@@ -17,7 +17,9 @@ pub struct ConsentPage {
     pub homepage: String,
     pub logo_url: Option<String>,
     pub redirect_host: String,
-    pub access: &'static str,
+    /// What the app asks to do, one line each.
+    pub access: Vec<String>,
+    pub manage_keys: bool,
     pub workspaces: Vec<Choice>,
     pub client_id: String,
     pub redirect_uri: String,
@@ -39,7 +41,12 @@ pub struct GrantRow {
     pub homepage: String,
     pub workspace: String,
     pub authorized_by: String,
-    pub access: &'static str,
+    /// What the grant allows, one line each ("Create, rotate and revoke API keys in Acme").
+    pub access: Vec<String>,
+    /// Its scope includes `keys:manage`.
+    pub manage_keys: bool,
+    /// The scope as the app asked for it (`contacts:read keys:manage`).
+    pub scope: String,
     pub authorized: String,
     pub last_used: String,
 }
@@ -47,6 +54,7 @@ pub struct GrantRow {
 impl GrantRow {
     /// A connected app as the tab, a Profile and an offboarding review show it.
     pub fn new(g: &GrantListing, now: PrimitiveDateTime) -> Self {
+        let scope = Scope::parse(&g.grant.scope);
         Self {
             public_id: g.grant.public_id.clone(),
             app: g.app.clone(),
@@ -56,9 +64,9 @@ impl GrantRow {
                 .authorized_by
                 .clone()
                 .unwrap_or_else(|| "a removed user".into()),
-            access: Scope::parse(&g.grant.scope)
-                .map(|s| s.describe())
-                .unwrap_or("Read your contacts"),
+            access: scope.map(|s| s.describe(&g.workspace)).unwrap_or_default(),
+            manage_keys: scope.is_some_and(|s| s.manage_keys),
+            scope: g.grant.scope.clone(),
             authorized: relative(now, g.grant.created_at),
             last_used: g
                 .grant

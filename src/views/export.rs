@@ -107,7 +107,7 @@ pub fn activity_row(workspace: &str, e: &Event, actor: Option<&str>) -> Vec<Stri
     vec![
         rfc3339(e.created_at),
         workspace.to_owned(),
-        actor.unwrap_or("Mailrith").to_owned(),
+        e.actor_label(actor),
         e.action.as_str().to_owned(),
         e.subject.clone().unwrap_or_default(),
         e.details.clone(),

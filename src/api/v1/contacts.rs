@@ -3,7 +3,7 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::json;
@@ -102,6 +102,7 @@ fn query_number(
     responses(
         (status = 200, description = "A page of contacts", body = ContactList),
         (status = 401, description = "Invalid key", body = ErrorBody),
+        (status = 403, description = "The app's scope has no contacts:read", body = ErrorBody),
         (status = 422, description = "A query parameter is invalid", body = ErrorBody),
         (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
     )
@@ -111,6 +112,7 @@ pub async fn list(
     state: web::Data<AppState>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require_read()?;
     let limit = query_number("limit", q.limit.as_deref(), 25, 1, 100)?;
     #[allow(deprecated)]
     if q.offset.as_deref().is_some_and(|o| !o.is_empty()) {
@@ -150,6 +152,7 @@ pub async fn list(
     responses(
         (status = 200, description = "The contact", body = ContactOut),
         (status = 401, description = "Invalid key", body = ErrorBody),
+        (status = 403, description = "The app's scope has no contacts:read", body = ErrorBody),
         (status = 404, description = "No such contact in the key's workspace", body = ErrorBody),
         (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
     )
@@ -159,14 +162,10 @@ pub async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require_read()?;
     let (ws, id) = (caller.workspace_id(), path.into_inner());
     let contact = run_db(&state.api_pool, move |c| contacts::get(c, ws, &id)).await?;
     Ok(json(StatusCode::OK, &ContactOut::from(contact)))
-}
-
-/// A field that, when sent, must be a string (null is refused, as a missing field is not).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    String::deserialize(d).map(Some)
 }
 
 /// The body of POST and PATCH. Unknown fields are refused; a field that is sent must not be null.
@@ -174,14 +173,14 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> 
 #[serde(deny_unknown_fields)]
 pub struct ContactIn {
     /// Required on POST.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::body::present")]
     #[schema(value_type = String, required = false, format = Email, min_length = 3, max_length = 254)]
     email: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::body::present")]
     #[schema(value_type = String, required = false, max_length = 200)]
     name: Option<String>,
     /// `subscribed` (the default), `unsubscribed` or `bounced`.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::body::present")]
     #[schema(value_type = ContactStatusName, required = false)]
     status: Option<String>,
 }
@@ -196,46 +195,17 @@ pub enum ContactStatusName {
     Bounced,
 }
 
-/// A JSON body must say so: `Content-Type: application/json`, with or without a charset.
-fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
-    let media_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(str::trim);
-    match media_type {
-        Some(t) if t.eq_ignore_ascii_case("application/json") => Ok(()),
-        _ => Err(ApiError::UnsupportedMediaType),
-    }
-}
-
 /// Reads a body into `ContactIn`; every error names its field.
 fn read_body(req: &HttpRequest, body: &[u8]) -> Result<ContactFields, ApiError> {
-    require_json(req)?;
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    let input: ContactIn = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let message = inner.to_string();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::BadJson(format!("The body is not valid JSON: {inner}."))
-        } else if let Some(field) = message.strip_prefix("unknown field `") {
-            let shown: String = field.chars().take_while(|c| *c != '`').take(40).collect();
-            FieldError::new(
-                "body",
-                format!("Unknown field \"{shown}\": use email, name and status."),
-            )
-            .into()
-        } else {
-            match path.as_str() {
-                "email" => FieldError::new("email", "Must be a string.").into(),
-                "name" => FieldError::new("name", "Must be a string.").into(),
-                "status" => FieldError::new("status", "Must be a string.").into(),
-                _ => ApiError::BadJson("The body must be a JSON object.".into()),
-            }
-        }
-    })?;
+    let input: ContactIn = super::body::read(
+        req,
+        body,
+        &[
+            ("email", "a string"),
+            ("name", "a string"),
+            ("status", "a string"),
+        ],
+    )?;
     Ok(ContactFields {
         email: input
             .email
@@ -259,7 +229,7 @@ fn read_body(req: &HttpRequest, body: &[u8]) -> Result<ContactFields, ApiError> 
         (status = 201, description = "Created", body = ContactOut),
         (status = 400, description = "The body is not a JSON object", body = ErrorBody),
         (status = 401, description = "Invalid key", body = ErrorBody),
-        (status = 403, description = "The key is Read Only, or the app's scope is contacts:read", body = ErrorBody),
+        (status = 403, description = "The key is Read Only, or the app's scope has no contacts:write", body = ErrorBody),
         (status = 409, description = "The email is taken", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "A field is invalid", body = ErrorBody),
@@ -294,7 +264,7 @@ pub async fn create(
         (status = 200, description = "Updated", body = ContactOut),
         (status = 400, description = "The body is not a JSON object", body = ErrorBody),
         (status = 401, description = "Invalid key", body = ErrorBody),
-        (status = 403, description = "The key is Read Only, or the app's scope is contacts:read", body = ErrorBody),
+        (status = 403, description = "The key is Read Only, or the app's scope has no contacts:write", body = ErrorBody),
         (status = 404, description = "No such contact in the key's workspace", body = ErrorBody),
         (status = 409, description = "The email is taken", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
@@ -326,7 +296,7 @@ pub async fn update(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Invalid key", body = ErrorBody),
-        (status = 403, description = "The key is Read Only, or the app's scope is contacts:read", body = ErrorBody),
+        (status = 403, description = "The key is Read Only, or the app's scope has no contacts:write", body = ErrorBody),
         (status = 404, description = "No such contact in the key's workspace", body = ErrorBody),
         (status = 429, description = "Too many invalid keys from this client", body = ErrorBody),
     )

@@ -24,8 +24,12 @@ pub struct KeyInfo {
     pub id: String,
     pub name: String,
     pub workspace: WorkspaceRef,
-    /// `read_only` or `read_write`.
+    /// What it may do with contacts: `read_only` or `read_write`; `none` for an app whose scope
+    /// is only `keys:manage`.
     pub access_level: String,
+    /// For an app: its OAuth scope (`contacts:read keys:manage`); absent for an API key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     /// RFC 3339, or null when the key never expires.
     pub expires_at: Option<String>,
 }
@@ -40,7 +44,10 @@ pub struct KeyInfo {
     )
 )]
 pub async fn key(caller: ApiCaller) -> HttpResponse {
-    let access = caller.access().as_str().to_owned();
+    let access = caller
+        .contacts_access()
+        .map_or("none", |a| a.as_str())
+        .to_owned();
     let info = match &caller.0 {
         Caller::Key(k) => KeyInfo {
             id: k.public_id.clone(),
@@ -50,6 +57,7 @@ pub async fn key(caller: ApiCaller) -> HttpResponse {
                 name: k.workspace_name.clone(),
             },
             access_level: access,
+            scope: None,
             expires_at: k.expires_at.map(rfc3339),
         },
         Caller::App(a) => KeyInfo {
@@ -60,6 +68,7 @@ pub async fn key(caller: ApiCaller) -> HttpResponse {
                 name: a.workspace_name.clone(),
             },
             access_level: access,
+            scope: Some(a.scope.as_str()),
             expires_at: Some(rfc3339(a.expires_at)),
         },
     };

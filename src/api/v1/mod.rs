@@ -1,8 +1,10 @@
 //! `/api/v1`: the JSON API that keys and apps' access tokens unlock. A caller sees and changes
 //! only its own workspace's data.
 
+pub mod body;
 pub mod contacts;
 pub mod key;
+pub mod keys;
 pub mod secret_scanning;
 
 use actix_web::http::{header, StatusCode};

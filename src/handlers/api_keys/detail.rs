@@ -30,7 +30,10 @@ pub async fn detail(
         key: KeyRow::new(&d.listing, now, ""),
         usage: UsageChart::new(&d.usage, today),
         expires_exact: expiration_text(k.expires_at),
-        created_by: d.created_by.unwrap_or_else(|| "a removed user".into()),
+        created_by: match (d.created_by, &k.created_via) {
+            (who, Some(app)) => format!("{} via {app}", who.as_deref().unwrap_or("a removed user")),
+            (who, None) => who.unwrap_or_else(|| "a removed user".into()),
+        },
         rotated: k
             .rotated_at
             .map(format_time)
@@ -43,7 +46,7 @@ pub async fn detail(
             .map(|(e, actor)| HistoryRow {
                 when: relative(now, e.created_at),
                 when_exact: format_time(e.created_at),
-                actor: actor.unwrap_or_else(|| "Mailrith".into()),
+                actor: e.actor_label(actor.as_deref()),
                 action: e.action.label().to_owned(),
                 details: e.details,
                 ip: e.ip.unwrap_or_default(),

@@ -45,6 +45,7 @@ impl EditFields {
                 name,
                 purpose,
                 restrictions,
+                expiration: None,
             }),
             (name, purpose, restrictions) => Err([name.err(), purpose.err()]
                 .into_iter()

@@ -70,10 +70,17 @@ pub async fn authorize(
         Ok(ok) => ok,
         Err(e) => return refused(&hx, &req, e),
     };
+    // Where the person may connect this app: where they manage apps and, for `keys:manage`, keys.
     let allowed: Vec<_> = mine
         .iter()
         .filter(|m| m.access.apps() == Access::Manage)
+        .filter(|m| !scope.manage_keys || m.access.can_manage_keys())
         .collect();
+    // "… in Acme" when there is one workspace to choose; else the one chosen below.
+    let place = match allowed.as_slice() {
+        [only] => only.workspace.name.clone(),
+        _ => "the workspace you choose below".to_owned(),
+    };
     let page = ConsentPage {
         ctx: crate::views::PageContext::new(me.csrf()?, Some(&me.user), me.session.take_flash()),
         app: client.name.clone(),
@@ -83,11 +90,12 @@ pub async fn authorize(
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_default(),
-        access: scope.describe(),
+        access: scope.describe(&place),
+        manage_keys: scope.manage_keys,
         workspaces: workspace_choices(allowed, None),
         client_id: req.client_id,
         redirect_uri: req.redirect_uri,
-        scope: scope.as_str().to_owned(),
+        scope: scope.as_str(),
         state: req.state,
         code_challenge: req.code_challenge,
     };

@@ -213,6 +213,6 @@ pub async fn metadata(state: web::Data<AppState>) -> HttpResponse {
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": client_auth,
         "revocation_endpoint_auth_methods_supported": client_auth,
-        "scopes_supported": ["contacts:read", "contacts:write"],
+        "scopes_supported": o::Scope::SUPPORTED,
     }))
 }

@@ -66,7 +66,7 @@ pub async fn activity(
             .map(|(e, actor)| ActivityRow {
                 when: relative(now, e.created_at),
                 when_exact: format_time(e.created_at),
-                actor: actor.unwrap_or_else(|| "Mailrith".into()),
+                actor: e.actor_label(actor.as_deref()),
                 action: e.action.as_str().to_owned(),
                 details: e.details,
                 ip: e.ip.unwrap_or_default(),

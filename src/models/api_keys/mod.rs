@@ -55,6 +55,8 @@ pub struct ApiKey {
     pub rate_limit_per_minute: Option<i32>,
     /// Successful requests in the last 7 days (UTC days), as of the last usage flush.
     pub requests_7d: i64,
+    /// The authorized app that created the key through the API, if one did ("created via CRM Sync").
+    pub created_via: Option<String>,
 }
 
 impl ApiKey {
@@ -86,6 +88,7 @@ pub struct NewApiKey<'a> {
     pub request_id: Option<&'a str>,
     pub allowed_ips: Option<&'a str>,
     pub rate_limit_per_minute: Option<i32>,
+    pub created_via: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut AnyConnection, new: &NewApiKey<'_>) -> QueryResult<ApiKey> {
@@ -288,6 +291,17 @@ pub fn update_details(
             api_keys::allowed_ips.eq(allowed_ips),
             api_keys::rate_limit_per_minute.eq(rate_limit_per_minute),
         ))
+        .execute(conn)
+}
+
+/// A new expiration (the management API's edit).
+pub fn set_expiration(
+    conn: &mut AnyConnection,
+    id: KeyId,
+    expires_at: Option<PrimitiveDateTime>,
+) -> QueryResult<usize> {
+    diesel::update(api_keys::table.find(id))
+        .set(api_keys::expires_at.eq(expires_at))
         .execute(conn)
 }
 

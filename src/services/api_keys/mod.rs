@@ -2,6 +2,7 @@
 //! checked against their permission, audited, and (when it changes what a secret unlocks)
 //! written to the change feed in the same transaction.
 
+pub mod delegated;
 mod overlap;
 mod read;
 mod rotate;
@@ -123,6 +124,7 @@ pub fn generate(
                 request_id: new.request_id.as_deref(),
                 allowed_ips: new.restrictions.allowed_text().as_deref(),
                 rate_limit_per_minute: new.restrictions.rate_limit.map(|r| r as i32),
+                created_via: acting.via.as_deref(),
             },
         )?;
         let listing = api_keys::find_for_viewer(c, acting.user, &pid)?.ok_or(Error::NotFound)?;
@@ -175,6 +177,8 @@ pub struct KeyEdit {
     pub name: KeyName,
     pub purpose: Purpose,
     pub restrictions: Restrictions,
+    /// A new expiration (the management API); `None` keeps it (the console's Edit form).
+    pub expiration: Option<Expiration>,
 }
 
 /// Saves an edit (the new owner is a member's public id); returns the key's id when anything
@@ -248,10 +252,35 @@ pub fn edit(
             show(rate)
         ));
     }
+    let expires_at = match edit.expiration {
+        Some(e) => e.expires_at(acting.now),
+        None => l.key.expires_at,
+    };
+    if expires_at != l.key.expires_at {
+        if l.key.status(acting.now) != crate::domain::key::KeyStatus::Active {
+            return Err(Error::Conflict(
+                "This key has expired: rotate it to give it a new secret and a new expiration."
+                    .into(),
+            ));
+        }
+        let ws = workspaces::membership_in(c, acting.user, l.key.workspace_id)?
+            .ok_or(Error::NotFound)?
+            .workspace;
+        let what = format!("\"{}\"", l.key.name);
+        policies::check_expiration(c, acting, &ws, expires_at, Some(&l.key.public_id), &what)?;
+        changes.push(format!(
+            "expiration: {} → {}",
+            expiration_text(l.key.expires_at),
+            expiration_text(expires_at)
+        ));
+    }
     if changes.is_empty() {
         return Ok(None);
     }
     c.write_transaction::<_, Error, _>(|c| {
+        if expires_at != l.key.expires_at {
+            api_keys::set_expiration(c, l.key.id, expires_at)?;
+        }
         api_keys::update_details(
             c,
             l.key.id,

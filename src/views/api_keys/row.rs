@@ -52,6 +52,8 @@ pub struct KeyRow {
     pub allowed_ips: String,
     /// "60 requests a minute", or empty for no limit.
     pub rate_limit: String,
+    /// "created via CRM Sync" for a key an authorized app created; empty otherwise.
+    pub created_via: String,
 }
 
 impl KeyRow {
@@ -131,6 +133,11 @@ impl KeyRow {
             rate_limit: k
                 .rate_limit_per_minute
                 .map(|r| format!("{r} requests a minute"))
+                .unwrap_or_default(),
+            created_via: k
+                .created_via
+                .as_ref()
+                .map(|app| format!("created via {app}"))
                 .unwrap_or_default(),
         }
     }

@@ -2,10 +2,11 @@
 
 mod api_v1;
 mod healthz;
+mod key_management;
 mod key_restrictions;
 mod key_usage;
 mod login;
-mod oauth;
+pub(crate) mod oauth;
 pub(crate) mod secret_scanning;
 mod settings;
 mod setup;

@@ -16,9 +16,9 @@ use serde_json::{json, Value};
 use crate::backend_tests;
 use crate::helpers::*;
 
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
-type Oauth = oauth2::Client<
+pub(crate) type Oauth = oauth2::Client<
     oauth2::StandardErrorResponse<oauth2::basic::BasicErrorResponseType>,
     oauth2::StandardTokenResponse<oauth2::EmptyExtraTokenFields, oauth2::basic::BasicTokenType>,
     oauth2::StandardTokenIntrospectionResponse<
@@ -34,20 +34,20 @@ type Oauth = oauth2::Client<
     EndpointSet,
 >;
 
-fn http() -> reqwest::Client {
+pub(crate) fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-fn between(body: &str, start: &str, end: char) -> Option<String> {
+pub(crate) fn between(body: &str, start: &str, end: char) -> Option<String> {
     let i = body.find(start)? + start.len();
     Some(body[i..].chars().take_while(|c| *c != end).collect())
 }
 
 /// Registers an app through Settings > Authorized Apps; returns (client id, secret if confidential).
-async fn register(app: &TestApp, name: &str, public: bool) -> (String, Option<String>) {
+pub(crate) async fn register(app: &TestApp, name: &str, public: bool) -> (String, Option<String>) {
     let kind = if public { "public" } else { "confidential" };
     let r = app
         .client
@@ -87,7 +87,7 @@ async fn register(app: &TestApp, name: &str, public: bool) -> (String, Option<St
     (id, secret)
 }
 
-fn oauth_client(app: &TestApp, id: &str, secret: Option<&str>, auth: AuthType) -> Oauth {
+pub(crate) fn oauth_client(app: &TestApp, id: &str, secret: Option<&str>, auth: AuthType) -> Oauth {
     let mut c = BasicClient::new(ClientId::new(id.to_owned()))
         .set_auth_uri(AuthUrl::new(format!("{}/oauth/authorize", app.base)).unwrap())
         .set_token_uri(TokenUrl::new(format!("{}/oauth/token", app.base)).unwrap())
@@ -101,7 +101,7 @@ fn oauth_client(app: &TestApp, id: &str, secret: Option<&str>, auth: AuthType) -
 }
 
 /// Opens the consent page as the signed-in person and approves (or denies); returns the Location.
-async fn consent(
+pub(crate) async fn consent(
     app: &TestApp,
     person: &Client,
     c: &Oauth,
@@ -163,7 +163,7 @@ async fn consent(
     )
 }
 
-fn query(location: &str, name: &str) -> Option<String> {
+pub(crate) fn query(location: &str, name: &str) -> Option<String> {
     url::Url::parse(location)
         .unwrap()
         .query_pairs()

@@ -1,0 +1,564 @@
+//! The management API (`/api/v1/keys`): an authorized app with the scope `keys:manage` lists,
+//! creates, edits, rotates and revokes keys as the person who connected it, with that person's
+//! permission at every call; a plain API key never manages keys.
+
+use mailrith::domain::key::PlainKey;
+use mailrith::domain::workspace::{Access, Role, WorkspaceAccess};
+use oauth2::{AuthType, AuthorizationCode, CsrfToken, PkceCodeChallenge, Scope, TokenResponse};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use super::oauth::{consent, http, oauth_client, query, register};
+use super::settings::team_members::{person, signed_in};
+use crate::backend_tests;
+use crate::helpers::*;
+
+backend_tests!(
+    an_app_manages_keys_as_the_person_who_connected_it,
+    the_management_api_refuses_what_it_must,
+    an_app_stops_when_its_person_may_no_longer_manage_keys,
+);
+
+/// A call with a bearer credential: status, headers and JSON body (null when there is none).
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut r = reqwest::Client::new()
+        .request(method, format!("{}{path}", app.base))
+        .header("authorization", format!("Bearer {token}"));
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let resp = r.send().await.unwrap();
+    let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        headers,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+/// The consent page's text for these scopes, as `person` sees it.
+async fn consent_page(person: &Client, client_id: &str, scopes: &[&str]) -> String {
+    let c = oauth2::basic::BasicClient::new(oauth2::ClientId::new(client_id.to_owned()))
+        .set_auth_uri(oauth2::AuthUrl::new("http://x/oauth/authorize".into()).unwrap())
+        .set_redirect_uri(oauth2::RedirectUrl::new(super::oauth::REDIRECT.into()).unwrap());
+    let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+    let mut req = c
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge);
+    for s in scopes {
+        req = req.add_scope(Scope::new((*s).to_owned()));
+    }
+    let (url, _) = req.url();
+    person
+        .page(&format!("{}?{}", url.path(), url.query().unwrap()))
+        .await
+        .1
+}
+
+/// Registers "Zapline" (as the admin), lets `person` connect it with `scopes`, and returns an
+/// access token.
+async fn connect(app: &TestApp, person: &Client, scopes: &[&str]) -> String {
+    let (id, secret) = register(app, "Zapline", false).await;
+    let c = oauth_client(app, &id, secret.as_deref(), AuthType::BasicAuth);
+    let (location, verifier, _) = consent(app, person, &c, scopes, true).await;
+    let code = query(&location, "code").expect("a code");
+    let tokens = c
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http())
+        .await
+        .unwrap();
+    tokens.access_token().secret().clone()
+}
+
+fn field(body: &Value) -> &str {
+    body["error"]["field"].as_str().unwrap_or_default()
+}
+
+async fn an_app_manages_keys_as_the_person_who_connected_it(app: TestApp) {
+    app.setup_admin().await;
+    let acme = workspace_id(&app, WORKSPACE).await;
+    let (_, _, console_secret) = generate(&app.client, &acme, "Console CRM", &[]).await;
+    let console_secret = console_secret.unwrap();
+
+    // The consent page says what the scope allows, in the workspace.
+    let (client_id, _) = register(&app, "Zapline", false).await;
+    let page = consent_page(&app.client, &client_id, &["keys:manage"]).await;
+    assert!(
+        page.contains("Create, rotate and revoke API keys in Acme Marketing"),
+        "{page}"
+    );
+    let token = connect(&app, &app.client, &["keys:manage"]).await;
+
+    // The app's own view of itself; no contacts without a contacts scope.
+    let (s, _, me) = call(&app, Method::GET, "/api/v1/key", &token, None).await;
+    assert_eq!(
+        (s, me["scope"].as_str()),
+        (200, Some("keys:manage")),
+        "{me}"
+    );
+    assert_eq!(me["access_level"], "none");
+    let (s, _, e) = call(&app, Method::GET, "/api/v1/contacts", &token, None).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (403, Some("insufficient_scope"))
+    );
+
+    // Create: the secret once, no-store, a Location; the secret works at once.
+    let (s, h, created) = call(
+        &app,
+        Method::POST,
+        "/api/v1/keys",
+        &token,
+        Some(json!({"name": "CRM sync", "purpose": "Nightly CRM import", "access_level": "read_write", "expiration": "30", "rate_limit_per_minute": 600})),
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(PlainKey::parse(&secret).is_ok());
+    let id = created["key"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(h["location"], format!("/api/v1/keys/{id}").as_str());
+    assert!(h["cache-control"].to_str().unwrap().contains("no-store"));
+    assert_eq!(created["key"]["created_via"], "Zapline");
+    assert_eq!(created["key"]["owner"]["name"], ADMIN_NAME);
+    assert_eq!(created["key"]["access_level"], "read_write");
+    assert_eq!(created["key"]["rate_limit_per_minute"], 600);
+    assert_eq!(
+        created["key"]["hint"].as_str().unwrap(),
+        format!("mlr_…{}", &secret[secret.len() - 4..])
+    );
+    let (s, _, who) = call(&app, Method::GET, "/api/v1/key", &secret, None).await;
+    assert_eq!((s, who["name"].as_str()), (200, Some("CRM sync")));
+
+    // The console shows who created it, through which app; Activity says "<person> via <app>".
+    let (_, list) = app.client.page("/settings/api-keys").await;
+    assert!(list.contains("created via Zapline"), "{list}");
+    let (_, detail) = app.client.page(&format!("/settings/api-keys/{id}")).await;
+    assert!(detail.contains("by Ada Lovelace via Zapline"), "{detail}");
+    let (_, activity) = app
+        .client
+        .page(&format!("/settings/activity?workspace={acme}"))
+        .await;
+    assert!(activity.contains("Ada Lovelace via Zapline"), "{activity}");
+
+    // The Authorized Apps tab and the Profile list the grant with this scope.
+    for path in ["/settings/authorized-apps", "/settings/profile"] {
+        let (_, p) = app.client.page(path).await;
+        assert!(
+            p.contains("Create, rotate and revoke API keys in Acme Marketing")
+                && p.contains("Manages API keys"),
+            "{path}: {p}"
+        );
+    }
+
+    // List: the console's search, filters, sorts and cursor; never a secret.
+    let (s, _, all) = call(&app, Method::GET, "/api/v1/keys", &token, None).await;
+    assert_eq!(s, 200, "{all}");
+    assert_eq!(all["data"].as_array().unwrap().len(), 2);
+    let text = all.to_string();
+    assert!(!text.contains(&secret) && !text.contains(&console_secret));
+    assert!(!text.contains("key_hash") && !text.contains("\"secret\""));
+    let (_, _, found) = call(&app, Method::GET, "/api/v1/keys?q=nightly", &token, None).await;
+    assert_eq!(found["data"][0]["id"], id.as_str(), "search by purpose");
+    assert_eq!(found["data"].as_array().unwrap().len(), 1);
+    let (_, _, rw) = call(
+        &app,
+        Method::GET,
+        "/api/v1/keys?access=read_only",
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(rw["data"][0]["name"], "Console CRM");
+    assert_eq!(rw["data"].as_array().unwrap().len(), 1);
+    let (_, _, first) = call(
+        &app,
+        Method::GET,
+        "/api/v1/keys?sort=name&limit=1",
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(first["data"][0]["name"], "Console CRM");
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let (_, _, second) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/keys?sort=name&limit=1&cursor={cursor}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(second["data"][0]["name"], "CRM sync");
+    assert!(second["next_cursor"].is_null());
+
+    // Get, edit (only what is sent changes), and the restrictions.
+    let (s, _, one) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/keys/{id}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, one["purpose"].as_str()),
+        (200, Some("Nightly CRM import"))
+    );
+    assert!(one.get("secret").is_none());
+    let (s, _, edited) = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/keys/{id}"),
+        &token,
+        Some(json!({"name": "CRM sync v2", "expiration": "never", "allowed_ips": ["203.0.113.0/24", "2001:db8::/32"], "rate_limit_per_minute": null})),
+    )
+    .await;
+    assert_eq!(s, 200, "{edited}");
+    assert_eq!(edited["name"], "CRM sync v2");
+    assert_eq!(edited["purpose"], "Nightly CRM import", "unchanged");
+    assert!(edited["expires_at"].is_null() && edited["rate_limit_per_minute"].is_null());
+    assert_eq!(
+        edited["allowed_ips"],
+        json!(["203.0.113.0/24", "2001:db8::/32"])
+    );
+    let (s, _, _) = call(&app, Method::GET, "/api/v1/key", &secret, None).await;
+    assert_eq!(s, 403, "the new allowlist holds at once");
+    let (s, _, cleared) = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/keys/{id}"),
+        &token,
+        Some(json!({"allowed_ips": null})),
+    )
+    .await;
+    assert_eq!((s, cleared["allowed_ips"].clone()), (200, json!([])));
+    let (_, detail) = app.client.page(&format!("/settings/api-keys/{id}")).await;
+    assert!(
+        detail.contains("expiration: ") && detail.contains("Ada Lovelace via Zapline"),
+        "the edit is in the key's history, by the person via the app: {detail}"
+    );
+
+    // Rotate with an overlap: both secrets work until it ends; the new one is shown once.
+    let (s, h, rotated) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/keys/{id}/rotate"),
+        &token,
+        Some(json!({"overlap": "1h"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{rotated}");
+    assert!(h["cache-control"].to_str().unwrap().contains("no-store"));
+    let new_secret = rotated["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, secret);
+    assert!(rotated["key"]["old_secret_works_until"].is_string());
+    for s in [&secret, &new_secret] {
+        assert_eq!(call(&app, Method::GET, "/api/v1/key", s, None).await.0, 200);
+    }
+
+    // Revoke: both secrets stop at once; a second revoke and a rotation of it are conflicts.
+    let (s, _, revoked) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/keys/{id}/revoke"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!((s, revoked["status"].as_str()), (200, Some("revoked")));
+    for s in [&secret, &new_secret] {
+        assert_eq!(call(&app, Method::GET, "/api/v1/key", s, None).await.0, 401);
+    }
+    for (m, path) in [
+        (Method::POST, format!("/api/v1/keys/{id}/revoke")),
+        (Method::POST, format!("/api/v1/keys/{id}/rotate")),
+    ] {
+        let (s, _, e) = call(&app, m, &path, &token, None).await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str()),
+            (409, Some("conflict")),
+            "{path}"
+        );
+    }
+    let (s, _, _) = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/keys/{id}"),
+        &token,
+        Some(json!({"name": "Again"})),
+    )
+    .await;
+    assert_eq!(s, 409);
+    let (_, activity) = app
+        .client
+        .page(&format!("/settings/activity?workspace={acme}"))
+        .await;
+    assert!(
+        activity.matches("Ada Lovelace via Zapline").count() >= 4,
+        "generate, edits, rotate and revoke are audited as the person via the app"
+    );
+}
+
+async fn the_management_api_refuses_what_it_must(app: TestApp) {
+    app.setup_admin().await;
+    let acme = workspace_id(&app, WORKSPACE).await;
+    let (_, _, key) = generate(&app.client, &acme, "Console CRM", &[]).await;
+    let key = key.unwrap();
+    let token = connect(&app, &app.client, &["contacts:read", "keys:manage"]).await;
+    let console_id = key_id_by_name(&app, "Console CRM").await;
+
+    // A plain API key never manages keys; an app without keys:manage may not either.
+    for path in ["/api/v1/keys", &format!("/api/v1/keys/{console_id}")] {
+        let (s, _, e) = call(&app, Method::GET, path, &key, None).await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str()),
+            (403, Some("insufficient_access")),
+            "{path}"
+        );
+    }
+    let (s, _, _) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/keys/{console_id}/revoke"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(s, 403, "a key cannot revoke itself");
+    let contacts_only = connect(&app, &app.client, &["contacts:read"]).await;
+    let (s, _, e) = call(&app, Method::GET, "/api/v1/keys", &contacts_only, None).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (403, Some("insufficient_scope"))
+    );
+
+    // Field-named 422s, for the query and the body.
+    for (q, f) in [
+        ("status=bogus", "status"),
+        ("sort=bogus", "sort"),
+        ("dir=up", "dir"),
+        ("access=admin", "access"),
+        ("limit=0", "limit"),
+        ("workspace=ws_other", "workspace"),
+        ("cursor=not-a-cursor", "cursor"),
+    ] {
+        let (s, _, e) = call(
+            &app,
+            Method::GET,
+            &format!("/api/v1/keys?{q}"),
+            &token,
+            None,
+        )
+        .await;
+        assert_eq!((s, field(&e)), (422, f), "{q}: {e}");
+    }
+    for (body, f) in [
+        (json!({}), "name"),
+        (json!({"name": 5}), "name"),
+        (json!({"name": "Console CRM"}), "name"),
+        (
+            json!({"name": "X", "access_level": "admin"}),
+            "access_level",
+        ),
+        (json!({"name": "X", "expiration": "tomorrow"}), "expiration"),
+        (
+            json!({"name": "X", "expiration": "2001-01-01"}),
+            "expiration",
+        ),
+        (json!({"name": "X", "allowed_ips": ["nope"]}), "allowed_ips"),
+        (
+            json!({"name": "X", "rate_limit_per_minute": 0}),
+            "rate_limit_per_minute",
+        ),
+        (json!({"name": "X", "owner": "usr_nobody"}), "owner"),
+        (json!({"name": "X", "secret": "mlr_mine"}), "body"),
+    ] {
+        let (s, _, e) = call(
+            &app,
+            Method::POST,
+            "/api/v1/keys",
+            &token,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!((s, field(&e)), (422, f), "{body}: {e}");
+    }
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/keys", app.base))
+        .header("authorization", format!("Bearer {token}"))
+        .body("name=X")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    let (s, _, e) = call(
+        &app,
+        Method::POST,
+        &format!("/api/v1/keys/{console_id}/rotate"),
+        &token,
+        Some(json!({"overlap": "2h"})),
+    )
+    .await;
+    assert_eq!((s, field(&e)), (422, "overlap"));
+
+    // Another workspace's key is not there for the app, even though its person can see it.
+    let r = app
+        .client
+        .post_form("/settings/workspaces", &[("name", "Beta Corp")])
+        .await;
+    assert!(r.status().is_success() || r.status().is_redirection());
+    let beta = workspace_id(&app, "Beta Corp").await;
+    generate(&app.client, &beta, "Beta key", &[]).await;
+    let beta_key = key_id_by_name(&app, "Beta key").await;
+    for (m, path) in [
+        (Method::GET, format!("/api/v1/keys/{beta_key}")),
+        (Method::PATCH, format!("/api/v1/keys/{beta_key}")),
+        (Method::POST, format!("/api/v1/keys/{beta_key}/rotate")),
+        (Method::POST, format!("/api/v1/keys/{beta_key}/revoke")),
+        (Method::GET, "/api/v1/keys/key_nothing".to_owned()),
+    ] {
+        let body = (m == Method::PATCH).then(|| json!({"name": "Taken over"}));
+        let (s, _, e) = call(&app, m, &path, &token, body).await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str()),
+            (404, Some("not_found")),
+            "{path}"
+        );
+    }
+    let (_, _, all) = call(&app, Method::GET, "/api/v1/keys", &token, None).await;
+    assert!(
+        !all.to_string().contains("Beta key"),
+        "the list is the app's workspace only"
+    );
+    let (s, _, e) = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/keys?workspace={beta}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!((s, field(&e)), (422, "workspace"));
+    // Nothing changed the Beta key.
+    let (_, detail) = app
+        .client
+        .page(&format!("/settings/api-keys/{beta_key}"))
+        .await;
+    assert!(detail.contains("Beta key") && !detail.contains("Taken over"));
+}
+
+async fn an_app_stops_when_its_person_may_no_longer_manage_keys(app: TestApp) {
+    app.setup_admin().await;
+    let manager = WorkspaceAccess::new(Role::Member, Access::Manage, Access::Manage);
+    let mia_id = person(&app, "mia@example.com", Some(manager)).await;
+    let mia = signed_in(&app, "mia@example.com").await;
+    let token = connect(&app, &mia, &["keys:manage"]).await;
+    let (s, _, created) = call(
+        &app,
+        Method::POST,
+        "/api/v1/keys",
+        &token,
+        Some(json!({"name": "Mia's sync"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{created}");
+    assert_eq!(created["key"]["owner"]["id"], mia_id.as_str());
+    assert_eq!(
+        created["key"]["access_level"], "read_only",
+        "least access by default"
+    );
+
+    // Her API Keys permission drops to View: the app's next call is refused.
+    let set = |keys: Access| {
+        let mia_id = mia_id.clone();
+        app.db(move |c| {
+            let ws = mailrith::models::workspaces::find_by_name(c, WORKSPACE)
+                .unwrap()
+                .unwrap();
+            let user = mailrith::models::users::find_by_public_id(c, &mia_id)
+                .unwrap()
+                .unwrap();
+            mailrith::models::workspaces::set_access(
+                c,
+                ws.id,
+                user.id,
+                WorkspaceAccess::new(Role::Member, keys, Access::Manage),
+            )
+            .unwrap();
+        })
+    };
+    set(Access::View).await;
+    for (m, path) in [
+        (Method::GET, "/api/v1/keys".to_owned()),
+        (Method::POST, "/api/v1/keys".to_owned()),
+    ] {
+        let body = (m == Method::POST).then(|| json!({"name": "Another"}));
+        let (s, _, e) = call(&app, m, &path, &token, body).await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str()),
+            (403, Some("insufficient_access")),
+            "{path}"
+        );
+        assert!(e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("may no longer manage"));
+    }
+    // Someone without API Keys: Manage cannot grant keys:manage at all.
+    let (client_id, _) = register(&app, "Zapline", false).await;
+    let page = consent_page(&mia, &client_id, &["keys:manage"]).await;
+    assert!(
+        page.contains("You may not connect an app that manages API keys"),
+        "{page}"
+    );
+    let acme = workspace_id(&app, WORKSPACE).await;
+    let r = mia
+        .post_form(
+            "/oauth/authorize",
+            &[
+                ("client_id", &client_id),
+                ("redirect_uri", super::oauth::REDIRECT),
+                ("scope", "keys:manage"),
+                ("state", "s"),
+                ("code_challenge", &"a".repeat(43)),
+                ("workspace", &acme),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+
+    // Back to Manage, then removed from the workspace: refused again.
+    set(Access::Manage).await;
+    assert_eq!(
+        call(&app, Method::GET, "/api/v1/keys", &token, None)
+            .await
+            .0,
+        200
+    );
+    let mia_for_removal = mia_id.clone();
+    app.db(move |c| {
+        let ws = mailrith::models::workspaces::find_by_name(c, WORKSPACE)
+            .unwrap()
+            .unwrap();
+        let user = mailrith::models::users::find_by_public_id(c, &mia_for_removal)
+            .unwrap()
+            .unwrap();
+        mailrith::models::workspaces::remove_member(c, ws.id, user.id).unwrap();
+    })
+    .await;
+    let (s, _, e) = call(&app, Method::GET, "/api/v1/keys", &token, None).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (403, Some("insufficient_access")),
+        "removed"
+    );
+}

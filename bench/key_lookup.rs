@@ -40,6 +40,7 @@ fn setup() -> (db::AnyConnection, Vec<PlainKey>, std::path::PathBuf) {
                     request_id: None,
                     allowed_ips: None,
                     rate_limit_per_minute: None,
+                    created_via: None,
                 },
             )?;
         }

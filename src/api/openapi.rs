@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex};
 
 use utoipa::openapi::security::{
     AuthorizationCode, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
@@ -59,29 +59,6 @@ impl Modify for BearerAuth {
                     .description(Some("A Mailrith API key: `mlr_` and 36 characters."))
                     .build(),
             ),
-        );
-        // Authorized apps: OAuth 2.0 authorization code with PKCE (S256).
-        let flow = AuthorizationCode::new(
-            "/oauth/authorize",
-            "/oauth/token",
-            Scopes::from_iter([
-                ("contacts:read", "Read your contacts"),
-                (
-                    "contacts:write",
-                    "Create, change and delete your contacts (with contacts:read)",
-                ),
-                (
-                    "keys:manage",
-                    "Create, rotate and revoke API keys in the workspace, as the person who connected the app",
-                ),
-            ]),
-        );
-        components.add_security_scheme(
-            "oauth",
-            SecurityScheme::OAuth2(OAuth2::with_description(
-                [Flow::AuthorizationCode(flow)],
-                "An authorized app's access token (`mlra_…`), sent as `Authorization: Bearer <token>`.",
-            )),
         );
     }
 }
@@ -161,11 +138,47 @@ impl Modify for KeyRestrictions {
     }
 }
 
-pub fn document_json() -> &'static str {
-    static DOC: OnceLock<String> = OnceLock::new();
-    DOC.get_or_init(|| {
-        ApiDoc::openapi()
-            .to_pretty_json()
-            .unwrap_or_else(|_| "{}".into())
-    })
+/// Authorized apps: OAuth 2.0 authorization code with PKCE (S256), at this server's public URL
+/// (the document requires absolute URLs).
+fn add_oauth(openapi: &mut utoipa::openapi::OpenApi, base: &str) {
+    let components = openapi.components.get_or_insert_with(Default::default);
+    let flow = AuthorizationCode::new(
+        format!("{base}/oauth/authorize"),
+        format!("{base}/oauth/token"),
+        Scopes::from_iter([
+            ("contacts:read", "Read your contacts"),
+            (
+                "contacts:write",
+                "Create, change and delete your contacts (with contacts:read)",
+            ),
+            (
+                "keys:manage",
+                "Create, rotate and revoke API keys in the workspace, as the person who connected the app",
+            ),
+        ]),
+    );
+    components.add_security_scheme(
+        "oauth",
+        SecurityScheme::OAuth2(OAuth2::with_description(
+            [Flow::AuthorizationCode(flow)],
+            "An authorized app's access token (`mlra_…`), sent as `Authorization: Bearer <token>`.",
+        )),
+    );
+}
+
+/// The document for a server whose public URL is `base`, rendered once per URL (a process has
+/// one; tests run several servers in one process).
+pub fn document_json(base: &str) -> Arc<str> {
+    static DOC: Mutex<Option<(String, Arc<str>)>> = Mutex::new(None);
+    let mut cached = DOC.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((b, doc)) = cached.as_ref() {
+        if b == base {
+            return doc.clone();
+        }
+    }
+    let mut api = ApiDoc::openapi();
+    add_oauth(&mut api, base);
+    let doc: Arc<str> = api.to_pretty_json().unwrap_or_else(|_| "{}".into()).into();
+    *cached = Some((base.to_owned(), doc.clone()));
+    doc
 }

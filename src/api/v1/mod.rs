@@ -33,11 +33,12 @@ pub async fn ping() -> HttpResponse {
 }
 
 /// The OpenAPI 3 document of this API.
-pub async fn openapi() -> HttpResponse {
+pub async fn openapi(state: actix_web::web::Data<crate::app::AppState>) -> HttpResponse {
+    let base = state.settings.public_url.as_deref().unwrap_or_default();
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("application/json")
-        .body(super::openapi::document_json())
+        .body(super::openapi::document_json(base).to_string())
 }
 
 /// Any other path under /api: a JSON 404, not an HTML page.

@@ -17,6 +17,7 @@ backend_tests!(
     an_app_manages_keys_as_the_person_who_connected_it,
     the_management_api_refuses_what_it_must,
     an_app_stops_when_its_person_may_no_longer_manage_keys,
+    the_openapi_document_and_the_quickstart_describe_the_management_api,
 );
 
 /// A call with a bearer credential: status, headers and JSON body (null when there is none).
@@ -561,4 +562,73 @@ async fn an_app_stops_when_its_person_may_no_longer_manage_keys(app: TestApp) {
         (403, Some("insufficient_access")),
         "removed"
     );
+}
+
+/// The OpenAPI document describes the management API (its paths, the OAuth scope it needs, the
+/// secret only in create and rotate), and so does the Quickstart. (`api_v1` validates the whole
+/// document with an independent validator.)
+async fn the_openapi_document_and_the_quickstart_describe_the_management_api(app: TestApp) {
+    let r = reqwest::get(format!("{}/api/v1/openapi.json", app.base))
+        .await
+        .unwrap();
+    let doc: Value = r.json().await.unwrap();
+    for (path, methods) in [
+        ("/api/v1/keys", vec!["get", "post"]),
+        ("/api/v1/keys/{id}", vec!["get", "patch"]),
+        ("/api/v1/keys/{id}/rotate", vec!["post"]),
+        ("/api/v1/keys/{id}/revoke", vec!["post"]),
+    ] {
+        for m in methods {
+            let op = &doc["paths"][path][m];
+            assert_eq!(
+                op["security"][0]["oauth"],
+                json!(["keys:manage"]),
+                "{m} {path}"
+            );
+            for status in ["401", "403", "429"] {
+                assert!(op["responses"][status].is_object(), "{m} {path} {status}");
+            }
+        }
+    }
+    let list = &doc["paths"]["/api/v1/keys"]["get"]["parameters"];
+    for p in [
+        "q",
+        "workspace",
+        "owner",
+        "status",
+        "access",
+        "sort",
+        "dir",
+        "cursor",
+        "limit",
+    ] {
+        assert!(
+            list.as_array().unwrap().iter().any(|x| x["name"] == p),
+            "list takes {p}"
+        );
+    }
+    let created = &doc["paths"]["/api/v1/keys"]["post"]["responses"]["201"];
+    assert!(created["headers"]["Location"].is_object());
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["ApiKeyOut"]["properties"]["secret"].is_null());
+    assert!(schemas["ApiKeyWithSecret"]["properties"]["secret"].is_object());
+    assert_eq!(schemas["KeyCreateIn"]["additionalProperties"], false);
+    let flow = &doc["components"]["securitySchemes"]["oauth"]["flows"]["authorizationCode"];
+    assert_eq!(
+        flow["authorizationUrl"],
+        format!("{}/oauth/authorize", app.base).as_str()
+    );
+    assert!(flow["scopes"]["keys:manage"].is_string());
+
+    // The Developer Quickstart: "Manage keys from a script", with an app token, on this server.
+    app.setup_admin().await;
+    let (_, qs) = app.client.page("/developers/quickstart").await;
+    assert!(qs.contains("Manage keys from a script"), "{qs}");
+    for example in [
+        format!("curl -sS -X POST {}/api/v1/keys ", app.base),
+        "-H \"Authorization: Bearer $MAILRITH_APP_TOKEN\"".to_owned(),
+        format!("{}/api/v1/keys/key_…/rotate", app.base),
+    ] {
+        assert!(qs.contains(&example), "{example}");
+    }
 }

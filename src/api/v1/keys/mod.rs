@@ -254,7 +254,7 @@ impl KeyListQuery {
 
 /// The keys of the app's workspace, searched, filtered and sorted as in the console.
 #[utoipa::path(
-    get, path = "/api/v1/keys", tag = "keys", security(("oauth" = ["keys:manage"])),
+    get, path = "/api/v1/keys", operation_id = "list_keys", tag = "keys", security(("oauth" = ["keys:manage"])),
     params(KeyListQuery),
     responses(
         (status = 200, description = "A page of keys", body = ApiKeyList),
@@ -297,7 +297,7 @@ pub async fn list(
 
 /// One key of the app's workspace.
 #[utoipa::path(
-    get, path = "/api/v1/keys/{id}", tag = "keys", security(("oauth" = ["keys:manage"])),
+    get, path = "/api/v1/keys/{id}", operation_id = "get_key", tag = "keys", security(("oauth" = ["keys:manage"])),
     params(("id" = String, Path, description = "The key's id (`key_…`)")),
     responses(
         (status = 200, description = "The key", body = ApiKeyOut),

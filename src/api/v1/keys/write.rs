@@ -183,7 +183,7 @@ fn secret_answer(status: StatusCode, body: &ApiKeyWithSecret) -> HttpResponse {
 
 /// Create a key. The answer holds its secret, once.
 #[utoipa::path(
-    post, path = "/api/v1/keys", tag = "keys", security(("oauth" = ["keys:manage"])),
+    post, path = "/api/v1/keys", operation_id = "create_key", tag = "keys", security(("oauth" = ["keys:manage"])),
     request_body(content = KeyCreateIn, content_type = "application/json"),
     responses(
         (status = 201, description = "Created; `Location` names the key", body = ApiKeyWithSecret,
@@ -262,7 +262,7 @@ impl KeyPatchIn {
 
 /// Change a key's name, purpose, owner, expiration or restrictions.
 #[utoipa::path(
-    patch, path = "/api/v1/keys/{id}", tag = "keys", security(("oauth" = ["keys:manage"])),
+    patch, path = "/api/v1/keys/{id}", operation_id = "update_key", tag = "keys", security(("oauth" = ["keys:manage"])),
     params(("id" = String, Path, description = "The key's id (`key_…`)")),
     request_body(content = KeyPatchIn, content_type = "application/json"),
     responses(
@@ -310,7 +310,7 @@ pub struct KeyRotateIn {
 
 /// Give a key a new secret. The answer holds it, once.
 #[utoipa::path(
-    post, path = "/api/v1/keys/{id}/rotate", tag = "keys", security(("oauth" = ["keys:manage"])),
+    post, path = "/api/v1/keys/{id}/rotate", operation_id = "rotate_key", tag = "keys", security(("oauth" = ["keys:manage"])),
     params(("id" = String, Path, description = "The key's id (`key_…`)")),
     request_body(content = Option<KeyRotateIn>, content_type = "application/json"),
     responses(
@@ -371,7 +371,7 @@ pub async fn rotate(
 
 /// Revoke a key: it stops working at once, on every server. It stays listed, as revoked.
 #[utoipa::path(
-    post, path = "/api/v1/keys/{id}/revoke", tag = "keys", security(("oauth" = ["keys:manage"])),
+    post, path = "/api/v1/keys/{id}/revoke", operation_id = "revoke_key", tag = "keys", security(("oauth" = ["keys:manage"])),
     params(("id" = String, Path, description = "The key's id (`key_…`)")),
     responses(
         (status = 200, description = "Revoked", body = ApiKeyOut),

@@ -99,7 +99,14 @@ async fn reminders_are_emailed_once_retried_and_hold_no_secret(app: TestApp) {
     let (_, _, secret) = generate(&carl, &acme, "Agency sync", &[("expiration", "30")]).await;
     let secret = secret.unwrap();
     let settings = mail(&smtp);
-    let other = app.sibling(move |s| s.mail = Some(settings)).await;
+    // A second process behind the same public URL (whichever sends the reminder links there).
+    let base = app.base.clone();
+    let other = app
+        .sibling(move |s| {
+            s.mail = Some(settings);
+            s.public_url = Some(base);
+        })
+        .await;
 
     // 23 days on: it expires within the week. Two processes, one email, to the owner and Ada.
     app.clock.advance(time::Duration::days(23));
@@ -116,9 +123,13 @@ async fn reminders_are_emailed_once_retried_and_hold_no_secret(app: TestApp) {
         )]
     );
     let pid = key_id_by_name(&app, "Agency sync").await;
-    assert!(got[0]
-        .text()
-        .contains(&format!("{}/settings/api-keys/{pid}", app.base)));
+    assert!(
+        got[0]
+            .text()
+            .contains(&format!("{}/settings/api-keys/{pid}", app.base)),
+        "a link to the key {pid}: {}",
+        got[0].text()
+    );
     assert!(!got[0].text().contains(&secret), "never the secret");
 
     // The day before: the SMTP server fails once; the reminder waits, then goes out once.

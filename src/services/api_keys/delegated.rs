@@ -83,6 +83,8 @@ pub struct Create {
     pub expiration: Expiration,
     pub owner: Option<String>,
     pub restrictions: Restrictions,
+    /// The request's `Idempotency-Key`: a retry of a create that succeeded creates nothing.
+    pub idempotency_key: Option<String>,
 }
 
 /// Creates a key, owned by `owner` (a member) or the person; returns it with its secret.
@@ -100,19 +102,26 @@ pub fn create(
                 .user_id,
         ),
     };
+    let request_id = input
+        .as_ref()
+        .ok()
+        .and_then(|i| i.idempotency_key.as_ref())
+        .map(|k| format!("api:{k}"));
     let input = input.map(|i| NewKey {
         name: i.name,
         purpose: i.purpose,
         access: i.access,
         expiration: i.expiration,
         owner,
-        request_id: None,
+        request_id,
         restrictions: i.restrictions,
     });
     match super::generate(c, &acting, &ws, input)? {
         super::Generated::Key(listing, secret) => Ok((*listing, secret)),
-        // Without a request id there is no earlier submit to find.
-        super::Generated::Duplicate { .. } => Err(Error::Conflict("The key exists.".into())),
+        // A retry of a create that succeeded: its secret was in that answer, never again.
+        super::Generated::Duplicate { public_id } => Err(Error::Conflict(format!(
+            "A key was already created with this Idempotency-Key: {public_id}. Its secret was in that answer and is not shown again; rotate the key if it was lost."
+        ))),
     }
 }
 

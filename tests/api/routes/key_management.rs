@@ -392,6 +392,30 @@ async fn the_management_api_refuses_what_it_must(app: TestApp) {
         .await;
         assert_eq!((s, field(&e)), (422, f), "{body}: {e}");
     }
+    // An Idempotency-Key makes a retried create safe: one key, and the retry is told which.
+    let create = |key: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/keys", app.base))
+            .header("authorization", format!("Bearer {token}"))
+            .header("idempotency-key", key)
+            .json(&json!({"name": "Retried"}))
+            .send()
+    };
+    let first = create("deploy-42").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let retry = create("deploy-42").await.unwrap();
+    assert_eq!(retry.status(), 409);
+    let retry = retry.text().await.unwrap();
+    let id = first["key"]["id"].as_str().unwrap();
+    assert!(retry.contains(id) && !retry.contains("mlr_"), "{retry}");
+    let (_, _, found) = call(&app, Method::GET, "/api/v1/keys?q=Retried", &token, None).await;
+    assert_eq!(found["data"].as_array().unwrap().len(), 1, "one key");
+    let bad = create("has space").await.unwrap();
+    assert_eq!(bad.status(), 422);
+    let bad: Value = bad.json().await.unwrap();
+    assert_eq!(field(&bad), "Idempotency-Key");
+
     let r = reqwest::Client::new()
         .post(format!("{}/api/v1/keys", app.base))
         .header("authorization", format!("Bearer {token}"))

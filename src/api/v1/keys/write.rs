@@ -152,6 +152,7 @@ impl KeyCreateIn {
                         allowed_ips: a,
                         rate_limit: r,
                     },
+                    idempotency_key: None,
                 })
             }
             _ => None,
@@ -181,9 +182,27 @@ fn secret_answer(status: StatusCode, body: &ApiKeyWithSecret) -> HttpResponse {
     crate::web::htmx::no_store(b.json(body))
 }
 
-/// Create a key. The answer holds its secret, once.
+/// The optional `Idempotency-Key` header: 1 to 100 visible ASCII characters.
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(v) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    v.to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| (1..=100).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+        .map(|k| Some(k.to_owned()))
+        .ok_or_else(|| {
+            let e = "Send 1 to 100 visible ASCII characters, unique per key you create.";
+            FieldError::new("Idempotency-Key", e).into()
+        })
+}
+
+/// Create a key. The answer holds its secret, once. With an `Idempotency-Key`, a retry of a
+/// create that succeeded creates nothing and answers 409 naming the key.
 #[utoipa::path(
     post, path = "/api/v1/keys", operation_id = "create_key", tag = "keys", security(("oauth" = ["keys:manage"])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: a second create with the same key creates nothing (409 naming the key)")),
     request_body(content = KeyCreateIn, content_type = "application/json"),
     responses(
         (status = 201, description = "Created; `Location` names the key", body = ApiKeyWithSecret,
@@ -191,6 +210,7 @@ fn secret_answer(status: StatusCode, body: &ApiKeyWithSecret) -> HttpResponse {
         (status = 400, description = "The body is not a JSON object", body = ErrorBody),
         (status = 401, description = "Invalid access token", body = ErrorBody),
         (status = 403, description = "An API key, an app without keys:manage, or a person who may no longer manage keys", body = ErrorBody),
+        (status = 409, description = "A key was already created with this Idempotency-Key", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "A field is invalid (the name taken, an expiration the policy refuses, the workspace full)", body = ErrorBody),
         (status = 429, description = "Too many invalid credentials from this client", body = ErrorBody),
@@ -203,8 +223,13 @@ pub async fn create(
     raw: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let d = delegation(&caller, &req, &state)?;
+    let idempotency_key = idempotency_key(&req)?;
     let input: KeyCreateIn = body::read(&req, &raw, &KEY_FIELDS)?;
-    let (input, now) = (input.parse(d.now.date()), d.now);
+    let input = input.parse(d.now.date()).map(|c| Create {
+        idempotency_key,
+        ..c
+    });
+    let now = d.now;
     let (l, secret) = run_db(&state.pool, move |c| delegated::create(c, &d, input)).await?;
     Ok(secret_answer(
         StatusCode::CREATED,

@@ -129,7 +129,20 @@ pub fn last_of(
         .filter(audit_events::subject.eq(subject))
         .filter(audit_events::action.eq_any(actions.to_vec()))
         .order(audit_events::id.desc())
-        .select((audit_events::action, users::name.nullable()))
-        .first(conn)
+        .select((
+            audit_events::action,
+            users::name.nullable(),
+            audit_events::via_app,
+        ))
+        .first::<(AuditAction, Option<String>, Option<String>)>(conn)
         .optional()
+        .map(|row| {
+            row.map(|(action, who, via)| {
+                let who = match (who, via) {
+                    (Some(w), Some(app)) => Some(format!("{w} via {app}")),
+                    (w, _) => w,
+                };
+                (action, who)
+            })
+        })
 }

@@ -128,7 +128,7 @@ pub async fn update(
     let key = path.into_inner();
     let (acting, k, owner, input) = (me.acting(), key.clone(), f.owner.clone(), f.parse());
     let outcome = run_db(&state.pool, move |c| {
-        api_keys::edit(c, &acting, &k, &owner, input)
+        api_keys::edit(c, &acting, &k, Some(&owner), input)
     })
     .await;
     match outcome {

@@ -18,6 +18,8 @@ use super::{ExportBatch, KeyEdit, NewExpiration, NewKey, RotateChoice};
 /// Who an app's call acts for: the person who connected it, the grant's workspace and the app.
 #[derive(Debug, Clone)]
 pub struct Delegation {
+    /// The grant's public id (an `Idempotency-Key` is the app's own: scoped to its grant).
+    pub grant: String,
     pub user: Option<UserId>,
     pub workspace: WorkspaceId,
     pub app: String,
@@ -39,6 +41,25 @@ fn acting(c: &mut AnyConnection, d: &Delegation) -> Result<(Acting, String)> {
         .ok_or(Error::Forbidden(NO_LONGER_ALLOWED))?;
     let acting = Acting::new(user, d.ip.clone(), d.now).via(d.app.clone());
     Ok((acting, m.workspace.public_id))
+}
+
+/// Whether the app may still manage keys (for a request refused for its body: a caller that may
+/// not manage keys any more is told that first).
+pub fn check(c: &mut AnyConnection, d: &Delegation) -> Result<()> {
+    acting(c, d).map(|_| ())
+}
+
+/// A key as the management API answers it, with the version of its secret (its `ETag`: a
+/// rotation sent with `If-Match` rotates that secret or none).
+pub struct Managed {
+    pub listing: KeyListing,
+    pub version: String,
+}
+
+fn managed(c: &mut AnyConnection, acting: &Acting, d: &Delegation, key: &str) -> Result<Managed> {
+    let listing = in_workspace(c, acting, d, key)?;
+    let version = crate::domain::key::secret_version(&api_keys::current_hash(c, listing.key.id)?);
+    Ok(Managed { listing, version })
 }
 
 /// A key of the grant's workspace: 404 for any other, even one the person may see elsewhere.
@@ -69,9 +90,9 @@ pub fn list(
 }
 
 /// One key of the workspace.
-pub fn get(c: &mut AnyConnection, d: &Delegation, key: &str) -> Result<KeyListing> {
+pub fn get(c: &mut AnyConnection, d: &Delegation, key: &str) -> Result<Managed> {
     let (acting, _) = acting(c, d)?;
-    in_workspace(c, &acting, d, key)
+    managed(c, &acting, d, key)
 }
 
 /// What a create call asks for, parsed; `owner` is a member's public id.
@@ -81,32 +102,39 @@ pub struct Create {
     pub purpose: Purpose,
     pub access: AccessLevel,
     pub expiration: Expiration,
-    pub owner: Option<String>,
     pub restrictions: Restrictions,
     /// The request's `Idempotency-Key`: a retry of a create that succeeded creates nothing.
     pub idempotency_key: Option<String>,
 }
 
-/// Creates a key, owned by `owner` (a member) or the person; returns it with its secret.
+/// Creates a key, owned by `owner` (a member's public id) or the person; returns it with its
+/// secret. Every field error is reported together, after the permission.
 pub fn create(
     c: &mut AnyConnection,
     d: &Delegation,
+    owner: Option<&str>,
     input: Input<Create>,
-) -> Result<(KeyListing, crate::domain::key::PlainKey)> {
+) -> Result<(Managed, crate::domain::key::PlainKey)> {
     let (acting, ws) = acting(c, d)?;
-    let owner = match input.as_ref().ok().and_then(|i| i.owner.as_deref()) {
+    let owner = match owner {
         None => None,
-        Some(o) => Some(
-            workspaces::member(c, d.workspace, o)?
-                .ok_or_else(|| Error::invalid("owner", "Choose a member of this workspace."))?
-                .user_id,
-        ),
+        Some(o) => match workspaces::member(c, d.workspace, o)? {
+            Some(m) => Some(m.user_id),
+            None => {
+                let e =
+                    crate::domain::FieldError::new("owner", "Choose a member of this workspace.");
+                return Err(
+                    crate::services::invalid_with(&input, vec![e]).unwrap_or(Error::NotFound)
+                );
+            }
+        },
     };
+    // The app's own key: a retry by this app in this workspace, never anyone else's.
     let request_id = input
         .as_ref()
         .ok()
         .and_then(|i| i.idempotency_key.as_ref())
-        .map(|k| format!("api:{k}"));
+        .map(|k| format!("api:{}:{k}", d.grant));
     let input = input.map(|i| NewKey {
         name: i.name,
         purpose: i.purpose,
@@ -117,7 +145,11 @@ pub fn create(
         restrictions: i.restrictions,
     });
     match super::generate(c, &acting, &ws, input)? {
-        super::Generated::Key(listing, secret) => Ok((*listing, secret)),
+        super::Generated::Key(listing, secret) => {
+            let version = crate::domain::key::secret_version(secret.hash().as_str());
+            let listing = *listing;
+            Ok((Managed { listing, version }, secret))
+        }
         // A retry of a create that succeeded: its secret was in that answer, never again.
         super::Generated::Duplicate { public_id } => Err(Error::Conflict(format!(
             "A key was already created with this Idempotency-Key: {public_id}. Its secret was in that answer and is not shown again; rotate the key if it was lost."
@@ -145,20 +177,24 @@ pub fn edit(
     d: &Delegation,
     key: &str,
     patch: Input<Patch>,
-) -> Result<KeyListing> {
+) -> Result<Managed> {
     let (acting, _) = acting(c, d)?;
     in_workspace(c, &acting, d, key)?;
     let l = super::manageable(c, &acting, key)?;
-    let owner = match patch.as_ref().ok().and_then(|p| p.owner.clone()) {
-        Some(o) => o,
-        None => l.owner_public_id.clone().unwrap_or_default(),
+    let owner = patch.as_ref().ok().and_then(|p| p.owner.clone());
+    // What is stored was written by the same parser: unreadable would be a bug, never a reason to
+    // drop the restriction.
+    let allowed = match l.key.allowed_ips.as_deref() {
+        None => None,
+        Some(a) => crate::domain::restrictions::IpAllowlist::parse(a).map_err(|e| {
+            Error::Internal(anyhow::anyhow!(
+                "stored allowlist unreadable: {}",
+                e.message
+            ))
+        })?,
     };
     let current = Restrictions {
-        allowed_ips: l.key.allowed_ips.as_deref().and_then(|a| {
-            crate::domain::restrictions::IpAllowlist::parse(a)
-                .ok()
-                .flatten()
-        }),
+        allowed_ips: allowed,
         rate_limit: l.key.rate_limit_per_minute.map(|r| r as u32),
     };
     let input = patch.and_then(|p| {
@@ -178,34 +214,37 @@ pub fn edit(
             expiration: p.expiration,
         })
     });
-    super::edit(c, &acting, key, &owner, input)?;
-    in_workspace(c, &acting, d, key)
+    super::edit(c, &acting, key, owner.as_deref(), input)?;
+    managed(c, &acting, d, key)
 }
 
-/// Rotates a key for the secret it has now (of two rotations at once, one wins: 409 for the
-/// other); returns it with its new secret.
+/// Rotates a key for the secret version `confirmed` (the `If-Match` of the request: a retried
+/// rotation then loses instead of rotating twice), or for the secret it has now. Of two rotations
+/// for one secret, one wins: 409 for the other. Returns the key with its new secret.
 pub fn rotate(
     c: &mut AnyConnection,
     d: &Delegation,
     key: &str,
+    confirmed: Option<String>,
     expiration: Option<Expiration>,
     overlap: Overlap,
-) -> Result<(KeyListing, crate::domain::key::PlainKey)> {
+) -> Result<(Managed, crate::domain::key::PlainKey)> {
     let (acting, _) = acting(c, d)?;
     in_workspace(c, &acting, d, key)?;
-    let (_, version, _) = super::rotation(c, &acting, key)?;
+    let (_, current, _) = super::rotation(c, &acting, key)?;
+    let version = confirmed.unwrap_or(current);
     let choice = RotateChoice {
         expiration: expiration.map_or(NewExpiration::Keep, NewExpiration::New),
         overlap,
     };
     let rotated = super::rotate(c, &acting, key, &version, Ok(choice))?;
-    Ok((in_workspace(c, &acting, d, key)?, rotated.secret))
+    Ok((managed(c, &acting, d, key)?, rotated.secret))
 }
 
 /// Revokes a key (409 when it already is); returns it as it now is.
-pub fn revoke(c: &mut AnyConnection, d: &Delegation, key: &str) -> Result<KeyListing> {
+pub fn revoke(c: &mut AnyConnection, d: &Delegation, key: &str) -> Result<Managed> {
     let (acting, _) = acting(c, d)?;
     in_workspace(c, &acting, d, key)?;
     super::revoke(c, &acting, key)?;
-    in_workspace(c, &acting, d, key)
+    managed(c, &acting, d, key)
 }

@@ -181,24 +181,30 @@ pub struct KeyEdit {
     pub expiration: Option<Expiration>,
 }
 
-/// Saves an edit (the new owner is a member's public id); returns the key's id when anything
-/// changed.
+/// Saves an edit (the new owner is a member's public id; `None` keeps the owner, even one who
+/// left); returns the key's id when anything changed.
 pub fn edit(
     c: &mut AnyConnection,
     acting: &Acting,
     key: &str,
-    owner: &str,
+    owner: Option<&str>,
     input: Input<KeyEdit>,
 ) -> Result<Option<KeyId>> {
     let l = manageable(c, acting, key)?;
     let mut errors = Vec::new();
-    let owner = workspaces::member(c, l.key.workspace_id, owner)?;
-    if owner.is_none() {
-        errors.push(crate::domain::FieldError::new(
-            "owner",
-            "Choose a member of this workspace.",
-        ));
-    }
+    let owner = match owner {
+        None => None,
+        Some(o) => {
+            let m = workspaces::member(c, l.key.workspace_id, o)?;
+            if m.is_none() {
+                errors.push(crate::domain::FieldError::new(
+                    "owner",
+                    "Choose a member of this workspace.",
+                ));
+            }
+            Some(m)
+        }
+    };
     if let Ok(edit) = &input {
         if api_keys::active_name_taken(
             c,
@@ -213,7 +219,7 @@ pub fn edit(
     if let Some(e) = invalid_with(&input, errors) {
         return Err(e);
     }
-    let (Some(owner), Ok(edit)) = (owner, input) else {
+    let (owner, Ok(edit)) = (owner.map(|m| m.ok_or(Error::NotFound)).transpose()?, input) else {
         return Err(Error::NotFound);
     };
     let mut changes = Vec::new();
@@ -227,13 +233,17 @@ pub fn edit(
     if edit.purpose.as_str() != l.key.purpose {
         changes.push("purpose changed".to_owned());
     }
-    if Some(owner.public_id.as_str()) != l.owner_public_id.as_deref() {
-        changes.push(format!(
-            "owner: {} → {}",
-            l.owner_name.clone().unwrap_or_else(|| "none".into()),
-            owner.name
-        ));
-    }
+    let owner_id = match &owner {
+        Some(o) if Some(o.public_id.as_str()) != l.owner_public_id.as_deref() => {
+            changes.push(format!(
+                "owner: {} → {}",
+                l.owner_name.clone().unwrap_or_else(|| "none".into()),
+                o.name
+            ));
+            Some(o.user_id)
+        }
+        _ => l.key.owner_id,
+    };
     let allowed = edit.restrictions.allowed_text();
     if allowed != l.key.allowed_ips {
         let show = |a: &Option<String>| a.clone().unwrap_or_else(|| "any".into());
@@ -286,7 +296,7 @@ pub fn edit(
             l.key.id,
             edit.name.as_str(),
             edit.purpose.as_str(),
-            Some(owner.user_id),
+            owner_id,
             allowed.as_deref(),
             rate,
         )?;
@@ -304,95 +314,4 @@ pub fn edit(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::workspace::{Access, Role, WorkspaceAccess};
-    use crate::services::testing::{db, member, owner};
-
-    fn new_key(name: &str) -> Input<NewKey> {
-        Ok(NewKey {
-            name: KeyName::parse(name).unwrap(),
-            purpose: Purpose::parse("").unwrap(),
-            access: AccessLevel::ReadOnly,
-            expiration: Expiration::Days(90),
-            owner: None,
-            request_id: None,
-            restrictions: Default::default(),
-        })
-    }
-
-    fn generated(g: Generated) -> (KeyListing, PlainKey) {
-        match g {
-            Generated::Key(l, secret) => (*l, secret),
-            Generated::Duplicate { .. } => panic!("a duplicate"),
-        }
-    }
-
-    #[test]
-    fn generate_checks_the_workspace_the_permission_and_the_name() {
-        let mut d = db();
-        let c = &mut d.conn;
-        let (olivia, acme) = owner(c, "olivia@example.com", "Acme");
-        let (_, other) = owner(c, "oscar@example.com", "Other");
-        let viewer = member(
-            c,
-            "maya@example.com",
-            &acme,
-            WorkspaceAccess::new(Role::Member, Access::View, Access::View),
-        );
-        let (l, secret) = generated(generate(c, &olivia, &acme.public_id, new_key("CRM")).unwrap());
-        assert_eq!(l.key.name, "CRM");
-        assert_eq!(
-            api_keys::current_hash(c, l.key.id).unwrap(),
-            secret.hash().as_str()
-        );
-        assert!(matches!(
-            generate(c, &olivia, &acme.public_id, new_key("crm")),
-            Err(Error::Invalid(e)) if e[0].field == "name"
-        ));
-        assert!(matches!(
-            generate(c, &viewer, &acme.public_id, new_key("Mine")),
-            Err(Error::Forbidden(_))
-        ));
-        assert!(matches!(
-            generate(c, &olivia, &other.public_id, new_key("Theirs")),
-            Err(Error::NotFound)
-        ));
-        assert!(matches!(
-            generate(c, &olivia, "", new_key("Nowhere")),
-            Err(Error::Invalid(e)) if e[0].field == "workspace"
-        ));
-    }
-
-    #[test]
-    fn a_rotation_needs_the_current_secret_version_and_revocation_is_final() {
-        let mut d = db();
-        let c = &mut d.conn;
-        let (olivia, acme) = owner(c, "olivia@example.com", "Acme");
-        let (l, _) = generated(generate(c, &olivia, &acme.public_id, new_key("CRM")).unwrap());
-        let pid = l.key.public_id.clone();
-        let (_, v1, _) = rotation(c, &olivia, &pid).unwrap();
-        let first = rotate(c, &olivia, &pid, &v1, Ok(NewExpiration::Keep.into())).unwrap();
-        let again = rotate(c, &olivia, &pid, &v1, Ok(NewExpiration::Keep.into()));
-        assert!(
-            matches!(&again, Err(Error::Conflict(m)) if m.contains("just rotated by Olivia Owner")),
-            "a second rotation with the same confirmation loses"
-        );
-        assert_eq!(
-            api_keys::current_hash(c, l.key.id).unwrap(),
-            first.secret.hash().as_str()
-        );
-        revoke(c, &olivia, &pid).unwrap();
-        assert!(matches!(revoke(c, &olivia, &pid), Err(Error::Conflict(_))));
-        assert!(matches!(
-            rotate(c, &olivia, &pid, &v1, Ok(NewExpiration::Keep.into())),
-            Err(Error::Conflict(m)) if m.contains("revoked")
-        ));
-        let changes = api_keys::changes_since(c, 0).unwrap();
-        assert_eq!(
-            changes.len(),
-            2,
-            "the rotation and the revocation are in the change feed"
-        );
-    }
-}
+mod tests;

@@ -28,9 +28,24 @@ async fn call(
     token: &str,
     body: Option<Value>,
 ) -> (u16, reqwest::header::HeaderMap, Value) {
+    call_with(app, method, path, token, &[], body).await
+}
+
+/// The same, with more headers.
+async fn call_with(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
     let mut r = reqwest::Client::new()
         .request(method, format!("{}{path}", app.base))
         .header("authorization", format!("Bearer {token}"));
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
     if let Some(b) = body {
         r = r.json(&b);
     }
@@ -72,6 +87,44 @@ async fn connect(app: &TestApp, person: &Client, scopes: &[&str]) -> String {
     let code = query(&location, "code").expect("a code");
     let tokens = c
         .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http())
+        .await
+        .unwrap();
+    tokens.access_token().secret().clone()
+}
+
+/// `connect`, choosing the workspace on the consent page.
+async fn connect_to(app: &TestApp, person: &Client, scopes: &[&str], workspace: &str) -> String {
+    let (id, secret) = register(app, "Zapline", false).await;
+    let c = oauth_client(app, &id, secret.as_deref(), AuthType::BasicAuth);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut req = c
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge);
+    for s in scopes {
+        req = req.add_scope(Scope::new((*s).to_owned()));
+    }
+    let (url, state) = req.url();
+    let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    let r = person
+        .post_form(
+            "/oauth/authorize",
+            &[
+                ("client_id", q["client_id"].as_str()),
+                ("redirect_uri", q["redirect_uri"].as_str()),
+                ("scope", q["scope"].as_str()),
+                ("state", state.secret().as_str()),
+                ("code_challenge", q["code_challenge"].as_str()),
+                ("workspace", workspace),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let tokens = c
+        .exchange_code(AuthorizationCode::new(query(&location, "code").unwrap()))
         .set_pkce_verifier(verifier)
         .request_async(&http())
         .await
@@ -247,16 +300,51 @@ async fn an_app_manages_keys_as_the_person_who_connected_it(app: TestApp) {
         "the edit is in the key's history, by the person via the app: {detail}"
     );
 
-    // Rotate with an overlap: both secrets work until it ends; the new one is shown once.
-    let (s, h, rotated) = call(
+    // Rotate with an overlap, for the secret last read (If-Match its ETag): both secrets work
+    // until it ends; the new one is shown once. A retry of that rotation rotates nothing.
+    let (_, h, _) = call(
         &app,
-        Method::POST,
-        &format!("/api/v1/keys/{id}/rotate"),
+        Method::GET,
+        &format!("/api/v1/keys/{id}"),
         &token,
-        Some(json!({"overlap": "1h"})),
+        None,
     )
     .await;
+    let etag = h["etag"].to_str().unwrap().to_owned();
+    let rotate = |etag: String| {
+        let path = format!("/api/v1/keys/{id}/rotate");
+        let (app, token) = (&app, &token);
+        async move {
+            call_with(
+                app,
+                Method::POST,
+                &path,
+                token,
+                &[("if-match", &etag)],
+                Some(json!({"overlap": "1h"})),
+            )
+            .await
+        }
+    };
+    let (s, h, rotated) = rotate(etag.clone()).await;
     assert_eq!(s, 200, "{rotated}");
+    assert_ne!(
+        h["etag"].to_str().unwrap(),
+        etag,
+        "a new secret, a new ETag"
+    );
+    let (s, _, retry) = rotate(etag.clone()).await;
+    assert_eq!(s, 409, "{retry}");
+    assert!(
+        retry["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("rotated by Ada Lovelace via Zapline")
+            && !retry.to_string().contains("mlr_"),
+        "{retry}"
+    );
+    let (s, _, e) = rotate("\"nonsense\"".to_owned()).await;
+    assert_eq!((s, field(&e)), (422, "If-Match"));
     assert!(h["cache-control"].to_str().unwrap().contains("no-store"));
     let new_secret = rotated["secret"].as_str().unwrap().to_owned();
     assert_ne!(new_secret, secret);
@@ -302,10 +390,41 @@ async fn an_app_manages_keys_as_the_person_who_connected_it(app: TestApp) {
         .client
         .page(&format!("/settings/activity?workspace={acme}"))
         .await;
-    assert!(
-        activity.matches("Ada Lovelace via Zapline").count() >= 4,
-        "generate, edits, rotate and revoke are audited as the person via the app"
+    assert!(activity.contains("Ada Lovelace via Zapline"), "{activity}");
+    // Each action through the app is one audit row, as the person via the app, with no secret.
+    let rows: Vec<(String, Option<i64>, String)> = app
+        .db(|c| {
+            use diesel::prelude::*;
+            use mailrith::db::schema::audit_events as a;
+            a::table
+                .filter(a::via_app.eq("Zapline"))
+                .order(a::id)
+                .select((a::action, a::actor_id, a::details))
+                .load::<(String, Option<i64>, String)>(c)
+                .unwrap()
+        })
+        .await;
+    let actions: Vec<&str> = rows.iter().map(|(a, _, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "api_key.generate",
+            "api_key.edit",
+            "api_key.edit",
+            "api_key.rotate",
+            // The revocation ends the rotation's overlap: the old secret stops too.
+            "api_key.retire_old_secret",
+            "api_key.revoke"
+        ]
     );
+    assert!(rows.iter().all(|(_, actor, _)| actor.is_some()));
+    for (_, _, details) in &rows {
+        assert!(
+            !details.contains(&secret)
+                && !details.contains(&new_secret)
+                && !details.contains("mlr_")
+        );
+    }
 }
 
 async fn the_management_api_refuses_what_it_must(app: TestApp) {
@@ -334,6 +453,22 @@ async fn the_management_api_refuses_what_it_must(app: TestApp) {
     )
     .await;
     assert_eq!(s, 403, "a key cannot revoke itself");
+    let (_, _, rw) = generate(
+        &app.client,
+        &acme,
+        "Console writer",
+        &[("access_level", "read_write")],
+    )
+    .await;
+    let (s, _, _) = call(
+        &app,
+        Method::POST,
+        "/api/v1/keys",
+        &rw.unwrap(),
+        Some(json!({"name": "By a key"})),
+    )
+    .await;
+    assert_eq!(s, 403, "not even a Read and Write key");
     let contacts_only = connect(&app, &app.client, &["contacts:read"]).await;
     let (s, _, e) = call(&app, Method::GET, "/api/v1/keys", &contacts_only, None).await;
     assert_eq!(
@@ -416,6 +551,25 @@ async fn the_management_api_refuses_what_it_must(app: TestApp) {
     let bad: Value = bad.json().await.unwrap();
     assert_eq!(field(&bad), "Idempotency-Key");
 
+    // An edit: what it may change, each error by field; an empty edit changes nothing.
+    let patch = format!("/api/v1/keys/{console_id}");
+    for (body, f) in [
+        (json!({"access_level": "read_write"}), "body"),
+        (json!({"owner": "usr_nobody"}), "owner"),
+        (json!({"name": ""}), "name"),
+        (
+            json!({"rate_limit_per_minute": "fast"}),
+            "rate_limit_per_minute",
+        ),
+        (json!({"allowed_ips": "203.0.113.1"}), "allowed_ips"),
+        (json!({"expiration": "yesterday"}), "expiration"),
+    ] {
+        let (s, _, e) = call(&app, Method::PATCH, &patch, &token, Some(body.clone())).await;
+        assert_eq!((s, field(&e)), (422, f), "{body}: {e}");
+    }
+    let (s, _, same) = call(&app, Method::PATCH, &patch, &token, Some(json!({}))).await;
+    assert_eq!((s, same["name"].as_str()), (200, Some("Console CRM")));
+
     let r = reqwest::Client::new()
         .post(format!("{}/api/v1/keys", app.base))
         .header("authorization", format!("Bearer {token}"))
@@ -463,6 +617,30 @@ async fn the_management_api_refuses_what_it_must(app: TestApp) {
         !all.to_string().contains("Beta key"),
         "the list is the app's workspace only"
     );
+
+    // An Idempotency-Key is the app's own: the same one from an app in Beta creates Beta's key.
+    let (client_id, _) = register(&app, "Zapline", false).await;
+    let page = consent_page(&app.client, &client_id, &["keys:manage"]).await;
+    assert!(
+        page.contains("Create, rotate and revoke API keys in the workspace you choose below"),
+        "two workspaces to choose from"
+    );
+    let beta_token = connect_to(&app, &app.client, &["keys:manage"], &beta).await;
+    let made = reqwest::Client::new()
+        .post(format!("{}/api/v1/keys", app.base))
+        .header("authorization", format!("Bearer {beta_token}"))
+        .header("idempotency-key", "deploy-42")
+        .json(&json!({"name": "Beta retried"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        made.status(),
+        201,
+        "deploy-42 was Acme's app's, not this one's"
+    );
+    let made: Value = made.json().await.unwrap();
+    assert_eq!(made["key"]["workspace"]["id"], beta.as_str());
     let (s, _, e) = call(
         &app,
         Method::GET,
@@ -521,11 +699,39 @@ async fn an_app_stops_when_its_person_may_no_longer_manage_keys(app: TestApp) {
         })
     };
     set(Access::View).await;
-    for (m, path) in [
-        (Method::GET, "/api/v1/keys".to_owned()),
-        (Method::POST, "/api/v1/keys".to_owned()),
+    let key = created["key"]["id"].as_str().unwrap().to_owned();
+    // Every route, and a request that would be refused for its body too: 403 comes first.
+    for (m, path, body) in [
+        (Method::GET, "/api/v1/keys".to_owned(), None),
+        (
+            Method::POST,
+            "/api/v1/keys".to_owned(),
+            Some(json!({"name": "Another"})),
+        ),
+        (
+            Method::POST,
+            "/api/v1/keys".to_owned(),
+            Some(json!({"bogus": 1})),
+        ),
+        (Method::GET, format!("/api/v1/keys/{key}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/keys/{key}"),
+            Some(json!({"name": "Renamed"})),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/keys/{key}"),
+            Some(json!({"name": 5})),
+        ),
+        (Method::POST, format!("/api/v1/keys/{key}/rotate"), None),
+        (
+            Method::POST,
+            format!("/api/v1/keys/{key}/rotate"),
+            Some(json!({"overlap": "2h"})),
+        ),
+        (Method::POST, format!("/api/v1/keys/{key}/revoke"), None),
     ] {
-        let body = (m == Method::POST).then(|| json!({"name": "Another"}));
         let (s, _, e) = call(&app, m, &path, &token, body).await;
         assert_eq!(
             (s, e["error"]["code"].as_str()),
@@ -561,7 +767,7 @@ async fn an_app_stops_when_its_person_may_no_longer_manage_keys(app: TestApp) {
         .await;
     assert_eq!(r.status(), 403);
 
-    // Back to Manage, then removed from the workspace: refused again.
+    // Back to Manage, then disabled, then removed from the workspace: refused each time.
     set(Access::Manage).await;
     assert_eq!(
         call(&app, Method::GET, "/api/v1/keys", &token, None)
@@ -569,6 +775,19 @@ async fn an_app_stops_when_its_person_may_no_longer_manage_keys(app: TestApp) {
             .0,
         200
     );
+    let disable = |on: bool| {
+        let mia_id = mia_id.clone();
+        app.db(move |c| {
+            let user = mailrith::models::users::find_by_public_id(c, &mia_id)
+                .unwrap()
+                .unwrap();
+            mailrith::models::users::set_disabled(c, user.id, on).unwrap();
+        })
+    };
+    disable(true).await;
+    let (s, _, _) = call(&app, Method::GET, "/api/v1/keys", &token, None).await;
+    assert_eq!(s, 403, "disabled");
+    disable(false).await;
     let mia_for_removal = mia_id.clone();
     app.db(move |c| {
         let ws = mailrith::models::workspaces::find_by_name(c, WORKSPACE)
@@ -585,6 +804,36 @@ async fn an_app_stops_when_its_person_may_no_longer_manage_keys(app: TestApp) {
         (s, e["error"]["code"].as_str()),
         (403, Some("insufficient_access")),
         "removed"
+    );
+
+    // Her key now has no owner in the workspace: an admin's app still edits it, leaving the
+    // owner as it is when the edit does not name one.
+    let admin = connect(&app, &app.client, &["keys:manage"]).await;
+    let (s, _, e) = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/keys/{key}"),
+        &admin,
+        Some(json!({"allowed_ips": ["203.0.113.0/24"]})),
+    )
+    .await;
+    assert_eq!(s, 200, "{e}");
+    assert_eq!(
+        (e["owner_removed"].as_bool(), e["owner"]["id"].as_str()),
+        (Some(true), Some(mia_id.as_str()))
+    );
+    let (s, _, e) = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/keys/{key}"),
+        &admin,
+        Some(json!({"owner": mia_id})),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&e)),
+        (422, "owner"),
+        "a former member cannot be made owner"
     );
 }
 

@@ -3,8 +3,10 @@
 //! permission as it is at each call (see `services::api_keys::delegated`). A plain API key never
 //! manages keys. Secrets appear only in the answers of create and rotate.
 
+mod input;
 mod write;
 
+pub use input::{KeyCreateIn, KeyPatchIn, KeyRotateIn};
 pub use write::*;
 
 use actix_web::http::StatusCode;
@@ -42,6 +44,7 @@ pub(super) fn delegation(
             scope: "keys:manage",
         }),
         Caller::App(a) => Ok(Delegation {
+            grant: a.grant_public_id.clone(),
             user: a.user,
             workspace: a.workspace_id,
             app: a.app.clone(),
@@ -300,7 +303,8 @@ pub async fn list(
     get, path = "/api/v1/keys/{id}", operation_id = "get_key", tag = "keys", security(("oauth" = ["keys:manage"])),
     params(("id" = String, Path, description = "The key's id (`key_…`)")),
     responses(
-        (status = 200, description = "The key", body = ApiKeyOut),
+        (status = 200, description = "The key", body = ApiKeyOut,
+            headers(("ETag" = String, description = "The version of the key's secret: send it as `If-Match` to rotate that secret and no other"))),
         (status = 401, description = "Invalid access token", body = ErrorBody),
         (status = 403, description = "An API key, an app without keys:manage, or a person who may no longer manage keys", body = ErrorBody),
         (status = 404, description = "No such key in the app's workspace", body = ErrorBody),
@@ -315,6 +319,6 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let d = delegation(&caller, &req, &state)?;
     let (id, now) = (path.into_inner(), d.now);
-    let l = run_db(&state.pool, move |c| delegated::get(c, &d, &id)).await?;
-    Ok(json(StatusCode::OK, &ApiKeyOut::new(l, now)))
+    let m = run_db(&state.pool, move |c| delegated::get(c, &d, &id)).await?;
+    Ok(write::key_answer(StatusCode::OK, m, None, now))
 }

@@ -16,7 +16,8 @@ use crate::services::api_auth::{self, AppToken};
 /// Who is calling: a key, or an app with an access token (never mistaken for each other).
 #[derive(Debug, Clone)]
 pub enum Caller {
-    Key(KeyForAuth),
+    /// Shared with the verified-key cache.
+    Key(std::sync::Arc<KeyForAuth>),
     App(AppToken),
 }
 
@@ -74,6 +75,56 @@ pub struct Presented<'a> {
 }
 
 impl ApiRuntime {
+    /// The whole answer for a working key found in the cache, when it needs no database: its
+    /// restrictions pass and there is nothing to record. This is the common case, answered
+    /// without leaving the request's thread. `None` sends the request the full way
+    /// (`authenticate`), which decides everything else; nothing here has had an effect then.
+    pub fn authenticate_cached(
+        &self,
+        p: &Presented<'_>,
+    ) -> Option<Result<(Caller, Option<super::rate::Standing>), ApiError>> {
+        if let Some(secs) = self.limiter.check(p.ip, p.now) {
+            return Some(Err(ApiError::TooManyRequests(secs)));
+        }
+        let token = p.token.filter(|t| !t.starts_with(ACCESS_TOKEN_PREFIX))?;
+        let k = self.keys.get(&PlainKey::parse(token).ok()?.digest())?;
+        if key_status_reason(&k, p.now).is_some() {
+            return None;
+        }
+        if let Some(allowed) = &k.allowed_ips {
+            let ip = p.ip.parse::<std::net::IpAddr>().ok()?;
+            if !allowed.contains(ip) {
+                return None;
+            }
+        }
+        // A refused take takes nothing: the full way takes again and records the refusal.
+        let standing = match k.rate_limit {
+            None => None,
+            Some(limit) => Some(
+                self.rates
+                    .take(k.id, limit, std::time::Instant::now())
+                    .ok()?,
+            ),
+        };
+        let caller = Caller::Key(k);
+        self.accept(&caller, p);
+        Some(Ok((caller, standing)))
+    }
+
+    /// A caller let in: its use counted and its last use noted (both coalesced in memory).
+    fn accept(&self, caller: &Caller, p: &Presented<'_>) {
+        match caller {
+            Caller::Key(k) => {
+                self.usage.ok(k.id.0, p.now.date());
+                self.last_used
+                    .record_secret(k.id.0, k.secret_used(), p.now, p.ip, p.user_agent)
+            }
+            Caller::App(a) => self
+                .grant_last_used
+                .record(a.grant.0, p.now, p.ip, p.user_agent),
+        }
+    }
+
     /// The caller, and where its key stands against its rate limit (when it has one).
     pub async fn authenticate(
         &self,
@@ -126,22 +177,7 @@ impl ApiRuntime {
         }
         match outcome {
             Ok(caller) => {
-                match &caller {
-                    Caller::Key(k) => {
-                        self.usage.ok(k.id.0, p.now.date());
-                        self.last_used.record_secret(
-                            k.id.0,
-                            k.secret_used(),
-                            p.now,
-                            p.ip,
-                            p.user_agent,
-                        )
-                    }
-                    Caller::App(a) => {
-                        self.grant_last_used
-                            .record(a.grant.0, p.now, p.ip, p.user_agent)
-                    }
-                }
+                self.accept(&caller, &p);
                 Ok((caller, standing))
             }
             Err(rejection) => {
@@ -172,15 +208,17 @@ impl ApiRuntime {
         let Some(plain) = token.and_then(|t| PlainKey::parse(t).ok()) else {
             return Ok(Err(Rejection::anonymous()));
         };
-        let hash = plain.hash().as_str().to_owned();
-        let key = match self.keys.get(&hash) {
+        let digest = plain.digest();
+        let key = match self.keys.get(&digest) {
             Some(k) => Some(k),
             None => {
                 let generation = self.keys.generation();
-                let h = hash.clone();
-                let found = run_db(pool, move |c| api_auth::key_by_hash(c, &h)).await?;
+                let h = hex::encode(digest);
+                let found = run_db(pool, move |c| api_auth::key_by_hash(c, &h))
+                    .await?
+                    .map(std::sync::Arc::new);
                 if let Some(k) = &found {
-                    self.keys.insert(hash.clone(), k.clone(), generation);
+                    self.keys.insert(digest, k.clone(), generation);
                 }
                 found
             }
@@ -191,6 +229,7 @@ impl ApiRuntime {
                 Some(reason) => Err(Rejection::known(&k, reason)),
             },
             None => {
+                let hash = hex::encode(digest);
                 let retired = run_db(pool, move |c| api_auth::retired_key(c, &hash)).await?;
                 Err(Rejection {
                     key: retired,

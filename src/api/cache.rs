@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
 
@@ -16,17 +16,11 @@ use crate::db::ids::KeyId;
 use crate::models::api_keys::KeyForAuth;
 use crate::telemetry::metrics;
 
-/// A SHA-256, as bytes (half the memory of its hex).
-type Hash = [u8; 32];
-
-fn parse_hash(hex_hash: &str) -> Option<Hash> {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(hex_hash, &mut out).ok()?;
-    Some(out)
-}
+/// A SHA-256, as bytes (half the memory of its hex, and no hex to compute on a hit).
+pub type Hash = [u8; 32];
 
 struct Inner {
-    by_hash: LruCache<Hash, KeyForAuth>,
+    by_hash: LruCache<Hash, Arc<KeyForAuth>>,
     /// Which hashes each key is cached under, to drop a key without a scan.
     by_key: HashMap<KeyId, Vec<Hash>>,
 }
@@ -72,9 +66,10 @@ impl KeyCache {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The cached key for this hash (and it becomes the most recently used).
-    pub fn get(&self, hash: &str) -> Option<KeyForAuth> {
-        let found = parse_hash(hash).and_then(|h| self.lock().by_hash.get(&h).cloned());
+    /// The cached key for this hash (and it becomes the most recently used). Shared, not copied:
+    /// a hit allocates nothing.
+    pub fn get(&self, hash: &Hash) -> Option<Arc<KeyForAuth>> {
+        let found = self.lock().by_hash.get(hash).cloned();
         if found.is_some() {
             metrics::key_cache_hit();
         } else {
@@ -90,10 +85,7 @@ impl KeyCache {
 
     /// Caches a row read from the database, unless a key changed since the read began. When
     /// full, the least recently used key goes.
-    pub fn insert(&self, hash: String, key: KeyForAuth, read_at_generation: u64) {
-        let Some(hash) = parse_hash(&hash) else {
-            return;
-        };
+    pub fn insert(&self, hash: Hash, key: Arc<KeyForAuth>, read_at_generation: u64) {
         let mut inner = self.lock();
         if self.generation.load(Ordering::SeqCst) != read_at_generation {
             return;
@@ -149,8 +141,8 @@ impl KeyCache {
 mod tests {
     use super::*;
 
-    fn key(id: i64) -> KeyForAuth {
-        KeyForAuth {
+    fn key(id: i64) -> Arc<KeyForAuth> {
+        Arc::new(KeyForAuth {
             id: KeyId(id),
             public_id: format!("key_{id}"),
             name: "n".into(),
@@ -164,11 +156,12 @@ mod tests {
             old_until: None,
             allowed_ips: None,
             rate_limit: None,
-        }
+        })
     }
 
-    fn h(n: i64) -> String {
-        crate::domain::ids::sha256_hex(&n.to_string())
+    fn h(n: i64) -> Hash {
+        use sha2::Digest;
+        sha2::Sha256::digest(n.to_string().as_bytes()).into()
     }
 
     #[test]

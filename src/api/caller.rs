@@ -4,6 +4,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use futures_util::future::{ready, Either, Ready};
+
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::HttpMessage;
@@ -63,38 +65,66 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The `User-Agent`, cut to 200 characters (what last use and a key's history keep).
+fn user_agent(req: &HttpRequest) -> &str {
+    let ua = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match ua.char_indices().nth(200) {
+        Some((cut, _)) => &ua[..cut],
+        None => ua,
+    }
+}
+
 impl FromRequest for ApiCaller {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Either<
+        Ready<Result<Self, ApiError>>,
+        Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>,
+    >;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req).map(str::to_owned);
-        let user_agent: String = req
-            .headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .chars()
-            .take(200)
-            .collect();
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+            let e = ApiError::Internal(anyhow::anyhow!("app state missing"));
+            return Either::Left(ready(Err(e)));
+        };
+        let ip = client_ip(req, &state.settings.trusted_proxies);
+        let presented = Presented {
+            token: bearer(req),
+            ip: &ip,
+            user_agent: user_agent(req),
+            now: state.clock.now(),
+        };
+        // A working key in the cache: answered here, without a task or an allocation of its own.
+        if let Some(done) = state.api.authenticate_cached(&presented) {
+            return Either::Left(ready(done.map(|(caller, standing)| {
+                if let Some(standing) = standing {
+                    // For `rate_limit_headers`, on the way out.
+                    req.extensions_mut().insert(standing);
+                }
+                ApiCaller(caller)
+            })));
+        }
+        let (token, user_agent, now) = (
+            presented.token.map(str::to_owned),
+            presented.user_agent.to_owned(),
+            presented.now,
+        );
         let req = req.clone();
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
-            let ip = client_ip(&req, &state.settings.trusted_proxies);
+        Either::Right(Box::pin(async move {
             let presented = Presented {
                 token: token.as_deref(),
                 ip: &ip,
                 user_agent: &user_agent,
-                now: state.clock.now(),
+                now,
             };
             let (caller, standing) = state.api.authenticate(&state.api_pool, presented).await?;
             if let Some(standing) = standing {
-                // For `rate_limit_headers`, on the way out.
                 req.extensions_mut().insert(standing);
             }
             Ok(ApiCaller(caller))
-        })
+        }))
     }
 }

@@ -73,7 +73,12 @@ impl PlainKey {
     }
 
     pub fn hash(&self) -> KeyHash {
-        KeyHash(hex::encode(Sha256::digest(self.0.as_bytes())))
+        KeyHash(hex::encode(self.digest()))
+    }
+
+    /// The SHA-256 as bytes: what the verified-key cache is keyed by (no hex on a cache hit).
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.0.as_bytes()).into()
     }
 
     /// What identifies a key without revealing it: `mlr_…` and its last 4 characters.

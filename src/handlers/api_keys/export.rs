@@ -1,7 +1,7 @@
 //! `GET /settings/api-keys.csv`: the keys of the current search and filters as CSV, streamed a
 //! batch at a time (a plain link: no JavaScript needed).
 
-use actix_web::web::{self, Bytes};
+use actix_web::web;
 use actix_web::HttpResponse;
 
 use crate::app::AppState;
@@ -13,13 +13,6 @@ use crate::web::actor::Actor;
 use crate::web::download;
 use crate::web::error::AppError;
 
-/// What is left to write: the next batch's query, and the batch already read (the first).
-struct Left {
-    q: Option<KeyQuery>,
-    read: Option<ExportBatch>,
-    header: bool,
-}
-
 pub async fn export(
     me: Actor,
     state: web::Data<AppState>,
@@ -30,57 +23,28 @@ pub async fn export(
         ..KeyQuery::parse(&params.into_inner())
     };
     let (viewer, now, pool) = (me.user.id, me.now, state.pool.clone());
-    // The first batch is read before answering: a failure is an error page, not a broken file.
-    let first_q = q.clone();
-    let first = run_db(&pool, move |c| {
-        api_keys::export_batch(c, viewer, &first_q, now, BATCH)
-    })
-    .await?;
-    let filename = export::filename("api-keys", first.workspace.as_deref(), now);
-    let start = Left {
-        q: Some(q),
-        read: Some(first),
-        header: true,
-    };
-    let body = futures_util::stream::unfold(start, move |left| {
+    let read = move |q: KeyQuery| {
         let pool = pool.clone();
         async move {
-            let q = left.q?;
-            let batch = match left.read {
-                Some(b) => b,
-                None => {
-                    let next_q = q.clone();
-                    let read = run_db(&pool, move |c| {
-                        api_keys::export_batch(c, viewer, &next_q, now, BATCH)
-                    })
-                    .await;
-                    match read {
-                        Ok(b) => b,
-                        Err(e) => {
-                            let done = Left {
-                                q: None,
-                                read: None,
-                                header: false,
-                            };
-                            return Some((Err(download::failed("API keys export", e)), done));
-                        }
-                    }
-                }
-            };
-            let bytes = export::rows(
-                left.header.then_some(KEY_COLUMNS),
-                batch.keys.iter().map(|l| export::key_row(l, now)),
-            );
-            let next = Left {
-                q: batch.next.map(|p| KeyQuery {
-                    page: Page::After(p),
-                    ..q
-                }),
-                read: None,
-                header: false,
-            };
-            Some((Ok(Bytes::from(bytes)), next))
+            run_db(&pool, move |c| {
+                api_keys::export_batch(c, viewer, &q, now, BATCH)
+            })
+            .await
         }
-    });
+    };
+    let first = read(q.clone()).await?;
+    let filename = export::filename("api-keys", first.workspace.as_deref(), now);
+    let write = move |batch: &ExportBatch, header: bool| {
+        let bytes = export::rows(
+            header.then_some(KEY_COLUMNS),
+            batch.keys.iter().map(|l| export::key_row(l, now)),
+        );
+        let next = batch.next.clone().map(|p| KeyQuery {
+            page: Page::After(p),
+            ..q.clone()
+        });
+        (bytes, next)
+    };
+    let body = download::batches("API keys export", first, read, write);
     Ok(download::csv(&filename, body))
 }

@@ -85,7 +85,6 @@ pub async fn export(
 ) -> Result<HttpResponse, AppError> {
     use crate::views::export::{self, ACTIVITY_COLUMNS, BATCH};
     use crate::web::download;
-    use actix_web::web::Bytes;
 
     let q = std::sync::Arc::new(q.into_inner());
     let (acting, now, pool) = (me.acting(), me.now, state.pool.clone());
@@ -112,33 +111,20 @@ pub async fn export(
     // The first batch is read before answering: a refusal is an error page, not a broken file.
     let (name, first) = read(None).await?;
     let filename = export::filename("activity", Some(&name), now);
-    let start = (Some(first), None::<i64>, true, false);
-    let body = futures_util::stream::unfold(start, move |(first, before, header, done)| {
-        let (read, name) = (read.clone(), name.clone());
-        async move {
-            if done {
-                return None;
-            }
-            let events = match first {
-                Some(events) => events,
-                None => match read(before).await {
-                    Ok((_, events)) => events,
-                    Err(e) => {
-                        let err = download::failed("Activity export", e);
-                        return Some((Err(err), (None, None, false, true)));
-                    }
-                },
-            };
-            let last = events.last().map(|(e, _)| e.id);
-            let full = events.len() == BATCH;
-            let bytes = export::rows(
-                header.then_some(ACTIVITY_COLUMNS),
-                events
-                    .iter()
-                    .map(|(e, actor)| export::activity_row(&name, e, actor.as_deref())),
-            );
-            Some((Ok(Bytes::from(bytes)), (None, last, false, !full)))
-        }
-    });
+    type Batch = (String, Vec<(crate::models::audit::Event, Option<String>)>);
+    let write = move |(_, events): &Batch, header: bool| {
+        let bytes = export::rows(
+            header.then_some(ACTIVITY_COLUMNS),
+            events
+                .iter()
+                .map(|(e, actor)| export::activity_row(&name, e, actor.as_deref())),
+        );
+        // A full batch may have more after its last event.
+        let next = (events.len() == BATCH)
+            .then(|| events.last().map(|(e, _)| Some(e.id)))
+            .flatten();
+        (bytes, next)
+    };
+    let body = download::batches("Activity export", (String::new(), first), read, write);
     Ok(download::csv(&filename, body))
 }

@@ -137,12 +137,14 @@ impl Settings {
             conn: crate::db::ConnOptions {
                 statement_timeout: Some(self.console_statement_timeout),
                 sqlite_cache_kib: self.sqlite_cache_kib,
+                sqlite_stable_plans: false,
             },
         }
     }
 
-    /// How the API's pool is opened: small, with no statement budget (its statements are
-    /// lookups by unique index).
+    /// How the API's pool is opened: small, with no statement budget and plans that do not
+    /// depend on bound values (its statements are lookups and pages by unique or per-workspace
+    /// index: each is prepared once per connection).
     pub fn api_pool(&self) -> crate::db::PoolOptions {
         crate::db::PoolOptions {
             role: crate::db::PoolRole::Api,
@@ -150,6 +152,7 @@ impl Settings {
             conn: crate::db::ConnOptions {
                 statement_timeout: None,
                 sqlite_cache_kib: self.sqlite_cache_kib,
+                sqlite_stable_plans: true,
             },
         }
     }

@@ -21,6 +21,10 @@ pub struct ConnOptions {
     pub statement_timeout: Option<Duration>,
     /// SQLite's page cache per connection, in KiB (`PRAGMA cache_size`).
     pub sqlite_cache_kib: u32,
+    /// SQLite: plans that never depend on bound values, so that a statement is prepared once
+    /// per connection (see `stable_plans`). For pools whose statements read by unique or
+    /// per-workspace index only.
+    pub sqlite_stable_plans: bool,
 }
 
 impl Default for ConnOptions {
@@ -28,6 +32,7 @@ impl Default for ConnOptions {
         Self {
             statement_timeout: None,
             sqlite_cache_kib: 2048,
+            sqlite_stable_plans: false,
         }
     }
 }
@@ -114,7 +119,10 @@ impl Manager {
                 Ok(AnyConnection::Postgresql(conn))
             }
             DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(path).map_err(|e| {
+                let opened = stable_plans::open(self.options.sqlite_stable_plans, || {
+                    SqliteConnection::establish(path)
+                });
+                let mut conn = opened.map_err(|e| {
                     anyhow::anyhow!(
                         "cannot open SQLite database {path}: {}",
                         e.to_string().trim()
@@ -250,6 +258,7 @@ pub struct Pool {
     inner: r2d2::Pool<Manager>,
     role: PoolRole,
     budget: Option<Duration>,
+    sqlite: bool,
 }
 
 impl Pool {
@@ -303,6 +312,7 @@ pub fn build_pool(url: &DatabaseUrl, options: PoolOptions) -> anyhow::Result<Poo
         inner,
         role: options.role,
         budget: options.conn.statement_timeout,
+        sqlite: matches!(url, DatabaseUrl::Sqlite(_)),
     })
 }
 
@@ -337,6 +347,44 @@ where
     .map_err(|e| Unavailable(anyhow::anyhow!("blocking task failed: {e}")))?
 }
 
+/// A short read (a row by a unique index, a page of at most 100 rows in index order): on SQLite,
+/// run on the calling thread when a pooled connection is free at once. Such a read takes a few
+/// microseconds in this process, less than handing it to the blocking pool and back (two thread
+/// wake-ups); the API's contacts and key lookups use it. Everything else, a SQLite pool with no
+/// connection free, and PostgreSQL always (a network round trip must not stall the worker's other
+/// requests) go the `run_db` way. Never for writes: they may wait for SQLite's write lock.
+pub async fn run_db_short<F, T, E>(pool: &Pool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<Unavailable> + Send + 'static,
+{
+    let conn = if pool.sqlite {
+        pool.inner.try_get()
+    } else {
+        None
+    };
+    let Some(mut conn) = conn else {
+        return run_db(pool, f).await;
+    };
+    let budget = Budget::start(pool.budget);
+    // A panic is the same answer as on the blocking pool (an error, not a lost worker).
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn)));
+    drop(budget);
+    match result {
+        Ok(result) => {
+            if result.is_err() {
+                conn.check_after_error();
+            }
+            result
+        }
+        Err(_) => {
+            conn.broken = true;
+            Err(Unavailable(anyhow::anyhow!("a database read panicked")).into())
+        }
+    }
+}
+
 /// `RUST_LOG=mailrith::sql=debug`: every statement and how long it took, for reading query plans.
 /// Never its binds: they hold session state and search text.
 fn log_statements() -> impl diesel::connection::Instrumentation {
@@ -359,5 +407,6 @@ fn log_statements() -> impl diesel::connection::Instrumentation {
 }
 
 mod budget;
+mod stable_plans;
 pub use budget::within;
 use budget::Budget;

@@ -10,7 +10,7 @@ use super::json;
 use crate::api::caller::ApiCaller;
 use crate::api::error::{ApiError, ErrorBody};
 use crate::app::AppState;
-use crate::db::run_db;
+use crate::db::{run_db, run_db_short};
 use crate::domain::account::EmailAddress;
 use crate::domain::contact::{ContactName, ContactStatus};
 use crate::domain::format::rfc3339;
@@ -128,7 +128,7 @@ pub async fn list(
         Some(e) => Some(EmailAddress::parse(e)?),
     };
     let ws = caller.workspace_id();
-    let (rows, more) = run_db(&state.api_pool, move |c| {
+    let (rows, more) = run_db_short(&state.api_pool, move |c| {
         contacts::list(c, ws, email.as_ref(), limit, cursor.as_deref())
     })
     .await?;
@@ -164,7 +164,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_read()?;
     let (ws, id) = (caller.workspace_id(), path.into_inner());
-    let contact = run_db(&state.api_pool, move |c| contacts::get(c, ws, &id)).await?;
+    let contact = run_db_short(&state.api_pool, move |c| contacts::get(c, ws, &id)).await?;
     Ok(json(StatusCode::OK, &ContactOut::from(contact)))
 }
 

@@ -7,7 +7,7 @@ use time::PrimitiveDateTime;
 use super::error::ApiError;
 use super::ApiRuntime;
 use crate::db::ids::{KeyId, WorkspaceId};
-use crate::db::{run_db, Pool};
+use crate::db::{run_db, run_db_short, Pool};
 use crate::domain::key::{AccessLevel, KeyStatus, PlainKey};
 use crate::domain::oauth::ACCESS_TOKEN_PREFIX;
 use crate::models::api_keys::KeyForAuth;
@@ -38,6 +38,12 @@ impl Caller {
         }
     }
 }
+
+/// The reasons of a working key's refusals (each recorded at most once a minute per key).
+const ADDRESS_NOT_ALLOWED: &str = "address not allowed";
+const RATE_LIMITED: &str = "rate limited";
+/// What a caller from an address its key does not allow is told (nothing about the list).
+const ADDRESS_REFUSED: &str = "This key may not be used from this address.";
 
 /// A refused call, and the key it can be told to, if any.
 struct Rejection {
@@ -94,21 +100,43 @@ impl ApiRuntime {
         if let Some(allowed) = &k.allowed_ips {
             let ip = p.ip.parse::<std::net::IpAddr>().ok()?;
             if !allowed.contains(ip) {
-                return None;
+                self.refused_lately(&k, ADDRESS_NOT_ALLOWED, p)?;
+                return Some(Err(ApiError::Forbidden(ADDRESS_REFUSED)));
             }
         }
         // A refused take takes nothing: the full way takes again and records the refusal.
         let standing = match k.rate_limit {
             None => None,
-            Some(limit) => Some(
-                self.rates
-                    .take(k.id, limit, std::time::Instant::now())
-                    .ok()?,
-            ),
+            Some(limit) => match self.rates.take(k.id, limit, std::time::Instant::now()) {
+                Ok(s) => Some(s),
+                Err(l) => {
+                    self.refused_lately(&k, RATE_LIMITED, p)?;
+                    return Some(Err(ApiError::KeyRateLimited {
+                        limit: l.limit,
+                        retry_after: l.retry_after,
+                    }));
+                }
+            },
         };
         let caller = Caller::Key(k);
         self.accept(&caller, p);
         Some(Ok((caller, standing)))
+    }
+
+    /// A refusal that needs no database: the key's history got this reason less than a minute
+    /// ago, so this one is only counted (as `record` would). `None` when it must be written.
+    fn refused_lately(
+        &self,
+        k: &KeyForAuth,
+        reason: &'static str,
+        p: &Presented<'_>,
+    ) -> Option<()> {
+        if !self.rejections.recorded_lately(k.id.0, reason, p.now) {
+            return None;
+        }
+        self.usage.refused(k.id.0, p.now.date());
+        tracing::info!(key = %k.public_id, reason, "API key rejected");
+        Some(())
     }
 
     /// A caller let in: its use counted and its last use noted (both coalesced in memory).
@@ -148,12 +176,10 @@ impl ApiRuntime {
                 if !ok {
                     let rejection = Rejection {
                         detail: Some(format!("refused: address {} not allowed", p.ip)),
-                        ..Rejection::known(k, "address not allowed")
+                        ..Rejection::known(k, ADDRESS_NOT_ALLOWED)
                     };
                     self.record(pool, rejection, &p).await?;
-                    return Err(ApiError::Forbidden(
-                        "This key may not be used from this address.",
-                    ));
+                    return Err(ApiError::Forbidden(ADDRESS_REFUSED));
                 }
             }
             if let Some(limit) = k.rate_limit {
@@ -164,7 +190,7 @@ impl ApiRuntime {
                             detail: Some(format!(
                                 "refused: over its limit of {limit} requests a minute"
                             )),
-                            ..Rejection::known(k, "rate limited")
+                            ..Rejection::known(k, RATE_LIMITED)
                         };
                         self.record(pool, rejection, &p).await?;
                         return Err(ApiError::KeyRateLimited {
@@ -195,7 +221,7 @@ impl ApiRuntime {
         p: &Presented<'_>,
     ) -> Result<Result<Caller, Rejection>, ApiError> {
         let (token, now) = (token.to_owned(), p.now);
-        let found = run_db(pool, move |c| api_auth::app_token(c, &token, now)).await?;
+        let found = run_db_short(pool, move |c| api_auth::app_token(c, &token, now)).await?;
         Ok(found.map(Caller::App).ok_or_else(Rejection::anonymous))
     }
 
@@ -214,7 +240,7 @@ impl ApiRuntime {
             None => {
                 let generation = self.keys.generation();
                 let h = hex::encode(digest);
-                let found = run_db(pool, move |c| api_auth::key_by_hash(c, &h))
+                let found = run_db_short(pool, move |c| api_auth::key_by_hash(c, &h))
                     .await?
                     .map(std::sync::Arc::new);
                 if let Some(k) = &found {
@@ -230,7 +256,7 @@ impl ApiRuntime {
             },
             None => {
                 let hash = hex::encode(digest);
-                let retired = run_db(pool, move |c| api_auth::retired_key(c, &hash)).await?;
+                let retired = run_db_short(pool, move |c| api_auth::retired_key(c, &hash)).await?;
                 Err(Rejection {
                     key: retired,
                     reason: "old secret used after rotation",

@@ -63,6 +63,19 @@ impl RejectionLog {
         Self::default()
     }
 
+    /// Whether this refusal was written to the key's history less than a minute ago (so that
+    /// another one now writes nothing). Changes nothing.
+    pub fn recorded_lately(
+        &self,
+        key_id: i64,
+        reason: &'static str,
+        now: PrimitiveDateTime,
+    ) -> bool {
+        let map = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&(key_id, reason))
+            .is_some_and(|t| now - *t < Duration::minutes(1))
+    }
+
     pub fn should_record(&self, key_id: i64, reason: &'static str, now: PrimitiveDateTime) -> bool {
         let mut map = self.last.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(&(key_id, reason)) {
@@ -100,9 +113,13 @@ mod tests {
     fn rejections_are_coalesced() {
         let r = RejectionLog::new();
         let now = datetime!(2026-11-27 10:00);
+        assert!(!r.recorded_lately(1, "revoked", now));
         assert!(r.should_record(1, "revoked", now));
+        assert!(r.recorded_lately(1, "revoked", now + Duration::seconds(30)));
         assert!(!r.should_record(1, "revoked", now + Duration::seconds(30)));
+        assert!(!r.recorded_lately(1, "expired", now));
         assert!(r.should_record(1, "expired", now));
+        assert!(!r.recorded_lately(1, "revoked", now + Duration::seconds(61)));
         assert!(r.should_record(1, "revoked", now + Duration::seconds(61)));
     }
 }

@@ -2,7 +2,7 @@
 //! proxies only) and its requests per minute. Refusals are in its history, coalesced.
 
 use diesel::prelude::*;
-use mailrith::db::schema::audit_events;
+use mailrith::db::schema::{api_keys, audit_events, key_usage_daily};
 use mailrith::domain::audit::AuditAction;
 
 use crate::backend_tests;
@@ -31,6 +31,21 @@ async fn refusals(app: &TestApp) -> Vec<String> {
             .select(audit_events::details)
             .load(c)
             .unwrap()
+    })
+    .await
+}
+
+/// The key's requests counted so far (successful, refused), all days together.
+async fn counted(app: &TestApp, name: &'static str) -> (i64, i64) {
+    app.flush_last_used().await;
+    app.db(move |c| {
+        let rows: Vec<(i64, i64)> = key_usage_daily::table
+            .inner_join(api_keys::table)
+            .filter(api_keys::name.eq(name))
+            .select((key_usage_daily::ok, key_usage_daily::refused))
+            .load(c)
+            .unwrap();
+        rows.iter().fold((0, 0), |(a, b), (o, r)| (a + o, b + r))
     })
     .await
 }
@@ -80,6 +95,15 @@ async fn an_allowlist_refuses_other_addresses_and_says_so(app: TestApp) {
         refusals(&app).await,
         vec!["refused: address 198.51.100.7 not allowed".to_owned()]
     );
+    // Refused again within the minute (this address or another): the same answer, counted,
+    // and no second line in the history.
+    for ip in ["198.51.100.7", "192.0.2.1", "2001:db9::1"] {
+        let again = call_from(&app, &secret, ip).await;
+        assert_eq!(again.status(), 403, "{ip}");
+        assert_eq!(again.text().await.unwrap(), body, "{ip}");
+    }
+    assert_eq!(refusals(&app).await.len(), 1);
+    assert_eq!(counted(&app, "Office sync").await, (2, 4));
     let pid = key_id_by_name(&app, "Office sync").await;
     let (_, page) = app.client.page(&format!("/settings/api-keys/{pid}")).await;
     assert!(page.contains("203.0.113.0/24, 2001:db8::/32"), "{page}");
@@ -149,12 +173,28 @@ async fn a_rate_limit_answers_429_with_its_headers(app: TestApp) {
     let retry: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=20).contains(&retry), "{retry}");
     assert_eq!(h["ratelimit-reset"].to_str().unwrap(), retry.to_string());
-    // More refusals within the minute: one line in the history.
+    // More refusals within the minute: the same answer each time, each counted, one line in the
+    // history.
     for _ in 0..5 {
-        assert_eq!(call_from(&app, &secret, "203.0.113.1").await.status(), 429);
+        let r = call_from(&app, &secret, "203.0.113.1").await;
+        assert_eq!(r.status(), 429);
+        let h = r.headers();
+        assert_eq!(
+            (&h["ratelimit-limit"], &h["ratelimit-remaining"]),
+            (&"3".parse().unwrap(), &"0".parse().unwrap())
+        );
+        let again: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=retry).contains(&again), "{again} after {retry}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+        assert_eq!(
+            body["error"]["message"],
+            format!("This key may make 3 requests a minute. Retry after {again} seconds."),
+        );
     }
     assert_eq!(
         refusals(&app).await,
         vec!["refused: over its limit of 3 requests a minute".to_owned()]
     );
+    assert_eq!(counted(&app, "Importer").await, (3, 6));
 }

@@ -70,8 +70,8 @@ pub fn app(
                 .get(oauth::token::metadata)
                 .json(),
         )
-        .service(at("/static/{file:.*}").get(static_files::serve).page())
-        // The JSON API: Bearer keys only, no session, never cached.
+        // The JSON API: Bearer keys only, no session, never cached. Before `/static/{file:.*}`,
+        // whose pattern is a regular expression: an API call is routed without running it.
         .service(
             web::scope("/api/v1")
                 .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
@@ -113,6 +113,7 @@ pub fn app(
                 )
                 .default_service(web::to(v1::not_found)),
         )
+        .service(at("/static/{file:.*}").get(static_files::serve).page())
         // The console: server-side sessions, htmx-aware errors.
         .service(
             web::scope("")

@@ -126,7 +126,7 @@ pub struct ServeArgs {
     #[arg(long, env = "MAILRITH_KEY_CACHE_ENTRIES", default_value_t = 50_000)]
     pub key_cache_entries: usize,
     /// Keys whose last use is held in memory before being written; past this, written at once.
-    #[arg(long, env = "MAILRITH_LAST_USED_MAX_KEYS", default_value_t = 100_000)]
+    #[arg(long, env = "MAILRITH_LAST_USED_MAX_KEYS", default_value_t = 50_000)]
     pub last_used_max_keys: usize,
     /// Milliseconds between reads of the key change feed.
     #[arg(long, env = "MAILRITH_KEY_FEED_POLL_MS", default_value_t = 200)]

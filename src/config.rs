@@ -119,7 +119,7 @@ impl Settings {
             console_statement_timeout: Duration::from_secs(2),
             sqlite_cache_kib: 2048,
             key_cache_entries: 50_000,
-            last_used_max_keys: 100_000,
+            last_used_max_keys: 50_000,
             key_feed_poll: Duration::from_millis(200),
             metrics_bind: None,
             mail: None,

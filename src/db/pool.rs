@@ -67,12 +67,16 @@ impl diesel::serialize::ToSql<diesel::sql_types::Bool, diesel::sqlite::Sqlite> f
 }
 
 /// Whether a statement was stopped for running past its time budget (PostgreSQL's
-/// `statement_timeout`, or the SQLite budget).
+/// `statement_timeout`, or the SQLite budget). PostgreSQL names a timeout that fires as its
+/// statement ends a cancel "due to user request" (the next statement, often the COMMIT, gets it);
+/// this server never cancels its own statements, so such a cancel is a budget spent too (and an
+/// operator's `pg_cancel_backend` is best answered the same way: try again, or narrow it).
 pub fn is_timeout(e: &diesel::result::Error) -> bool {
     match e {
         diesel::result::Error::DatabaseError(_, info) => {
             let m = info.message();
             m.contains("canceling statement due to statement timeout")
+                || m.contains("canceling statement due to user request")
                 || m.contains(BUDGET_EXCEEDED)
         }
         _ => false,

@@ -208,7 +208,7 @@ fn scope_condition(sql: &mut Sql, scope: &Scope, f: &Filters) {
         Scope::Ids(ids) => {
             if sql.postgres {
                 sql.push("k.id = ANY(")
-                    .bind(Bind::Text(array_literal(
+                    .bind(Bind::Text(lateral::array_literal(
                         ids.iter().map(i64::to_string),
                         false,
                     )))
@@ -386,19 +386,4 @@ pub(super) fn arm(sql: &mut Sql, source: &Source, f: &Filters, r: Reading, read:
 /// and workspace-and-owner arms.
 pub(super) fn groupable(scope: &Scope) -> bool {
     matches!(scope, Scope::Workspace(_) | Scope::Pair(_, Some(_)))
-}
-
-/// An array literal of PostgreSQL (`{1,2}`, `{"a","b"}`), bound as text and cast.
-fn array_literal(items: impl IntoIterator<Item = String>, quoted: bool) -> String {
-    let items: Vec<String> = items
-        .into_iter()
-        .map(|i| {
-            if quoted {
-                format!("\"{}\"", i.replace('\\', "\\\\").replace('"', "\\\""))
-            } else {
-                i
-            }
-        })
-        .collect();
-    format!("{{{}}}", items.join(","))
 }

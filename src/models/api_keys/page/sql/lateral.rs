@@ -122,3 +122,18 @@ pub(in crate::models::api_keys::page) fn lateral(
         " ORDER BY {value} {dir}, k.id {dir} LIMIT {limit}) AS a"
     ));
 }
+
+/// An array literal of PostgreSQL (`{1,2}`, `{"a","b"}`), bound as text and cast.
+pub(super) fn array_literal(items: impl IntoIterator<Item = String>, quoted: bool) -> String {
+    let items: Vec<String> = items
+        .into_iter()
+        .map(|i| {
+            if quoted {
+                format!("\"{}\"", i.replace('\\', "\\\\").replace('"', "\\\""))
+            } else {
+                i
+            }
+        })
+        .collect();
+    format!("{{{}}}", items.join(","))
+}

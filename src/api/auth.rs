@@ -45,6 +45,39 @@ const RATE_LIMITED: &str = "rate limited";
 /// What a caller from an address its key does not allow is told (nothing about the list).
 const ADDRESS_REFUSED: &str = "This key may not be used from this address.";
 
+/// Why a working key's restrictions refused a call.
+enum Restricted {
+    Address,
+    Rate(super::rate::Limited),
+}
+
+impl Restricted {
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::Address => ADDRESS_NOT_ALLOWED,
+            Self::Rate(_) => RATE_LIMITED,
+        }
+    }
+
+    /// What the key's history says.
+    fn detail(&self, ip: &str) -> String {
+        match self {
+            Self::Address => format!("refused: address {ip} not allowed"),
+            Self::Rate(l) => format!("refused: over its limit of {} requests a minute", l.limit),
+        }
+    }
+
+    fn answer(&self) -> ApiError {
+        match self {
+            Self::Address => ApiError::Forbidden(ADDRESS_REFUSED),
+            Self::Rate(l) => ApiError::KeyRateLimited {
+                limit: l.limit,
+                retry_after: l.retry_after,
+            },
+        }
+    }
+}
+
 /// A refused call, and the key it can be told to, if any.
 struct Rejection {
     key: Option<(KeyId, WorkspaceId, String)>,
@@ -97,30 +130,41 @@ impl ApiRuntime {
         if key_status_reason(&k, p.now).is_some() {
             return None;
         }
-        if let Some(allowed) = &k.allowed_ips {
-            let ip = p.ip.parse::<std::net::IpAddr>().ok()?;
-            if !allowed.contains(ip) {
-                self.refused_lately(&k, ADDRESS_NOT_ALLOWED, p)?;
-                return Some(Err(ApiError::Forbidden(ADDRESS_REFUSED)));
+        let standing = match self.restrictions(&k, p.ip) {
+            Ok(standing) => standing,
+            Err(r) => {
+                self.refused_lately(&k, r.reason(), p)?;
+                return Some(Err(r.answer()));
             }
-        }
-        // A refused take takes nothing: the full way takes again and records the refusal.
-        let standing = match k.rate_limit {
-            None => None,
-            Some(limit) => match self.rates.take(k.id, limit, std::time::Instant::now()) {
-                Ok(s) => Some(s),
-                Err(l) => {
-                    self.refused_lately(&k, RATE_LIMITED, p)?;
-                    return Some(Err(ApiError::KeyRateLimited {
-                        limit: l.limit,
-                        retry_after: l.retry_after,
-                    }));
-                }
-            },
         };
         let caller = Caller::Key(k);
         self.accept(&caller, p);
         Some(Ok((caller, standing)))
+    }
+
+    /// A working key's own restrictions: where it may be used from, and how often (a refused
+    /// take takes nothing). Where the key stands against its rate limit, when it has one.
+    fn restrictions(
+        &self,
+        k: &KeyForAuth,
+        ip: &str,
+    ) -> Result<Option<super::rate::Standing>, Restricted> {
+        if let Some(allowed) = &k.allowed_ips {
+            if !ip
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| allowed.contains(ip))
+            {
+                return Err(Restricted::Address);
+            }
+        }
+        match k.rate_limit {
+            None => Ok(None),
+            Some(limit) => self
+                .rates
+                .take(k.id, limit, std::time::Instant::now())
+                .map(Some)
+                .map_err(Restricted::Rate),
+        }
     }
 
     /// A refusal that needs no database: the key's history got this reason less than a minute
@@ -166,38 +210,17 @@ impl ApiRuntime {
             Some(t) if t.starts_with(ACCESS_TOKEN_PREFIX) => self.app(pool, t, &p).await?,
             _ => self.key(pool, p.token, p.now).await?,
         };
-        // A working key's own restrictions: where it may be used from, and how often.
         let mut standing = None;
         if let Ok(Caller::Key(k)) = &outcome {
-            if let Some(allowed) = &k.allowed_ips {
-                let ok =
-                    p.ip.parse::<std::net::IpAddr>()
-                        .is_ok_and(|ip| allowed.contains(ip));
-                if !ok {
+            match self.restrictions(k, p.ip) {
+                Ok(s) => standing = s,
+                Err(r) => {
                     let rejection = Rejection {
-                        detail: Some(format!("refused: address {} not allowed", p.ip)),
-                        ..Rejection::known(k, ADDRESS_NOT_ALLOWED)
+                        detail: Some(r.detail(p.ip)),
+                        ..Rejection::known(k, r.reason())
                     };
                     self.record(pool, rejection, &p).await?;
-                    return Err(ApiError::Forbidden(ADDRESS_REFUSED));
-                }
-            }
-            if let Some(limit) = k.rate_limit {
-                match self.rates.take(k.id, limit, std::time::Instant::now()) {
-                    Ok(s) => standing = Some(s),
-                    Err(l) => {
-                        let rejection = Rejection {
-                            detail: Some(format!(
-                                "refused: over its limit of {limit} requests a minute"
-                            )),
-                            ..Rejection::known(k, RATE_LIMITED)
-                        };
-                        self.record(pool, rejection, &p).await?;
-                        return Err(ApiError::KeyRateLimited {
-                            limit: l.limit,
-                            retry_after: l.retry_after,
-                        });
-                    }
+                    return Err(r.answer());
                 }
             }
         }

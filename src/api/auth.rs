@@ -108,7 +108,10 @@ impl Rejection {
 /// What a request presents, besides its credential.
 pub struct Presented<'a> {
     pub token: Option<&'a str>,
+    /// The caller's address as text (what history and last use record) …
     pub ip: &'a str,
+    /// … and parsed (what an allowlist checks); `None` when the connection has none.
+    pub addr: Option<std::net::IpAddr>,
     pub user_agent: &'a str,
     pub now: PrimitiveDateTime,
 }
@@ -130,7 +133,7 @@ impl ApiRuntime {
         if key_status_reason(&k, p.now).is_some() {
             return None;
         }
-        let standing = match self.restrictions(&k, p.ip) {
+        let standing = match self.restrictions(&k, p.addr) {
             Ok(standing) => standing,
             Err(r) => {
                 self.refused_lately(&k, r.reason(), p)?;
@@ -147,13 +150,10 @@ impl ApiRuntime {
     fn restrictions(
         &self,
         k: &KeyForAuth,
-        ip: &str,
+        addr: Option<std::net::IpAddr>,
     ) -> Result<Option<super::rate::Standing>, Restricted> {
         if let Some(allowed) = &k.allowed_ips {
-            if !ip
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| allowed.contains(ip))
-            {
+            if !addr.is_some_and(|ip| allowed.contains(ip)) {
                 return Err(Restricted::Address);
             }
         }
@@ -212,7 +212,7 @@ impl ApiRuntime {
         };
         let mut standing = None;
         if let Ok(Caller::Key(k)) = &outcome {
-            match self.restrictions(k, p.ip) {
+            match self.restrictions(k, p.addr) {
                 Ok(s) => standing = s,
                 Err(r) => {
                     let rejection = Rejection {

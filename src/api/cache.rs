@@ -5,7 +5,7 @@
 //! request. The cache holds at most `capacity` keys and drops the least recently used first, so
 //! keys in steady use stay cached however many others come and go.
 
-use std::collections::HashMap;
+use super::FastMap;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,9 +20,9 @@ use crate::telemetry::metrics;
 pub type Hash = [u8; 32];
 
 struct Inner {
-    by_hash: LruCache<Hash, Arc<KeyForAuth>>,
+    by_hash: LruCache<Hash, Arc<KeyForAuth>, foldhash::fast::RandomState>,
     /// Which hashes each key is cached under, to drop a key without a scan.
-    by_key: HashMap<KeyId, Vec<Hash>>,
+    by_key: FastMap<KeyId, Vec<Hash>>,
 }
 
 impl Inner {
@@ -55,8 +55,11 @@ impl KeyCache {
     pub fn new(capacity: usize) -> Self {
         Self {
             inner: Mutex::new(Inner {
-                by_hash: LruCache::new(NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN)),
-                by_key: HashMap::new(),
+                by_hash: LruCache::with_hasher(
+                    NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN),
+                    foldhash::fast::RandomState::default(),
+                ),
+                by_key: FastMap::default(),
             }),
             generation: AtomicU64::new(0),
         }
@@ -156,6 +159,7 @@ mod tests {
             old_until: None,
             allowed_ips: None,
             rate_limit: None,
+            about_json: Default::default(),
         })
     }
 

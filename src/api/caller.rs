@@ -15,7 +15,7 @@ use super::auth::{Caller, Presented};
 use super::error::ApiError;
 use crate::app::AppState;
 use crate::domain::oauth::Scope;
-use crate::web::client_ip::client_ip;
+use crate::web::client_ip::{client_addr, ip_text};
 
 pub struct ApiCaller(pub Caller);
 
@@ -90,10 +90,12 @@ impl FromRequest for ApiCaller {
             let e = ApiError::Internal(anyhow::anyhow!("app state missing"));
             return Either::Left(ready(Err(e)));
         };
-        let ip = client_ip(req, &state.settings.trusted_proxies);
+        let addr = client_addr(req, &state.settings.trusted_proxies);
+        let ip = addr.map_or_else(|| "unknown".to_owned(), ip_text);
         let presented = Presented {
             token: bearer(req),
             ip: &ip,
+            addr,
             user_agent: user_agent(req),
             now: state.clock.now(),
         };
@@ -117,6 +119,7 @@ impl FromRequest for ApiCaller {
             let presented = Presented {
                 token: token.as_deref(),
                 ip: &ip,
+                addr,
                 user_agent: &user_agent,
                 now,
             };

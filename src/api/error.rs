@@ -215,10 +215,11 @@ impl ResponseError for ApiError {
             }
             // RFC 9110 Retry-After, and the RateLimit fields of the IETF draft.
             ApiError::KeyRateLimited { limit, retry_after } => {
-                b.insert_header((header::RETRY_AFTER, retry_after.to_string()));
-                b.insert_header(("RateLimit-Limit", limit.to_string()));
-                b.insert_header(("RateLimit-Remaining", "0"));
-                b.insert_header(("RateLimit-Reset", retry_after.to_string()));
+                use crate::web::middleware::{RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET};
+                b.insert_header((header::RETRY_AFTER, *retry_after));
+                b.insert_header((RATELIMIT_LIMIT, *limit));
+                b.insert_header((RATELIMIT_REMAINING, 0u32));
+                b.insert_header((RATELIMIT_RESET, *retry_after));
             }
             ApiError::Unavailable(_) => {
                 b.insert_header((header::RETRY_AFTER, "1"));

@@ -3,7 +3,7 @@
 //! bounded: past `max` keys it forgets uses already written and, if still full, wakes the flusher
 //! to write everything at once.
 
-use std::collections::HashMap;
+use super::FastMap;
 use std::sync::Mutex;
 
 use time::PrimitiveDateTime;
@@ -35,7 +35,7 @@ pub enum Target {
 }
 
 pub struct LastUsed {
-    map: Mutex<HashMap<(i64, SecretUsed), Usage>>,
+    map: Mutex<FastMap<(i64, SecretUsed), Usage>>,
     target: Target,
     max: usize,
     /// Told when the map is full of unwritten uses: the flusher writes them now.
@@ -45,7 +45,7 @@ pub struct LastUsed {
 impl LastUsed {
     pub fn new(max: usize) -> Self {
         Self {
-            map: Mutex::new(HashMap::new()),
+            map: Mutex::new(FastMap::default()),
             target: Target::Keys,
             max: max.max(1),
             pressure: tokio::sync::Notify::new(),

@@ -1,6 +1,7 @@
 //! Throttling of invalid keys per client, and coalescing of rejection events in a key's history.
 
-use std::collections::HashMap;
+use super::FastMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
 use time::{Duration, PrimitiveDateTime};
@@ -16,7 +17,10 @@ struct Window {
 
 #[derive(Default)]
 pub struct InvalidKeyLimiter {
-    map: Mutex<HashMap<String, Window>>,
+    map: Mutex<FastMap<String, Window>>,
+    /// When the last throttle of any client ends (Unix seconds; 0 when none ever began): until a
+    /// client is throttled, `check` needs no lock.
+    throttled_until: AtomicI64,
 }
 
 impl InvalidKeyLimiter {
@@ -26,6 +30,9 @@ impl InvalidKeyLimiter {
 
     /// Seconds to wait if this client is throttled now.
     pub fn check(&self, client: &str, now: PrimitiveDateTime) -> Option<u64> {
+        if now.assume_utc().unix_timestamp() >= self.throttled_until.load(Ordering::Relaxed) {
+            return None;
+        }
         let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         let w = map.get(client)?;
         let ends = w.started + WINDOW;
@@ -49,13 +56,18 @@ impl InvalidKeyLimiter {
             };
         }
         w.failures += 1;
+        if w.failures >= INVALID_LIMIT {
+            // Rounded up: the lock-free answer never ends a throttle early.
+            let ends = (w.started + WINDOW).assume_utc().unix_timestamp() + 1;
+            self.throttled_until.fetch_max(ends, Ordering::Relaxed);
+        }
     }
 }
 
 /// At most one "rejected" event per key and reason per minute in a key's history.
 #[derive(Default)]
 pub struct RejectionLog {
-    last: Mutex<HashMap<(i64, &'static str), PrimitiveDateTime>>,
+    last: Mutex<FastMap<(i64, &'static str), PrimitiveDateTime>>,
 }
 
 impl RejectionLog {

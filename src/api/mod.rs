@@ -15,6 +15,11 @@ pub mod v1;
 
 use std::sync::Arc;
 
+/// The maps every API call touches (verified keys, usage, last use, buckets) are keyed by ids and
+/// hashes of keys that exist, or by the caller's address: a fast hasher, seeded per process
+/// (foldhash, the one hashbrown uses by default), instead of SipHash.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 use crate::clock::SharedClock;
 use crate::db::Pool;
 

@@ -1,7 +1,7 @@
 //! Requests-per-minute limits of keys: a token bucket per key in each server process (so N
 //! processes allow up to N times the limit). Nothing is written to the database per request.
 
-use std::collections::HashMap;
+use super::FastMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -23,7 +23,7 @@ pub struct Limited {
 
 #[derive(Default)]
 pub struct KeyBuckets {
-    map: Mutex<HashMap<KeyId, Bucket>>,
+    map: Mutex<FastMap<KeyId, Bucket>>,
 }
 
 /// Buckets kept before idle full ones are forgotten.

@@ -1,7 +1,7 @@
 //! Requests per key and day, counted in memory (successful and refused) and added to the database
 //! by the flusher once a minute: at most one write per key per minute per process.
 
-use std::collections::HashMap;
+use super::FastMap;
 use std::sync::Mutex;
 
 use time::Date;
@@ -16,7 +16,7 @@ pub const MAX_PENDING: usize = 20_000;
 
 #[derive(Default)]
 pub struct UsageCounter {
-    map: Mutex<HashMap<(i64, Date), (i64, i64)>>,
+    map: Mutex<FastMap<(i64, Date), (i64, i64)>>,
     pressure: tokio::sync::Notify,
 }
 

@@ -129,21 +129,19 @@ pub async fn rate_limit_headers(
         .copied();
     if let Some(s) = standing {
         let h = res.headers_mut();
-        if !h.contains_key("ratelimit-limit") {
-            let fields: [(&'static str, String); 3] = [
-                ("ratelimit-limit", s.limit.to_string()),
-                ("ratelimit-remaining", s.remaining.to_string()),
-                ("ratelimit-reset", s.reset.to_string()),
-            ];
-            for (name, value) in fields {
-                if let Ok(v) = header::HeaderValue::from_str(&value) {
-                    h.insert(header::HeaderName::from_static(name), v);
-                }
-            }
+        if !h.contains_key(RATELIMIT_LIMIT) {
+            h.insert(RATELIMIT_LIMIT, s.limit.into());
+            h.insert(RATELIMIT_REMAINING, s.remaining.into());
+            h.insert(RATELIMIT_RESET, s.reset.into());
         }
     }
     Ok(res)
 }
+
+/// The IETF draft's rate-limit fields (names made once, values from integers: no parsing per call).
+pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+pub const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 
 pub async fn same_origin(
     req: ServiceRequest,

@@ -1,6 +1,6 @@
 //! `GET /api/v1/key`: the calling key (or app).
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -44,11 +44,29 @@ pub struct KeyInfo {
     )
 )]
 pub async fn key(caller: ApiCaller) -> HttpResponse {
+    // A key's answer never changes while it is cached: serialised once, then shared.
+    if let Caller::Key(k) = &caller.0 {
+        // (Serialising these fields cannot fail; were it to, the answer is built below.)
+        let body = k
+            .about_json
+            .get_or_init(|| serde_json::to_vec(&about(&caller)).unwrap_or_default().into());
+        if !body.is_empty() {
+            return HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header(header::ContentType::json())
+                .body(body.clone());
+        }
+    }
+    json(StatusCode::OK, &about(&caller))
+}
+
+/// What `GET /api/v1/key` says about the caller.
+fn about(caller: &ApiCaller) -> KeyInfo {
     let access = caller
         .contacts_access()
         .map_or("none", |a| a.as_str())
         .to_owned();
-    let info = match &caller.0 {
+    match &caller.0 {
         Caller::Key(k) => KeyInfo {
             id: k.public_id.clone(),
             name: k.name.clone(),
@@ -71,6 +89,5 @@ pub async fn key(caller: ApiCaller) -> HttpResponse {
             scope: Some(a.scope.as_str()),
             expires_at: Some(rfc3339(a.expires_at)),
         },
-    };
-    json(StatusCode::OK, &info)
+    }
 }

@@ -34,6 +34,9 @@ pub struct KeyForAuth {
     pub allowed_ips: Option<std::sync::Arc<IpAllowlist>>,
     /// Requests a minute it may make (per server process); no limit when `None`.
     pub rate_limit: Option<u32>,
+    /// The `GET /api/v1/key` answer, serialised on the first call and shared by the calls that
+    /// follow while the key stays cached (any change to the key replaces the cached entry).
+    pub about_json: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl KeyForAuth {
@@ -140,6 +143,7 @@ pub fn find_by_hash(conn: &mut AnyConnection, hash: &str) -> QueryResult<Option<
                     )
                 }),
                 rate_limit: rate.and_then(|r| u32::try_from(r).ok()),
+                about_json: std::sync::OnceLock::new(),
             }
         },
     ))

@@ -436,7 +436,9 @@ def scenarios(state):
         ("search 2 chars (prefix)", "/settings/api-keys?q=hu"),
         ("Team Members page", "/settings/team-members"),
     ]
-    return s
+    # ONLY="expiring,common" keeps the scenarios whose label holds one of these words.
+    only = [w for w in os.environ.get("ONLY", "").split(",") if w]
+    return [x for x in s if not only or any(w in x[0] for w in only)]
 
 
 def measure_viewer(base, email, password, state, requests):
@@ -452,6 +454,8 @@ def measure_viewer(base, email, password, state, requests):
             if i >= 3:
                 times.append(server)
         rows.append((label, statistics.median(times), pct(times, 95), page))
+    if os.environ.get("ONLY") and "deep" not in os.environ["ONLY"]:
+        return rows, errors
     # A deep page: follow Next 200 times, then time the next 20 pages.
     path = "/settings/api-keys"
     for _ in range(200):
@@ -509,6 +513,8 @@ def measure(args):
     print(f"RSS at start: {rss_mb(args.pid):.0f} MB")
     viewers = [("owner of the biggest workspace", "olivia.owner@example.com"),
                ("admin of all 50 workspaces", "ada.admin@example.com")]
+    # VIEWERS=admin (or owner) measures one of them.
+    viewers = [v for v in viewers if os.environ.get("VIEWERS", "") in v[0]]
     all_errors = 0
     for title, email in viewers:
         rows, errors = measure_viewer(args.base, email, password, state, args.requests)

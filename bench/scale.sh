@@ -8,7 +8,10 @@
 # and /api/v1/key against /api/v1/ping in the same run; the whole inventory exported as CSV with
 # the server's RSS sampled as it streams.
 #
-# Usage: bench/scale.sh [sqlite|postgres] [N]
+# Usage: [PARTS=console,export,api,revocation] [ONLY=word,...] [VIEWERS=owner|admin] [BIN=build]
+#        bench/scale.sh [sqlite|postgres] [N]
+# PARTS picks what runs (all by default); ONLY keeps the console scenarios whose label holds one of
+# the words (and skips the deep page unless "deep" is one); VIEWERS measures one viewer.
 # The seeded database is kept (in $SCALE_DIR, default /tmp/mailrith-scale, or the PostgreSQL
 # database mailrith_scale_N) and reused by the next run; RESEED=1 seeds it again.
 # PostgreSQL: TEST_DATABASE_URL names a role that may create databases (as for the tests).
@@ -23,8 +26,12 @@ STATE="$SCALE_DIR/$BACKEND-$N"
 mkdir -p "$STATE"
 
 command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet
-BIN=target/release/mailrith
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN=target/release/mailrith
+fi
+PARTS=${PARTS:-console,export,api,revocation}
+part() { [[ ",$PARTS," == *",$1,"* ]]; }
 
 case "$BACKEND" in
   sqlite) DB="sqlite://$STATE/keys.db" ;;
@@ -54,15 +61,17 @@ RUST_LOG=warn $BIN --database-url "$DB" serve --bind "127.0.0.1:$PORT" --workers
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
+# (The first start after an update may build indexes on every key: it may take minutes.)
+for _ in $(seq 1 3000); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
 
 echo "== $BACKEND, $(printf "%'d" "$N") keys, release build, 2 workers"
-python3 bench/scale.py measure --base "$BASE" --state "$STATE" --pid "$SERVER" --password "$PASSWORD"
+part console && python3 bench/scale.py measure --base "$BASE" --state "$STATE" --pid "$SERVER" --password "$PASSWORD"
 
 # --- The whole inventory as CSV, streamed ---------------------------------------------------------
-python3 bench/scale.py export --base "$BASE" --password "$PASSWORD" --pid "$SERVER"
+part export && python3 bench/scale.py export --base "$BASE" --password "$PASSWORD" --pid "$SERVER"
 
 # --- The API: 100,000 distinct keys, then contacts and key against ping ------------------------
+if part api; then
 python3 bench/scale.py api-walk --base "$BASE" --state "$STATE" --pid "$SERVER"
 
 KEY=$(head -n 1 "$STATE/secrets.txt")
@@ -81,6 +90,8 @@ done
 printf 'mean: /api/v1/key %.0f%% of ping (target >= 90%%), /api/v1/contacts?limit=10 %.0f%% of ping (target >= 30%%)\n' \
   "$(echo "100 * ${total[key]} / ${total[ping]}" | bc -l)" "$(echo "100 * ${total[contacts]} / ${total[ping]}" | bc -l)"
 echo "RSS at the end: $(python3 bench/scale.py rss --pid "$SERVER") MB"
+fi
+part revocation || exit 0
 
 # --- Revocation seen by a second process -----------------------------------------------------
 # PostgreSQL: the second process polls its feed once a minute, so only NOTIFY can tell it in time.

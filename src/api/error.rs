@@ -215,7 +215,9 @@ impl ResponseError for ApiError {
             }
             // RFC 9110 Retry-After, and the RateLimit fields of the IETF draft.
             ApiError::KeyRateLimited { limit, retry_after } => {
-                use crate::web::middleware::{RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET};
+                use crate::web::middleware::{
+                    RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET,
+                };
                 b.insert_header((header::RETRY_AFTER, *retry_after));
                 b.insert_header((RATELIMIT_LIMIT, *limit));
                 b.insert_header((RATELIMIT_REMAINING, 0u32));

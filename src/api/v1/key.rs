@@ -47,9 +47,11 @@ pub async fn key(caller: ApiCaller) -> HttpResponse {
     // A key's answer never changes while it is cached: serialised once, then shared.
     if let Caller::Key(k) = &caller.0 {
         // (Serialising these fields cannot fail; were it to, the answer is built below.)
-        let body = k
-            .about_json
-            .get_or_init(|| serde_json::to_vec(&about(&caller)).unwrap_or_default().into());
+        let body = k.about_json.get_or_init(|| {
+            serde_json::to_vec(&about(&caller))
+                .unwrap_or_default()
+                .into()
+        });
         if !body.is_empty() {
             return HttpResponse::Ok()
                 .insert_header((header::CACHE_CONTROL, "no-store"))

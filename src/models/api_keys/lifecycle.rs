@@ -140,25 +140,3 @@ pub fn overlaps_closing(
         .select(ApiKey::as_select())
         .load(conn)
 }
-
-/// The ids of the working keys in these workspaces that expire within 7 days (a narrow range of
-/// each workspace's expiration index), when there are at most `cap`.
-pub fn expiring_ids(
-    conn: &mut AnyConnection,
-    workspaces: &[WorkspaceId],
-    now: PrimitiveDateTime,
-    cap: usize,
-) -> QueryResult<Option<Vec<i64>>> {
-    let ids: Vec<i64> = api_keys::table
-        .filter(api_keys::workspace_id.eq_any(workspaces.to_vec()))
-        .filter(api_keys::expires_at.gt(now))
-        .filter(api_keys::expires_at.le(now + crate::domain::key::EXPIRING_SOON))
-        .filter(api_keys::revoked_at.is_null())
-        .limit(cap as i64 + 1)
-        .select(api_keys::id)
-        .load::<crate::db::ids::KeyId>(conn)?
-        .into_iter()
-        .map(|k| k.0)
-        .collect();
-    Ok((ids.len() <= cap).then_some(ids))
-}

@@ -9,7 +9,6 @@ use crate::domain::search::KeyQuery;
 use crate::models::api_keys::page::{
     self, Filters, IdPage, OwnerFilter, Scope, Source, TextCondition,
 };
-use crate::models::api_keys::{self};
 use crate::models::users;
 use crate::models::workspaces::Membership;
 use crate::services::{Error, Result};
@@ -21,6 +20,9 @@ const RARE: usize = 1000;
 const SCAN_BUDGET: std::time::Duration = std::time::Duration::from_millis(15);
 /// When that ran out, a search with at most this many matches is read by id after all.
 const FEW: usize = 5000;
+/// "Expiring soon" with at most this many keys (counted within the count's budget) is read from
+/// the state index and sorted.
+const EXPIRING_READ: usize = 10_000;
 
 /// How a page is read: arms that need no search condition (or carry their own), and the search
 /// of the keys' own text, which is read by its index or checked on `scan` arms.
@@ -96,16 +98,16 @@ pub(super) fn plan(
     visible: &[&Membership],
     f: &Filters,
 ) -> Result<Plan> {
-    // "Expiring soon" is a narrow range of each workspace's expiration index: its keys are read
-    // by id (the other filters apply to them as conditions).
+    // "Expiring soon" is a narrow range of the state index: while it holds at most
+    // `EXPIRING_READ` keys, they are read from it (with the default order's value) and sorted,
+    // the other filters checked on them. Past that, the workspaces' arms find them quickly enough.
     if f.status == Some(StatusFilter::ExpiringSoon) && q.needle().is_none() {
-        if let Some(ids) = api_keys::expiring_ids(c, &f.visible, f.now, FEW)? {
-            let fixed = if ids.is_empty() {
-                Vec::new()
-            } else {
-                vec![Source::new(Scope::Ids(ids))]
-            };
-            return Ok(Plan { fixed, text: None });
+        let expiring = [Source::new(Scope::Expiring)];
+        if let page::Total::Exact(_) = page::count(c, &expiring, f, EXPIRING_READ, 0)? {
+            return Ok(Plan {
+                fixed: expiring.to_vec(),
+                text: None,
+            });
         }
     }
     let base: Vec<Scope> = match &f.owner {

@@ -51,6 +51,9 @@ pub enum Scope {
     /// The keys whose lower-cased name starts with the prefix, by the name index, in the visible
     /// workspaces; sorted as read.
     NamePrefix(String),
+    /// The working keys that expire within `EXPIRING_SOON`, in the visible workspaces, by the
+    /// state index (which holds the default order's value too); sorted as read.
+    Expiring,
 }
 
 /// A search condition checked on the rows an arm reads (when the search matches too many keys

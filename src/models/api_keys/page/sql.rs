@@ -205,6 +205,13 @@ fn scope_condition(sql: &mut Sql, scope: &Scope, f: &Filters) {
             in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
             prefix_range(sql, prefix);
         }
+        Scope::Expiring => {
+            in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
+            sql.push(" AND k.revoked_at IS NULL AND k.expires_at > ")
+                .bind(Bind::Time(f.now))
+                .push(" AND k.expires_at <= ")
+                .bind(Bind::Time(f.now + EXPIRING_SOON));
+        }
         Scope::Ids(ids) => {
             if sql.postgres {
                 sql.push("k.id = ANY(")
@@ -229,7 +236,7 @@ fn filter_conditions(sql: &mut Sql, source: &Source, f: &Filters) {
     // Other scopes are built for the owner filter already.
     let owner_condition = matches!(
         source.scope,
-        Scope::Text { .. } | Scope::NamePrefix(_) | Scope::Ids(_)
+        Scope::Text { .. } | Scope::NamePrefix(_) | Scope::Ids(_) | Scope::Expiring
     );
     match &source.text {
         Some(TextCondition::Substring(pattern)) => substring(sql, pattern),

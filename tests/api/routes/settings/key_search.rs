@@ -423,6 +423,12 @@ async fn search_answers_the_same_on_both_backends(app: TestApp) {
         "status=revoked&access=read_write".into(),
         "status=expiring&sort=expires&dir=asc".into(),
         "status=expiring&q=key".into(),
+        // "Expiring soon" read from the state index, with the other filters as conditions.
+        "status=expiring".into(),
+        "status=expiring&sort=last_used&dir=asc".into(),
+        "status=expiring&access=read_write&sort=name&dir=desc".into(),
+        "status=expiring&owner=removed".into(),
+        format!("owner={grace}&status=expiring"),
         "status=unused".into(),
         "status=unused&sort=last_used&dir=asc".into(),
         format!("owner={grace}"),

@@ -1,0 +1,4 @@
+DROP INDEX api_keys_ws_created;
+CREATE INDEX api_keys_ws_created ON api_keys (workspace_id, created_at, id);
+DROP INDEX api_keys_ws_state;
+CREATE INDEX api_keys_ws_state ON api_keys (workspace_id, revoked_at, expires_at, access_level, id);

@@ -473,7 +473,7 @@ def measure_viewer(base, email, password, state, requests):
 
 
 def concurrent(base, email, password, state, seconds=15, viewers=8):
-    results, errors, lock = [], [0], threading.Lock()
+    results, errors, lock, failed = [], [0], threading.Lock(), []
     paths = [p for _, p in scenarios(state)]
 
     def run(k):
@@ -487,12 +487,15 @@ def concurrent(base, email, password, state, seconds=15, viewers=8):
                 results.append((server, wall))
                 if status != 200:
                     errors[0] += 1
+                    failed.append((status, paths[(i - 1) % len(paths)], round(wall)))
 
     threads = [threading.Thread(target=run, args=(k,)) for k in range(viewers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    for status, path, ms in failed:
+        print(f"  answered {status} after {ms} ms: {path}")
     server = [r[0] for r in results]
     wall = [r[1] for r in results]
     return len(results), statistics.median(server), pct(server, 95), pct(wall, 95), errors[0]

@@ -58,6 +58,7 @@ impl diesel::serialize::ToSql<diesel::sql_types::Bool, diesel::sqlite::Sqlite> f
         if DEADLINE
             .get()
             .is_some_and(|d| std::time::Instant::now() > d)
+            || budget::cpu_spent()
         {
             return Err(BUDGET_EXCEEDED.into());
         }

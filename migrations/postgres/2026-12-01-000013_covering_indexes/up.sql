@@ -7,3 +7,8 @@ DROP INDEX api_keys_ws_state;
 CREATE INDEX api_keys_ws_state ON api_keys (workspace_id, revoked_at, expires_at, access_level, id) INCLUDE (created_at);
 -- Statistics for the new indexes (dropping an index drops its statistics).
 ANALYZE api_keys;
+-- Index-only scans stay index-only only where the visibility map is current: vacuum the keys after
+-- 2 % of them changed (last use, rotation, revocation) instead of the default 20 % (200,000 rows
+-- at a million keys; measured: an "Expiring soon" count with 77,000 dead rows fetched 2,094 rows
+-- from the table and took 13.7 ms, 3.8 ms after a vacuum).
+ALTER TABLE api_keys SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02);

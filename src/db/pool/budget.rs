@@ -1,9 +1,46 @@
 //! A statement budget tighter than the pool's, for one call (`within`).
 
+use std::cell::Cell;
+
 use super::*;
 
+thread_local! {
+    /// The thread CPU time at which the innermost `within` on this thread is spent (SQLite).
+    static CPU_DEADLINE: Cell<Option<Duration>> = const { Cell::new(None) };
+    /// Rows checked against it (the clock is read on every 16th: it costs a system call).
+    static CHECKS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// This thread's CPU time (zero if the clock cannot be read: then no `within` budget is spent).
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a pointer to a live local.
+    let read = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    match (read, u64::try_from(ts.tv_sec), u32::try_from(ts.tv_nsec)) {
+        (true, Ok(secs), Ok(nanos)) => Duration::new(secs, nanos),
+        _ => Duration::ZERO,
+    }
+}
+
+/// Whether the innermost `within` on this thread has used its CPU time (checked by
+/// `mlr_deadline()` on the rows a statement reads: first row, then every 16th).
+pub(super) fn cpu_spent() -> bool {
+    let Some(deadline) = CPU_DEADLINE.get() else {
+        return false;
+    };
+    let n = CHECKS.get().wrapping_add(1);
+    CHECKS.set(n);
+    n % 16 == 1 && thread_cpu() > deadline
+}
+
 /// Runs `f` within a statement budget of its own (tighter than the pool's): `Ok(None)` when the
-/// budget ran out. SQLite: a nearer deadline for this thread; PostgreSQL: `SET LOCAL
+/// budget ran out. SQLite: CPU time of this thread, so that the choice it serves (scan a search,
+/// or read its matches by index) depends on the data, not on how busy the machine is: measured
+/// as wall time, 8 people searching at once on 2 cores ran out of it, and each then did the
+/// slower way's work as well (the pool's wall-clock deadline still holds). PostgreSQL: `SET LOCAL
 /// statement_timeout` in a transaction of its own.
 pub fn within<T>(
     c: &mut AnyConnection,
@@ -12,11 +49,12 @@ pub fn within<T>(
 ) -> diesel::QueryResult<Option<T>> {
     let result = match c {
         AnyConnection::Sqlite(_) => {
-            let outer = DEADLINE.get();
-            let mine = std::time::Instant::now() + budget;
-            DEADLINE.set(Some(outer.map_or(mine, |o| o.min(mine))));
+            let outer = CPU_DEADLINE.get();
+            let mine = thread_cpu() + budget;
+            CPU_DEADLINE.set(Some(outer.map_or(mine, |o| o.min(mine))));
+            CHECKS.set(0);
             let result = f(c);
-            DEADLINE.set(outer);
+            CPU_DEADLINE.set(outer);
             result
         }
         AnyConnection::Postgresql(_) => c.transaction(|c| {
@@ -47,5 +85,49 @@ impl Budget {
 impl Drop for Budget {
     fn drop(&mut self) {
         DEADLINE.set(None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::prelude::*;
+    use diesel::sql_types::BigInt;
+
+    fn sqlite() -> AnyConnection {
+        let mut c = SqliteConnection::establish(":memory:").unwrap();
+        register_sqlite_functions(&mut c).unwrap();
+        AnyConnection::Sqlite(c)
+    }
+
+    /// Reads rows 1..=n, each checked against the budget (as the console's reads are).
+    fn read(c: &mut AnyConnection, n: i64) -> QueryResult<i64> {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!(
+            "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < {n}) \
+             SELECT count(*) AS n FROM r WHERE mlr_deadline()"
+        ))
+        .get_result::<N>(c)
+        .map(|r| r.n)
+    }
+
+    #[test]
+    fn a_budget_is_cpu_time_spent_not_time_waited() {
+        let mut c = sqlite();
+        // Waiting (as for a core, on a busy machine) spends none of it …
+        let waited = within(&mut c, Duration::from_millis(20), |c| {
+            std::thread::sleep(Duration::from_millis(60));
+            read(c, 100)
+        });
+        assert_eq!(waited.unwrap(), Some(100));
+        // … work does: ten million rows take far more than a millisecond.
+        let worked = within(&mut c, Duration::from_millis(1), |c| read(c, 10_000_000));
+        assert_eq!(worked.unwrap(), None);
+        // The budget ends with the call.
+        assert_eq!(read(&mut c, 1000).unwrap(), 1000);
     }
 }

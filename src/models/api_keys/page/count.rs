@@ -19,7 +19,9 @@ pub fn count(
     Ok(counted.unwrap_or(Total::AtLeast(at_least)))
 }
 
-fn count_now(
+/// How many keys the sources hold, counted up to `cap` whatever it costs (for a decision that
+/// must not depend on how busy the machine is; `cap` bounds the work).
+pub fn count_now(
     c: &mut AnyConnection,
     sources: &[Source],
     f: &Filters,

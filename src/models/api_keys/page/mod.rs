@@ -9,7 +9,7 @@
 mod count;
 mod sql;
 
-pub use count::{count, matching_ids, owners_in};
+pub use count::{count, count_now, matching_ids, owners_in};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};

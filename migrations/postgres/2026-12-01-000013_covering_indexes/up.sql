@@ -5,6 +5,11 @@
 DROP INDEX api_keys_ws_created;
 CREATE INDEX api_keys_ws_created ON api_keys (workspace_id, created_at, id)
     INCLUDE (name, purpose, revoked_at, expires_at, access_level, last_used_at, owner_id);
+-- A name index that can answer alone: PostgreSQL reads an expression index without the table only
+-- when the query's columns are in it (a 2-character search, which reads names by prefix, took
+-- 106 ms fetching 3,670 table pages for 5,001 keys, and 2.2 ms from the index alone).
+DROP INDEX api_keys_ws_name;
+CREATE INDEX api_keys_ws_name ON api_keys (workspace_id, (lower(name) COLLATE "C"), id) INCLUDE (name);
 DROP INDEX api_keys_ws_state;
 CREATE INDEX api_keys_ws_state ON api_keys (workspace_id, revoked_at, expires_at, access_level, id) INCLUDE (created_at);
 -- Statistics for the new indexes (dropping an index drops its statistics).

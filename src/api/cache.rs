@@ -160,6 +160,7 @@ mod tests {
             allowed_ips: None,
             rate_limit: None,
             about_json: Default::default(),
+            about_asked: Default::default(),
         })
     }
 

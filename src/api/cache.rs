@@ -164,6 +164,23 @@ mod tests {
         })
     }
 
+    #[test]
+    fn a_key_keeps_its_about_answer_only_once_asked_again() {
+        let k = key(1);
+        let made = std::cell::Cell::new(0);
+        let make = || {
+            made.set(made.get() + 1);
+            bytes::Bytes::from_static(b"{}")
+        };
+        // The first call keeps nothing (a key that calls once costs the cache no more memory) …
+        assert!(k.kept_about(make).is_none());
+        assert!(k.about_json.get().is_none());
+        // … the second makes it once, and later calls share it.
+        assert_eq!(k.kept_about(make).map(|b| &b[..]), Some(&b"{}"[..]));
+        assert_eq!(k.kept_about(make).map(|b| &b[..]), Some(&b"{}"[..]));
+        assert_eq!(made.get(), 1);
+    }
+
     fn h(n: i64) -> Hash {
         use sha2::Digest;
         sha2::Sha256::digest(n.to_string().as_bytes()).into()

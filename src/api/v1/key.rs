@@ -44,24 +44,18 @@ pub struct KeyInfo {
     )
 )]
 pub async fn key(caller: ApiCaller) -> HttpResponse {
-    // A key's answer never changes while it is cached: serialised once it is asked again, then
-    // shared.
     if let Caller::Key(k) = &caller.0 {
-        if k.about_asked
-            .swap(true, std::sync::atomic::Ordering::Relaxed)
-        {
-            // (Serialising these fields cannot fail; were it to, the answer is built below.)
-            let body = k.about_json.get_or_init(|| {
-                serde_json::to_vec(&about(&caller))
-                    .unwrap_or_default()
-                    .into()
-            });
-            if !body.is_empty() {
-                return HttpResponse::Ok()
-                    .insert_header((header::CACHE_CONTROL, "no-store"))
-                    .insert_header(header::ContentType::json())
-                    .body(body.clone());
-            }
+        // (Serialising these fields cannot fail; were it to, the answer is built below.)
+        let kept = k.kept_about(|| {
+            serde_json::to_vec(&about(&caller))
+                .unwrap_or_default()
+                .into()
+        });
+        if let Some(body) = kept.filter(|b| !b.is_empty()) {
+            return HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header(header::ContentType::json())
+                .body(body.clone());
         }
     }
     json(StatusCode::OK, &about(&caller))

@@ -60,6 +60,15 @@ impl Clone for KeyForAuth {
 }
 
 impl KeyForAuth {
+    /// The `GET /api/v1/key` answer kept for this cached key (made by `make`), from its second
+    /// call on; `None` on the first, which keeps nothing (see `about_json`).
+    pub fn kept_about(&self, make: impl FnOnce() -> bytes::Bytes) -> Option<&bytes::Bytes> {
+        let again = self
+            .about_asked
+            .swap(true, std::sync::atomic::Ordering::Relaxed);
+        again.then(|| self.about_json.get_or_init(make))
+    }
+
     /// Which of the key's secrets this is, for last-used tracking.
     pub fn secret_used(&self) -> SecretUsed {
         match self.old_until {

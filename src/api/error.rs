@@ -1,6 +1,7 @@
 //! JSON errors of the API. Every 401 has the same body, whatever the cause.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -181,6 +182,9 @@ impl ResponseError for ApiError {
         }
     }
 
+    /// Built straight into the response's header map, with constant values where there are
+    /// some: a refusal is the answer a client over its rate limit gets thousands of times a
+    /// second, so it costs about what a working call does.
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Internal(e) => {
@@ -189,47 +193,60 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(e) => tracing::warn!(error = %format!("{e:#}"), "API busy"),
             _ => {}
         }
-        let mut b = HttpResponse::build(self.status_code());
-        b.insert_header((header::CACHE_CONTROL, "no-store"));
+        let mut body = Vec::with_capacity(160);
+        let detail = ErrorBody {
+            error: self.detail(),
+        };
+        if serde_json::to_writer(&mut body, &detail).is_err() {
+            // Serialising these plain strings cannot fail; an empty body rather than a panic.
+            body.clear();
+        }
+        let mut res = HttpResponse::with_body(self.status_code(), body).map_into_boxed_body();
+        let h = res.headers_mut();
+        h.insert(header::CONTENT_TYPE, JSON);
+        h.insert(header::CACHE_CONTROL, NO_STORE);
         match self {
             // RFC 6750 section 3: one and the same challenge for every kind of bad token.
             ApiError::Unauthorized => {
-                b.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    "Bearer realm=\"Mailrith API\", error=\"invalid_token\"",
-                ));
+                h.insert(header::WWW_AUTHENTICATE, INVALID_TOKEN);
             }
             ApiError::InsufficientScope { scope, .. } => {
-                b.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    format!(
-                        "Bearer realm=\"Mailrith API\", error=\"insufficient_scope\", scope=\"{scope}\""
-                    ),
-                ));
+                let challenge = format!(
+                    "Bearer realm=\"Mailrith API\", error=\"insufficient_scope\", scope=\"{scope}\""
+                );
+                if let Ok(v) = HeaderValue::try_from(challenge) {
+                    h.insert(header::WWW_AUTHENTICATE, v);
+                }
             }
             ApiError::MethodNotAllowed(allow) => {
-                b.insert_header((header::ALLOW, allow.as_str()));
+                if let Ok(v) = HeaderValue::try_from(allow.as_str()) {
+                    h.insert(header::ALLOW, v);
+                }
             }
             ApiError::TooManyRequests(s) => {
-                b.insert_header((header::RETRY_AFTER, s.to_string()));
+                h.insert(header::RETRY_AFTER, HeaderValue::from(*s));
             }
             // RFC 9110 Retry-After, and the RateLimit fields of the IETF draft.
             ApiError::KeyRateLimited { limit, retry_after } => {
                 use crate::web::middleware::{
                     RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET,
                 };
-                b.insert_header((header::RETRY_AFTER, *retry_after));
-                b.insert_header((RATELIMIT_LIMIT, *limit));
-                b.insert_header((RATELIMIT_REMAINING, 0u32));
-                b.insert_header((RATELIMIT_RESET, *retry_after));
+                let after = HeaderValue::from(*retry_after);
+                h.insert(header::RETRY_AFTER, after.clone());
+                h.insert(RATELIMIT_LIMIT, HeaderValue::from(*limit));
+                h.insert(RATELIMIT_REMAINING, HeaderValue::from_static("0"));
+                h.insert(RATELIMIT_RESET, after);
             }
             ApiError::Unavailable(_) => {
-                b.insert_header((header::RETRY_AFTER, "1"));
+                h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}
         }
-        b.json(ErrorBody {
-            error: self.detail(),
-        })
+        res
     }
 }
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+const INVALID_TOKEN: HeaderValue =
+    HeaderValue::from_static("Bearer realm=\"Mailrith API\", error=\"invalid_token\"");

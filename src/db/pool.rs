@@ -117,9 +117,15 @@ impl Manager {
                         e.to_string().trim()
                     )
                 })?;
+                // The console's statements are index reads bounded by a page, under a budget: a
+                // parallel plan only comes up for a fallback scan that the budget ends anyway, and
+                // starting its workers (processes) cost more than they saved, cancelled or not.
                 if let Some(t) = self.options.statement_timeout {
-                    conn.batch_execute(&format!("SET statement_timeout = {}", t.as_millis()))
-                        .context("cannot set statement_timeout")?;
+                    conn.batch_execute(&format!(
+                        "SET statement_timeout = {}; SET max_parallel_workers_per_gather = 0",
+                        t.as_millis()
+                    ))
+                    .context("cannot set statement_timeout")?;
                 }
                 Ok(AnyConnection::Postgresql(conn))
             }

@@ -20,6 +20,9 @@ const RARE: usize = 1000;
 const SCAN_BUDGET: std::time::Duration = std::time::Duration::from_millis(15);
 /// When that ran out, a search with at most this many matches is read by id after all.
 const FEW: usize = 5000;
+/// A probe for at most `cap` matches is skipped when PostgreSQL estimates more than `COMMON`
+/// times as many (its estimate of a substring's matches is coarse: from 100 sampled values).
+const COMMON: usize = 2;
 /// "Expiring soon" with at most this many keys is read from the state index and sorted. (Counted
 /// without a budget, up to this many index entries: a count cut short by a busy machine sent
 /// the read to the per-workspace arms, 50 times slower here, and past the console's budget.)
@@ -65,9 +68,19 @@ pub(super) fn read(
         let page = read_page(c, &fixed)?;
         Ok::<_, Error>((page, fixed))
     };
+    // PostgreSQL's estimate of the matches skips a probe that would only learn they are many.
+    let estimate = page::estimate_text(c, &indexed)?;
+    let beyond = |cap: usize| {
+        estimate
+            .as_ref()
+            .is_some_and(|e| e.matches > (COMMON * cap) as f64)
+    };
+    let rarest = estimate.as_ref().and_then(|e| e.rarest.as_deref());
     // 1. A rare search: read its few keys by id.
-    if let Some(ids) = page::matching_ids(c, &indexed, &f.visible, RARE)? {
-        return by_ids(c, fixed, ids);
+    if !beyond(RARE) {
+        if let Some(ids) = page::matching_ids(c, &indexed, rarest, &f.visible, RARE)? {
+            return by_ids(c, fixed, ids);
+        }
     }
     // 2. A common one: check it on the keys read in sort order, if that is quick.
     let mut arms = fixed.clone();
@@ -78,8 +91,10 @@ pub(super) fn read(
     }
     // 3. In between: by id after all, or (very common, and slow to scan: rare in the visible
     //    workspaces) scanned with the console's whole budget.
-    if let Some(ids) = page::matching_ids(c, &indexed, &f.visible, FEW)? {
-        return by_ids(c, fixed, ids);
+    if !beyond(FEW) {
+        if let Some(ids) = page::matching_ids(c, &indexed, rarest, &f.visible, FEW)? {
+            return by_ids(c, fixed, ids);
+        }
     }
     let page = read_page(c, &arms)?;
     fixed.push(Source::new(indexed));

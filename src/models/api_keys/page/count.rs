@@ -90,9 +90,12 @@ struct Id {
 /// there are at most `cap` (else `None`: reading them all and sorting would be the slow way).
 /// One index read: the page and its count then look these keys up by id. (A text search counts
 /// the keys of every workspace, an upper bound; `Scope::Ids` keeps the visible ones.)
+/// On PostgreSQL, `rarest` (a word of the search, `TextEstimate::rarest`) is what the index is
+/// read with; the whole search is then checked on each key it finds.
 pub fn matching_ids(
     c: &mut AnyConnection,
     scope: &Scope,
+    rarest: Option<&str>,
     visible: &[WorkspaceId],
     cap: usize,
 ) -> QueryResult<Option<Vec<i64>>> {
@@ -107,7 +110,10 @@ pub fn matching_ids(
             // Not restricted to the visible workspaces: PostgreSQL would AND the trigram bitmap
             // with a workspace's whole index range, which costs more than the keys it removes.
             sql.push("SELECT k.id AS id FROM api_keys AS k WHERE TRUE");
-            substring(&mut sql, pattern);
+            match rarest {
+                Some(word) => word_first(&mut sql, word, pattern),
+                None => substring(&mut sql, pattern),
+            }
         }
         Scope::NamePrefix(prefix) => {
             sql.push("SELECT k.id AS id FROM api_keys AS k WHERE ");
@@ -119,6 +125,115 @@ pub fn matching_ids(
     sql.push(&format!(" LIMIT {}", cap + 1));
     let ids: Vec<i64> = sql.load::<Id>(c)?.into_iter().map(|r| r.id).collect();
     Ok((ids.len() <= cap).then_some(ids))
+}
+
+/// What PostgreSQL's planner expects of a `Text` search, from the statistics `ANALYZE` keeps on
+/// the trigram indexes' expressions (`lower(name)`, `lower(purpose)`; a substring's estimate is
+/// coarse, from 100 sampled values): one statement planned, not run.
+pub struct TextEstimate {
+    /// How many keys the search matches (in every workspace).
+    pub matches: f64,
+    /// The word of a search of several that the fewest keys hold, as a LIKE pattern: the trigram
+    /// index is probed with it alone (the whole search is checked on what it finds). A long
+    /// search's many trigrams include common ones, whose index entries all had to be read.
+    pub rarest: Option<String>,
+}
+
+/// The planner's `TextEstimate` for a `Text` scope on PostgreSQL. `None` on SQLite (its FTS index
+/// answers a probe itself quickly) and for other scopes.
+pub fn estimate_text(c: &mut AnyConnection, scope: &Scope) -> QueryResult<Option<TextEstimate>> {
+    let (AnyConnection::Postgresql(_), Scope::Text { pattern, .. }) = (&*c, scope) else {
+        return Ok(None);
+    };
+    #[derive(QueryableByName)]
+    struct PlanJson {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+        json: String,
+    }
+    let words = words_of(pattern);
+    let mut sql = Sql::new(true);
+    sql.push("EXPLAIN (FORMAT JSON) SELECT k.id FROM api_keys AS k WHERE TRUE");
+    substring(&mut sql, pattern);
+    for word in &words {
+        sql.push(" UNION ALL SELECT k.id FROM api_keys AS k WHERE TRUE");
+        substring(&mut sql, word);
+    }
+    let plan = sql.load::<PlanJson>(c)?;
+    let Some(rows) = plan
+        .first()
+        .and_then(|p| planned_rows(&p.json, words.len()))
+    else {
+        return Ok(None);
+    };
+    let rarest = words
+        .into_iter()
+        .zip(rows[1..].iter().copied())
+        .min_by(|(a, ra), (b, rb)| ra.total_cmp(rb).then(b.len().cmp(&a.len())))
+        .map(|(word, _)| word);
+    Ok(Some(TextEstimate {
+        matches: rows[0],
+        rarest,
+    }))
+}
+
+/// The words (3 characters or more, for a trigram) of a search of several, each as a LIKE
+/// pattern `%word%`: from the search's own pattern `%…%` (escapes kept, `\` then one character).
+fn words_of(pattern: &str) -> Vec<String> {
+    let inner = pattern
+        .strip_prefix('%')
+        .and_then(|p| p.strip_suffix('%'))
+        .unwrap_or_default();
+    let mut words: Vec<String> = Vec::new();
+    let (mut word, mut length, mut escaped) = (String::new(), 0, false);
+    for ch in inner.chars().chain(std::iter::once(' ')) {
+        if !escaped && ch.is_whitespace() {
+            if length >= 3 && !words.iter().any(|w| w[1..w.len() - 1] == word) {
+                words.push(format!("%{word}%"));
+            }
+            (word, length) = (String::new(), 0);
+            continue;
+        }
+        word.push(ch);
+        if escaped || ch != '\\' {
+            length += 1;
+            escaped = false;
+        } else {
+            escaped = true;
+        }
+    }
+    // One word that is the whole search has no part to probe with.
+    if words.len() == 1 && words[0] == pattern {
+        words.clear();
+    }
+    words
+}
+
+/// The planned rows of a `UNION ALL` of `arms` statements (or of one statement), in order, from
+/// `EXPLAIN (FORMAT JSON)`.
+fn planned_rows(json: &str, arms: usize) -> Option<Vec<f64>> {
+    let plan: serde_json::Value = serde_json::from_str(json).ok()?;
+    let top = &plan.get(0)?["Plan"];
+    let rows = |node: &serde_json::Value| node["Plan Rows"].as_f64();
+    if arms == 0 {
+        return Some(vec![rows(top)?]);
+    }
+    let children = top["Plans"].as_array()?;
+    (children.len() == arms + 1).then(|| children.iter().map(rows).collect::<Option<Vec<_>>>())?
+}
+
+/// PostgreSQL: the keys whose name or purpose holds `pattern`, found by the trigram index with
+/// `word` alone (a part of it). `|| ''` keeps the whole pattern out of the index's conditions
+/// (it is not the indexed expression), so it is checked on the keys the word finds.
+fn word_first(sql: &mut Sql, word: &str, pattern: &str) {
+    for (i, column) in ["k.name", "k.purpose"].into_iter().enumerate() {
+        sql.push(if i == 0 { " AND ((" } else { " OR (" })
+            .push(&format!("lower({column}) LIKE "))
+            .bind(Bind::Text(word.to_owned()))
+            .push(&format!(" ESCAPE '\\' AND (lower({column}) || '') LIKE "))
+            .bind(Bind::Text(pattern.to_owned()))
+            .push(" ESCAPE '\\')");
+    }
+    sql.push(")");
 }
 
 /// The people who own keys in each of these workspaces (`None` for keys without an owner): from
@@ -171,4 +286,34 @@ pub fn owners_in(
             .map(|w| (WorkspaceId(w.ws), None)),
     );
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_search_of_several_words_is_probed_by_its_words() {
+        assert_eq!(
+            super::words_of("%shopify partner feed 1235%"),
+            ["%shopify%", "%partner%", "%feed%", "%1235%"]
+        );
+        // Too short for a trigram, repeated, or the whole search: not a part.
+        assert_eq!(super::words_of("%crm to crm sync%"), ["%crm%", "%sync%"]);
+        assert!(super::words_of("%zapier%").is_empty());
+        assert_eq!(super::words_of("%ab 1235%"), ["%1235%"]);
+        // Escapes stay, and count as one character.
+        assert_eq!(super::words_of("%50\\% off%"), ["%50\\%%", "%off%"]);
+        assert_eq!(super::words_of("%a\\_b x%"), ["%a\\_b%"]);
+    }
+
+    #[test]
+    fn the_planned_rows_are_read_from_the_plan() {
+        let union = r#"[{"Plan": {"Node Type": "Append", "Plan Rows": 30460, "Plans": [
+            {"Node Type": "Bitmap Heap Scan", "Plan Rows": 100},
+            {"Node Type": "Bitmap Heap Scan", "Plan Rows": 30360}]}}]"#;
+        assert_eq!(super::planned_rows(union, 1), Some(vec![100.0, 30360.0]));
+        let one = r#"[{"Plan": {"Node Type": "Seq Scan", "Plan Rows": 30360}}]"#;
+        assert_eq!(super::planned_rows(one, 0), Some(vec![30360.0]));
+        assert_eq!(super::planned_rows(one, 1), None);
+        assert_eq!(super::planned_rows("not json", 0), None);
+    }
 }

@@ -9,7 +9,7 @@
 mod count;
 mod sql;
 
-pub use count::{count, count_now, matching_ids, owners_in};
+pub use count::{count, count_now, estimate_text, matching_ids, owners_in, TextEstimate};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};

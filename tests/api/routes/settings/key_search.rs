@@ -405,6 +405,11 @@ async fn search_answers_the_same_on_both_backends(app: TestApp) {
         "q=zapier".into(),
         "q=key".into(),
         "q=KEY 00".into(),
+        // Several words: PostgreSQL probes its trigram index with the rarest word alone.
+        "q=zapier hook key 012".into(),
+        "q=crm sync key 0123".into(),
+        "q=pushes new sign".into(),
+        "q=100%25 key".into(),
         "q=100%25".into(),
         "q=_bot".into(),
         "q=café".into(),

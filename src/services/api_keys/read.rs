@@ -114,10 +114,10 @@ pub fn list(
     else {
         return Ok(empty(memberships, people, any, expiring));
     };
-    let total = if q.page == Page::First && !page.has_after {
-        Total::Exact(page.ids.len())
-    } else {
-        page::count(c, &counted, &filters, COUNT_CAP, page.ids.len())?
+    let total = match &counted {
+        _ if q.page == Page::First && !page.has_after => Total::Exact(page.ids.len()),
+        Some(counted) => page::count(c, counted, &filters, COUNT_CAP, page.ids.len())?,
+        None => Total::AtLeast(page.ids.len()),
     };
     let unfiltered =
         q.q.is_empty() && q.owner.is_none() && q.status.is_none() && q.access.is_none();
@@ -141,7 +141,8 @@ pub fn list(
 /// A page read for `q`: its ids, the arms to count it by, and the filters it applied.
 struct Found {
     page: IdPage,
-    counted: Vec<Source>,
+    /// `None`: too many to count (see `search::read`).
+    counted: Option<Vec<Source>>,
     filters: Filters,
 }
 

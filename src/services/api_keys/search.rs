@@ -42,15 +42,17 @@ struct TextPlan {
     scan: Vec<Source>,
 }
 
-/// Reads the page by the plan; returns it and the arms to count it by.
+/// Reads the page by the plan; returns it and the arms to count it by (`None`: PostgreSQL
+/// estimates the search's matches so many that counting them would only spend its budget; the
+/// list says "N+ keys", as when a count runs out of it).
 pub(super) fn read(
     c: &mut AnyConnection,
     q: &KeyQuery,
     f: &Filters,
     plan: Plan,
     size: usize,
-) -> Result<(IdPage, Vec<Source>)> {
-    let Plan { mut fixed, text } = plan;
+) -> Result<(IdPage, Option<Vec<Source>>)> {
+    let Plan { fixed, text } = plan;
     let read_page = |c: &mut AnyConnection, sources: &[Source]| {
         if sources.is_empty() {
             return Ok(IdPage::default());
@@ -59,14 +61,14 @@ pub(super) fn read(
     };
     let Some(TextPlan { indexed, scan }) = text else {
         let page = read_page(c, &fixed)?;
-        return Ok((page, fixed));
+        return Ok((page, Some(fixed)));
     };
     let by_ids = |c: &mut AnyConnection, mut fixed: Vec<Source>, ids: Vec<i64>| {
         if !ids.is_empty() {
             fixed.push(Source::new(Scope::Ids(ids)));
         }
         let page = read_page(c, &fixed)?;
-        Ok::<_, Error>((page, fixed))
+        Ok::<_, Error>((page, Some(fixed)))
     };
     // PostgreSQL's estimate of the matches skips a probe that would only learn they are many.
     let estimate = page::estimate_text(c, &indexed)?;
@@ -85,9 +87,12 @@ pub(super) fn read(
     // 2. A common one: check it on the keys read in sort order, if that is quick.
     let mut arms = fixed.clone();
     arms.extend(scan.iter().cloned());
+    let counted = |mut fixed: Vec<Source>| {
+        fixed.push(Source::new(indexed.clone()));
+        (!beyond(FEW)).then_some(fixed)
+    };
     if let Some(page) = crate::db::within(c, SCAN_BUDGET, |c| read_page(c, &arms))? {
-        fixed.push(Source::new(indexed));
-        return Ok((page, fixed));
+        return Ok((page, counted(fixed)));
     }
     // 3. In between: by id after all, or (very common, and slow to scan: rare in the visible
     //    workspaces) scanned with the console's whole budget.
@@ -97,8 +102,7 @@ pub(super) fn read(
         }
     }
     let page = read_page(c, &arms)?;
-    fixed.push(Source::new(indexed));
-    Ok((page, fixed))
+    Ok((page, counted(fixed)))
 }
 
 /// The arms that together hold exactly the keys the filters and the search ask for.

@@ -214,12 +214,8 @@ fn scope_condition(sql: &mut Sql, scope: &Scope, f: &Filters) {
         }
         Scope::Ids(ids) => {
             if sql.postgres {
-                sql.push("k.id = ANY(")
-                    .bind(Bind::Text(lateral::array_literal(
-                        ids.iter().map(i64::to_string),
-                        false,
-                    )))
-                    .push("::bigint[])");
+                // Read by `from_clause`.
+                sql.push("TRUE");
             } else if ids.is_empty() {
                 sql.push("FALSE");
             } else {
@@ -317,6 +313,18 @@ pub(super) fn from_clause(sql: &mut Sql, source: &Source, sort: Option<SortKey>)
         );
         return;
     }
+    if let (true, Scope::Ids(ids)) = (sql.postgres, &source.scope) {
+        // The keys by their ids first, then ordered: left to itself PostgreSQL may walk the sort's
+        // index of the whole workspace checking each key against thousands of ids (1.8 s for
+        // 5,000 ids in 186,000 keys, under load). `OFFSET 0` keeps the subquery as it is.
+        sql.push(" FROM (SELECT * FROM api_keys WHERE id = ANY(")
+            .bind(Bind::Text(lateral::array_literal(
+                ids.iter().map(i64::to_string),
+                false,
+            )))
+            .push("::bigint[]) OFFSET 0) AS k WHERE ");
+        return;
+    }
     match sort.map(|s| index_for(&source.scope, s)) {
         Some(index) if !sql.postgres && !index.is_empty() => {
             sql.push(&format!(" FROM api_keys AS k INDEXED BY {index} WHERE "))
@@ -384,8 +392,15 @@ pub(super) fn arm(sql: &mut Sql, source: &Source, f: &Filters, r: Reading, read:
         _ => {}
     }
     // Keys without a value are ordered by the value too (all NULL): the order of the index, so
-    // that PostgreSQL reads it in order instead of sorting every such key of the scope.
-    sql.push(&format!(" ORDER BY {value} {dir}, k.id {dir}"));
+    // that PostgreSQL reads it in order instead of sorting every such key of the scope. Keys
+    // without an owner likewise by their owner first: PostgreSQL does not take `owner_id IS NULL`
+    // as fixing the owner index's first column, and sorted all 5,029 such keys at 1M (15 ms).
+    let owner = if matches!(source.scope, Scope::NoOwner(_)) {
+        format!("k.owner_id {dir}, ")
+    } else {
+        String::new()
+    };
+    sql.push(&format!(" ORDER BY {owner}{value} {dir}, k.id {dir}"));
     sql.push(&format!(" LIMIT {limit}) AS a"));
 }
 

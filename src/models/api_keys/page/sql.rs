@@ -409,3 +409,6 @@ pub(super) fn arm(sql: &mut Sql, source: &Source, f: &Filters, r: Reading, read:
 pub(super) fn groupable(scope: &Scope) -> bool {
     matches!(scope, Scope::Workspace(_) | Scope::Pair(_, Some(_)))
 }
+
+#[cfg(test)]
+mod tests;

@@ -74,20 +74,40 @@ pub fn list(
             None => return Ok(None),
         },
     };
-    // Four fixed shapes (not a boxed query), so that each is prepared once per connection.
-    let page = contacts::table
-        .filter(contacts::workspace_id.eq(workspace_id))
-        .order(contacts::id.asc())
-        .limit(limit + 1)
-        .select(Contact::as_select());
-    let mut rows = match (email, from) {
-        (None, None) => page.load(conn)?,
-        (Some(e), None) => page.filter(contacts::email.eq(e)).load(conn)?,
-        (None, Some(f)) => page.filter(contacts::id.gt(f)).load(conn)?,
-        (Some(e), Some(f)) => page
-            .filter(contacts::email.eq(e))
-            .filter(contacts::id.gt(f))
-            .load(conn)?,
+    // Four fixed shapes (not a boxed query), so that each is prepared once per connection; run
+    // on the backend's own connection, where a fixed shape finds its prepared statement by its
+    // type (through `AnyConnection` its SQL text was written out on every call to be looked up:
+    // a sixth of the API's cost of a page of contacts, by callgrind).
+    macro_rules! load {
+        (|$page:ident| $query:expr) => {
+            match conn {
+                AnyConnection::Sqlite(c) => {
+                    let $page = page!();
+                    $query.load(c)
+                }
+                AnyConnection::Postgresql(c) => {
+                    let $page = page!();
+                    $query.load(c)
+                }
+            }
+        };
+    }
+    macro_rules! page {
+        () => {
+            contacts::table
+                .filter(contacts::workspace_id.eq(workspace_id))
+                .order(contacts::id.asc())
+                .limit(limit + 1)
+                .select(Contact::as_select())
+        };
+    }
+    let mut rows: Vec<Contact> = match (email, from) {
+        (None, None) => load!(|p| p)?,
+        (Some(e), None) => load!(|p| p.filter(contacts::email.eq(e)))?,
+        (None, Some(f)) => load!(|p| p.filter(contacts::id.gt(f)))?,
+        (Some(e), Some(f)) => {
+            load!(|p| p.filter(contacts::email.eq(e)).filter(contacts::id.gt(f)))?
+        }
     };
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);

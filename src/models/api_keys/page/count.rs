@@ -205,8 +205,17 @@ fn words_of(pattern: &str) -> Vec<String> {
     if words.len() == 1 && words[0] == pattern {
         words.clear();
     }
+    // Each word is one more arm to plan: a search of up to 200 characters keeps its longest few
+    // (more characters, more trigrams, fewer keys, as a rule).
+    if words.len() > MAX_WORDS {
+        words.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+        words.truncate(MAX_WORDS);
+    }
     words
 }
+
+/// How many words of a search PostgreSQL is asked to estimate.
+const MAX_WORDS: usize = 6;
 
 /// The planned rows of a `UNION ALL` of `arms` statements (or of one statement), in order, from
 /// `EXPLAIN (FORMAT JSON)`.
@@ -303,6 +312,11 @@ mod tests {
         // Escapes stay, and count as one character.
         assert_eq!(super::words_of("%50\\% off%"), ["%50\\%%", "%off%"]);
         assert_eq!(super::words_of("%a\\_b x%"), ["%a\\_b%"]);
+        // Many words: the longest few.
+        let many = super::words_of("%one two three four fives sixes sevens eights nines tens%");
+        assert_eq!(many.len(), super::MAX_WORDS);
+        assert_eq!(many[..3], ["%sevens%", "%eights%", "%three%"]);
+        assert!(!many.contains(&"%one%".to_owned()));
     }
 
     #[test]

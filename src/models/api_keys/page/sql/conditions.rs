@@ -1,0 +1,185 @@
+//! The WHERE conditions of an arm: its scope, its search text, and the filters.
+
+use super::*;
+
+/// The lower-cased name, as the name indexes hold it.
+fn lower_name(postgres: bool) -> &'static str {
+    if postgres {
+        "(lower(k.name) COLLATE \"C\")"
+    } else {
+        "lower(k.name)"
+    }
+}
+
+/// The upper bound of the names starting with `prefix` (in byte order).
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+pub(in crate::models::api_keys::page) fn prefix_range(sql: &mut Sql, prefix: &str) {
+    let name = lower_name(sql.postgres);
+    sql.push(&format!(" AND {name} >= "))
+        .bind(Bind::Text(prefix.to_owned()))
+        .push(&format!(" AND {name} < "))
+        .bind(Bind::Text(prefix_end(prefix)));
+}
+
+pub(in crate::models::api_keys::page) fn substring(sql: &mut Sql, pattern: &str) {
+    // SQLite's LIKE ignores case for ASCII letters in its own C code; a search with other letters
+    // folds both sides with `mlr_fold` (Rust's `to_lowercase`), as PostgreSQL's `lower` does.
+    let (name, purpose) = match (sql.postgres, pattern.is_ascii()) {
+        (true, _) => ("lower(k.name)", "lower(k.purpose)"),
+        (false, true) => ("k.name", "k.purpose"),
+        (false, false) => ("mlr_fold(k.name)", "mlr_fold(k.purpose)"),
+    };
+    sql.push(&format!(" AND ({name} LIKE "))
+        .bind(Bind::Text(pattern.to_owned()))
+        .push(&format!(" ESCAPE '\\' OR {purpose} LIKE "))
+        .bind(Bind::Text(pattern.to_owned()))
+        .push(" ESCAPE '\\')");
+}
+
+/// The WHERE conditions of an arm: its scope, its search condition, the filters. (Columns are
+/// qualified: a SQLite text arm joins the FTS table.)
+pub(in crate::models::api_keys::page) fn conditions(sql: &mut Sql, source: &Source, f: &Filters) {
+    scope_condition(sql, &source.scope, f);
+    filter_conditions(sql, source, f);
+}
+
+/// Which keys the scope holds.
+fn scope_condition(sql: &mut Sql, scope: &Scope, f: &Filters) {
+    match scope {
+        Scope::Workspace(ws) => {
+            sql.push("k.workspace_id = ").bind(Bind::Int(ws.0));
+        }
+        Scope::Owner(owner, workspaces) => {
+            sql.push("k.owner_id = ")
+                .bind(Bind::Int(owner.0))
+                .push(" AND ");
+            in_list(sql, "k.workspace_id", workspaces.iter().map(|w| w.0));
+        }
+        Scope::NoOwner(workspaces) => {
+            sql.push("k.owner_id IS NULL AND ");
+            in_list(sql, "k.workspace_id", workspaces.iter().map(|w| w.0));
+        }
+        Scope::Workspaces(workspaces) => {
+            in_list(sql, "k.workspace_id", workspaces.iter().map(|w| w.0));
+        }
+        Scope::Pair(ws, owner) => {
+            sql.push("k.workspace_id = ").bind(Bind::Int(ws.0));
+            match owner {
+                Some(o) => sql.push(" AND k.owner_id = ").bind(Bind::Int(o.0)),
+                None => sql.push(" AND k.owner_id IS NULL"),
+            };
+        }
+        Scope::Text { pattern, phrase } => {
+            if sql.postgres {
+                sql.push("TRUE");
+                substring(sql, pattern);
+            } else {
+                sql.push("api_keys_search MATCH ")
+                    .bind(Bind::Text(format!("{{name purpose}} : {phrase}")));
+            }
+            sql.push(" AND ");
+            in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
+        }
+        Scope::NamePrefix(prefix) => {
+            in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
+            prefix_range(sql, prefix);
+        }
+        Scope::Expiring => {
+            in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
+            sql.push(" AND k.revoked_at IS NULL AND k.expires_at > ")
+                .bind(Bind::Time(f.now))
+                .push(" AND k.expires_at <= ")
+                .bind(Bind::Time(f.now + EXPIRING_SOON));
+        }
+        Scope::Ids(ids) => {
+            if sql.postgres {
+                // Read by `from_clause`.
+                sql.push("TRUE");
+            } else if ids.is_empty() {
+                sql.push("FALSE");
+            } else {
+                in_list(sql, "k.id", ids.iter().copied());
+            }
+            sql.push(" AND ");
+            in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
+        }
+    }
+}
+
+/// The search condition and the filters (each starts with ` AND `).
+pub(super) fn filter_conditions(sql: &mut Sql, source: &Source, f: &Filters) {
+    // Other scopes are built for the owner filter already.
+    let owner_condition = matches!(
+        source.scope,
+        Scope::Text { .. } | Scope::NamePrefix(_) | Scope::Ids(_) | Scope::Expiring
+    );
+    match &source.text {
+        Some(TextCondition::Substring(pattern)) => substring(sql, pattern),
+        Some(TextCondition::Prefix(prefix)) => prefix_range(sql, prefix),
+        None => {}
+    }
+    let working = |sql: &mut Sql| {
+        sql.push(" AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ")
+            .bind(Bind::Time(f.now))
+            .push(")");
+    };
+    match f.status {
+        Some(StatusFilter::Is(KeyStatus::Active)) => working(sql),
+        Some(StatusFilter::Is(KeyStatus::Expired)) => {
+            sql.push(" AND k.revoked_at IS NULL AND k.expires_at <= ")
+                .bind(Bind::Time(f.now));
+        }
+        Some(StatusFilter::Is(KeyStatus::Revoked)) => {
+            sql.push(" AND k.revoked_at IS NOT NULL");
+        }
+        Some(StatusFilter::ExpiringSoon) => {
+            sql.push(" AND k.revoked_at IS NULL AND k.expires_at > ")
+                .bind(Bind::Time(f.now))
+                .push(" AND k.expires_at <= ")
+                .bind(Bind::Time(f.now + EXPIRING_SOON));
+        }
+        Some(StatusFilter::Unused) => {
+            working(sql);
+            sql.push(" AND (k.last_used_at <= ")
+                .bind(Bind::Time(f.now - UNUSED_AFTER))
+                .push(" OR (k.last_used_at IS NULL AND k.created_at <= ")
+                .bind(Bind::Time(f.now - NEVER_USED_AFTER))
+                .push("))");
+            // Implied by the above (a key is used only after it is created), and a range of the
+            // created index: the newest month, where no key can be unused, is not read at all.
+            sql.push(" AND k.created_at <= ")
+                .bind(Bind::Time(f.now - NEVER_USED_AFTER));
+        }
+        None => {}
+    }
+    if let Some(a) = f.access {
+        sql.push(" AND k.access_level = ")
+            .bind(Bind::Text(a.as_str().to_owned()));
+    }
+    if owner_condition {
+        match &f.owner {
+            Some(OwnerFilter::Person(id)) => {
+                sql.push(" AND k.owner_id = ").bind(Bind::Int(id.0));
+            }
+            Some(OwnerFilter::Removed(_)) => {
+                let active = if sql.postgres {
+                    "NOT u.disabled"
+                } else {
+                    "u.disabled = 0"
+                };
+                sql.push(&format!(
+                    " AND (k.owner_id IS NULL OR NOT EXISTS (SELECT 1 FROM memberships m \
+                     JOIN users u ON u.id = m.user_id WHERE m.workspace_id = k.workspace_id \
+                     AND m.user_id = k.owner_id AND {active}))"
+                ));
+            }
+            None => {}
+        }
+    }
+    if !sql.postgres {
+        sql.push(" AND mlr_deadline()");
+    }
+}

@@ -78,20 +78,6 @@ pub fn list(
     // on the backend's own connection, where a fixed shape finds its prepared statement by its
     // type (through `AnyConnection` its SQL text was written out on every call to be looked up:
     // a sixth of the API's cost of a page of contacts, by callgrind).
-    macro_rules! load {
-        (|$page:ident| $query:expr) => {
-            match conn {
-                AnyConnection::Sqlite(c) => {
-                    let $page = page!();
-                    $query.load(c)
-                }
-                AnyConnection::Postgresql(c) => {
-                    let $page = page!();
-                    $query.load(c)
-                }
-            }
-        };
-    }
     macro_rules! page {
         () => {
             contacts::table
@@ -101,13 +87,22 @@ pub fn list(
                 .select(Contact::as_select())
         };
     }
+    // Each arm expands the query anew, so that it is typed for that backend.
+    macro_rules! load {
+        ($query:expr) => {
+            match conn {
+                AnyConnection::Sqlite(c) => $query.load(c),
+                AnyConnection::Postgresql(c) => $query.load(c),
+            }
+        };
+    }
     let mut rows: Vec<Contact> = match (email, from) {
-        (None, None) => load!(|p| p)?,
-        (Some(e), None) => load!(|p| p.filter(contacts::email.eq(e)))?,
-        (None, Some(f)) => load!(|p| p.filter(contacts::id.gt(f)))?,
-        (Some(e), Some(f)) => {
-            load!(|p| p.filter(contacts::email.eq(e)).filter(contacts::id.gt(f)))?
-        }
+        (None, None) => load!(page!())?,
+        (Some(e), None) => load!(page!().filter(contacts::email.eq(e)))?,
+        (None, Some(f)) => load!(page!().filter(contacts::id.gt(f)))?,
+        (Some(e), Some(f)) => load!(page!()
+            .filter(contacts::email.eq(e))
+            .filter(contacts::id.gt(f)))?,
     };
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);

@@ -230,21 +230,6 @@ fn planned_rows(json: &str, arms: usize) -> Option<Vec<f64>> {
     (children.len() == arms + 1).then(|| children.iter().map(rows).collect::<Option<Vec<_>>>())?
 }
 
-/// PostgreSQL: the keys whose name or purpose holds `pattern`, found by the trigram index with
-/// `word` alone (a part of it). `|| ''` keeps the whole pattern out of the index's conditions
-/// (it is not the indexed expression), so it is checked on the keys the word finds.
-fn word_first(sql: &mut Sql, word: &str, pattern: &str) {
-    for (i, column) in ["k.name", "k.purpose"].into_iter().enumerate() {
-        sql.push(if i == 0 { " AND ((" } else { " OR (" })
-            .push(&format!("lower({column}) LIKE "))
-            .bind(Bind::Text(word.to_owned()))
-            .push(&format!(" ESCAPE '\\' AND (lower({column}) || '') LIKE "))
-            .bind(Bind::Text(pattern.to_owned()))
-            .push(" ESCAPE '\\')");
-    }
-    sql.push(")");
-}
-
 /// The people who own keys in each of these workspaces (`None` for keys without an owner): from
 /// `key_owners` (kept by triggers), and one index seek per workspace for keys without an owner.
 pub fn owners_in(

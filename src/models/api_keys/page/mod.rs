@@ -21,8 +21,8 @@ use crate::domain::key::{AccessLevel, StatusFilter};
 use crate::domain::search::{Page, Position, SortKey, SortValue};
 
 use sql::{
-    arm, conditions, from_clause, groupable, in_list, lateral, prefix_range, substring, ArmRead,
-    Bind, Reading, Sql,
+    arm, conditions, from_clause, groupable, in_list, lateral, prefix_range, substring, word_first,
+    ArmRead, Bind, Reading, Sql,
 };
 
 /// Arms per statement: SQLite allows at most 500 terms in a compound SELECT.

@@ -15,7 +15,7 @@ mod indexes;
 mod lateral;
 
 use conditions::filter_conditions;
-pub(super) use conditions::{conditions, prefix_range, substring};
+pub(super) use conditions::{conditions, prefix_range, substring, word_first};
 
 use indexes::index_for;
 pub(super) use lateral::lateral;

@@ -39,6 +39,21 @@ pub(in crate::models::api_keys::page) fn substring(sql: &mut Sql, pattern: &str)
         .push(" ESCAPE '\\')");
 }
 
+/// PostgreSQL: the keys whose name or purpose holds `pattern`, found by the trigram index with
+/// `word` alone (a part of it). `|| ''` keeps the whole pattern out of the index's conditions
+/// (it is not the indexed expression), so it is checked on the keys the word finds.
+pub(in crate::models::api_keys::page) fn word_first(sql: &mut Sql, word: &str, pattern: &str) {
+    for (i, column) in ["k.name", "k.purpose"].into_iter().enumerate() {
+        sql.push(if i == 0 { " AND ((" } else { " OR (" })
+            .push(&format!("lower({column}) LIKE "))
+            .bind(Bind::Text(word.to_owned()))
+            .push(&format!(" ESCAPE '\\' AND (lower({column}) || '') LIKE "))
+            .bind(Bind::Text(pattern.to_owned()))
+            .push(" ESCAPE '\\')");
+    }
+    sql.push(")");
+}
+
 /// The WHERE conditions of an arm: its scope, its search condition, the filters. (Columns are
 /// qualified: a SQLite text arm joins the FTS table.)
 pub(in crate::models::api_keys::page) fn conditions(sql: &mut Sql, source: &Source, f: &Filters) {

@@ -3,7 +3,9 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use bytes::Bytes;
 use serde::Serialize;
+use std::cell::RefCell;
 use utoipa::ToSchema;
 
 use crate::domain::FieldError;
@@ -108,6 +110,19 @@ impl From<FieldError> for ApiError {
 }
 
 impl ApiError {
+    /// The JSON body, written into a sized buffer.
+    fn body(&self) -> Bytes {
+        let mut body = Vec::with_capacity(160);
+        let detail = ErrorBody {
+            error: self.detail(),
+        };
+        if serde_json::to_writer(&mut body, &detail).is_err() {
+            // Serialising these plain strings cannot fail; an empty body rather than a panic.
+            body.clear();
+        }
+        Bytes::from(body)
+    }
+
     fn detail(&self) -> ErrorDetail {
         let (code, message, field) = match self {
             ApiError::Unauthorized => ("unauthorized", UNAUTHORIZED_MESSAGE.to_owned(), None),
@@ -193,15 +208,11 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(e) => tracing::warn!(error = %format!("{e:#}"), "API busy"),
             _ => {}
         }
-        let mut body = Vec::with_capacity(160);
-        let detail = ErrorBody {
-            error: self.detail(),
-        };
-        if serde_json::to_writer(&mut body, &detail).is_err() {
-            // Serialising these plain strings cannot fail; an empty body rather than a panic.
-            body.clear();
+        if let ApiError::KeyRateLimited { limit, retry_after } = *self {
+            return key_refusal(limit, retry_after);
         }
-        let mut res = HttpResponse::with_body(self.status_code(), body).map_into_boxed_body();
+        let mut res =
+            HttpResponse::with_body(self.status_code(), self.body()).map_into_boxed_body();
         let h = res.headers_mut();
         h.insert(header::CONTENT_TYPE, JSON);
         h.insert(header::CACHE_CONTROL, NO_STORE);
@@ -226,17 +237,6 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests(s) => {
                 h.insert(header::RETRY_AFTER, HeaderValue::from(*s));
             }
-            // RFC 9110 Retry-After, and the RateLimit fields of the IETF draft.
-            ApiError::KeyRateLimited { limit, retry_after } => {
-                use crate::web::middleware::{
-                    RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET,
-                };
-                let after = HeaderValue::from(*retry_after);
-                h.insert(header::RETRY_AFTER, after.clone());
-                h.insert(RATELIMIT_LIMIT, HeaderValue::from(*limit));
-                h.insert(RATELIMIT_REMAINING, HeaderValue::from_static("0"));
-                h.insert(RATELIMIT_RESET, after);
-            }
             ApiError::Unavailable(_) => {
                 h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
@@ -246,7 +246,102 @@ impl ResponseError for ApiError {
     }
 }
 
+/// The parts of a key's 429 that depend on its limit and wait. A client over its limit gets the
+/// same refusal thousands of times a second (the wait counts down in whole seconds), so each
+/// worker thread keeps the last one it wrote and the response is then only assembled.
+#[derive(Clone)]
+struct Refusal {
+    limit: u32,
+    retry_after: u64,
+    body: Bytes,
+    limit_value: HeaderValue,
+    after: HeaderValue,
+}
+
+thread_local! {
+    static LAST_REFUSAL: RefCell<Option<Refusal>> = const { RefCell::new(None) };
+}
+
+/// 429 for a key over its requests-per-minute limit: RFC 9110 `Retry-After`, and the
+/// `RateLimit-*` fields of the IETF draft.
+fn key_refusal(limit: u32, retry_after: u64) -> HttpResponse {
+    use crate::web::middleware::{RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET};
+    let r = LAST_REFUSAL.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some(r) if r.limit == limit && r.retry_after == retry_after => r.clone(),
+            _ => {
+                let r = Refusal {
+                    limit,
+                    retry_after,
+                    body: ApiError::KeyRateLimited { limit, retry_after }.body(),
+                    limit_value: HeaderValue::from(limit),
+                    after: HeaderValue::from(retry_after),
+                };
+                *last = Some(r.clone());
+                r
+            }
+        }
+    });
+    let mut res =
+        HttpResponse::with_body(StatusCode::TOO_MANY_REQUESTS, r.body).map_into_boxed_body();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, JSON);
+    h.insert(header::CACHE_CONTROL, NO_STORE);
+    h.insert(header::RETRY_AFTER, r.after.clone());
+    h.insert(RATELIMIT_LIMIT, r.limit_value);
+    h.insert(RATELIMIT_REMAINING, HeaderValue::from_static("0"));
+    h.insert(RATELIMIT_RESET, r.after);
+    res
+}
+
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const INVALID_TOKEN: HeaderValue =
     HeaderValue::from_static("Bearer realm=\"Mailrith API\", error=\"invalid_token\"");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    /// What the refusal says, written afresh: the kept one must never be another key's.
+    fn check(res: HttpResponse, limit: u32, retry_after: u64) {
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        let h = res.headers();
+        let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(text("retry-after"), Some(retry_after.to_string()));
+        assert_eq!(text("ratelimit-limit"), Some(limit.to_string()));
+        assert_eq!(text("ratelimit-remaining").as_deref(), Some("0"));
+        assert_eq!(text("ratelimit-reset"), Some(retry_after.to_string()));
+        assert_eq!(text("content-type").as_deref(), Some("application/json"));
+        assert_eq!(text("cache-control").as_deref(), Some("no-store"));
+        let Ok(body) = res.into_body().try_into_bytes() else {
+            panic!("the refusal's body is not in memory");
+        };
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"]["code"], "rate_limited");
+        assert_eq!(
+            json["error"]["message"],
+            format!(
+                "This key may make {limit} requests a minute. Retry after {retry_after} seconds."
+            )
+        );
+    }
+
+    #[test]
+    fn a_kept_refusal_is_only_reused_for_the_same_limit_and_wait() {
+        for (limit, retry_after) in [
+            (60, 9),
+            (60, 9),
+            (60, 8),
+            (1, 8),
+            (1, 8),
+            (100_000, 1),
+            (60, 9),
+        ] {
+            let e = ApiError::KeyRateLimited { limit, retry_after };
+            check(e.error_response(), limit, retry_after);
+        }
+    }
+}

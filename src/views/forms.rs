@@ -39,11 +39,27 @@ pub fn member_choices<'a>(
     members: impl IntoIterator<Item = &'a Member>,
     selected: Option<&str>,
 ) -> Vec<Choice> {
-    members
+    person_choices(
+        members
+            .into_iter()
+            .map(|m| (m.public_id.as_str(), m.name.as_str(), m.email.as_str())),
+        selected,
+    )
+}
+
+/// People as choices "Name (email)", by (public id, name, email).
+pub fn person_choices<'a>(
+    people: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    selected: Option<&str>,
+) -> Vec<Choice> {
+    people
         .into_iter()
-        .map(|p| {
-            let label = format!("{} ({})", p.name, p.email);
-            Choice::new(&p.public_id, label, selected == Some(p.public_id.as_str()))
+        .map(|(public_id, name, email)| {
+            Choice::new(
+                public_id,
+                format!("{name} ({email})"),
+                selected == Some(public_id),
+            )
         })
         .collect()
 }

@@ -9,7 +9,7 @@ use crate::domain::key::{AccessLevel, StatusFilter};
 use crate::domain::search::{KeyQuery, KeyQueryParams, Page, SortKey, OWNER_REMOVED};
 use crate::services::api_keys;
 use crate::views::api_keys::{KeyRow, KeysPage, PageLink, TopKey};
-use crate::views::forms::{member_choices, workspace_choices, Choice};
+use crate::views::forms::{person_choices, workspace_choices, Choice};
 use crate::web::actor::Actor;
 use crate::web::error::AppError;
 use crate::web::htmx::{self, HxRequest};
@@ -66,7 +66,13 @@ pub async fn list(
         q: q.q.clone(),
         q_error: q.q_error,
         workspaces: workspace_choices(&found.memberships, q.workspace.as_deref()),
-        owners: member_choices(&found.people, q.owner.as_deref()),
+        owners: person_choices(
+            found
+                .people
+                .iter()
+                .map(|p| (p.public_id.as_str(), p.name.as_str(), p.email.as_str())),
+            q.owner.as_deref(),
+        ),
         statuses: StatusFilter::ALL
             .into_iter()
             .map(|s| Choice::new(s.as_str(), s.label(), q.status == Some(s)))

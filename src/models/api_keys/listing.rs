@@ -27,103 +27,115 @@ pub struct KeyListing {
     pub revoked_by_name: Option<String>,
 }
 
-type ListingRow = (
-    ApiKey,
-    (String, String),
-    (Option<String>, Option<String>, Option<String>, Option<bool>),
-    (Role, Access, Access),
-    Option<i64>,
-);
+/// The viewer's access in a workspace, with the workspace's name and public id.
+type AccessRow = (WorkspaceId, String, String, Role, Access, Access);
 
-fn to_listing(row: ListingRow) -> KeyListing {
-    let (
-        key,
-        (workspace_name, workspace_public_id),
-        (owner_name, owner_email, owner_public_id, owner_disabled),
-        (role, keys, apps),
-        owner_membership,
-    ) = row;
-    let owner_removed =
-        key.owner_id.is_none() || owner_membership.is_none() || owner_disabled == Some(true);
-    KeyListing {
-        key,
-        workspace_name,
-        workspace_public_id,
-        owner_name,
-        owner_email,
-        owner_public_id,
-        viewer_access: WorkspaceAccess::new(role, keys, apps),
-        owner_removed,
-        revoked_by_name: None,
-    }
-}
+/// A person a page names (owner or revoker): id, name, email, public id, disabled, and one of the
+/// page's workspaces they belong to (a row per such workspace; `None` when they belong to none).
+type PersonRow = (UserId, String, String, String, bool, Option<WorkspaceId>);
 
-/// Fills in who revoked each revoked key of a page, in one query.
-fn with_revokers(
+/// Completes keys as the list shows them, in three small queries rather than one join of five
+/// tables: on PostgreSQL planning that join (api_keys has twenty indexes) took 1.1–1.8 ms a page,
+/// longer than reading it. Keys in a workspace where the viewer may not view keys are left out.
+fn complete(
     conn: &mut AnyConnection,
-    mut listings: Vec<KeyListing>,
+    viewer: UserId,
+    keys: Vec<ApiKey>,
 ) -> QueryResult<Vec<KeyListing>> {
-    let ids: Vec<UserId> = listings.iter().filter_map(|l| l.key.revoked_by).collect();
-    let names = crate::models::users::names(conn, ids)?;
-    for l in &mut listings {
-        l.revoked_by_name = l.key.revoked_by.and_then(|id| names.get(&id).cloned());
+    use std::collections::{BTreeSet, HashMap};
+    if keys.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(listings)
-}
-
-diesel::alias!(memberships as owner_memberships: OwnerMemberships);
-
-/// Keys joined to their workspace, the viewer's membership in it (only workspaces where the
-/// viewer may at least view keys), the owner, and the owner's membership (to tell a removed owner).
-macro_rules! scoped_keys {
-    ($viewer:expr) => {
-        api_keys::table
-            .inner_join(workspaces::table)
-            .inner_join(
-                memberships::table.on(memberships::workspace_id
-                    .eq(api_keys::workspace_id)
-                    .and(memberships::user_id.eq($viewer))
-                    .and(
-                        memberships::role
-                            .eq(Role::Owner)
-                            .or(memberships::role.eq(Role::Admin))
-                            .or(memberships::api_keys_permission.ne(Access::None)),
-                    )),
-            )
-            .left_join(users::table.on(api_keys::owner_id.eq(users::id.nullable())))
-            .left_join(
-                owner_memberships.on(owner_memberships
-                    .field(memberships::workspace_id)
-                    .eq(api_keys::workspace_id)
-                    .and(
-                        owner_memberships
-                            .field(memberships::user_id)
-                            .nullable()
-                            .eq(api_keys::owner_id),
-                    )),
-            )
-    };
-}
-
-macro_rules! listing_columns {
-    () => {
-        (
-            ApiKey::as_select(),
-            (workspaces::name, workspaces::public_id),
-            (
-                users::name.nullable(),
-                users::email.nullable(),
-                users::public_id.nullable(),
-                users::disabled.nullable(),
-            ),
-            (
-                memberships::role,
-                memberships::api_keys_permission,
-                memberships::apps_permission,
-            ),
-            owner_memberships.field(memberships::id).nullable(),
+    let spaces: Vec<WorkspaceId> = keys
+        .iter()
+        .map(|k| k.workspace_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let access: HashMap<WorkspaceId, AccessRow> = memberships::table
+        .inner_join(workspaces::table)
+        .filter(memberships::user_id.eq(viewer))
+        .filter(memberships::workspace_id.eq_any(spaces.clone()))
+        .filter(
+            memberships::role
+                .eq(Role::Owner)
+                .or(memberships::role.eq(Role::Admin))
+                .or(memberships::api_keys_permission.ne(Access::None)),
         )
-    };
+        .select((
+            memberships::workspace_id,
+            workspaces::name,
+            workspaces::public_id,
+            memberships::role,
+            memberships::api_keys_permission,
+            memberships::apps_permission,
+        ))
+        .load::<AccessRow>(conn)?
+        .into_iter()
+        .map(|row| (row.0, row))
+        .collect();
+    let named: Vec<UserId> = keys
+        .iter()
+        .flat_map(|k| [k.owner_id, k.revoked_by])
+        .flatten()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut people: HashMap<UserId, (String, String, String, bool)> = HashMap::new();
+    let mut belongs: BTreeSet<(UserId, WorkspaceId)> = BTreeSet::new();
+    if !named.is_empty() {
+        let rows: Vec<PersonRow> = users::table
+            .left_join(
+                memberships::table.on(memberships::user_id
+                    .eq(users::id)
+                    .and(memberships::workspace_id.eq_any(spaces))),
+            )
+            .filter(users::id.eq_any(named))
+            .select((
+                users::id,
+                users::name,
+                users::email,
+                users::public_id,
+                users::disabled,
+                memberships::workspace_id.nullable(),
+            ))
+            .load(conn)?;
+        for (id, name, email, public_id, disabled, workspace) in rows {
+            if let Some(w) = workspace {
+                belongs.insert((id, w));
+            }
+            people.insert(id, (name, email, public_id, disabled));
+        }
+    }
+    Ok(keys
+        .into_iter()
+        .filter_map(|key| {
+            let (_, workspace_name, workspace_public_id, role, keys, apps) =
+                access.get(&key.workspace_id)?.clone();
+            let owner = key.owner_id.and_then(|o| people.get(&o));
+            let owner_removed = match key.owner_id {
+                None => true,
+                Some(o) => {
+                    !belongs.contains(&(o, key.workspace_id)) || owner.is_none_or(|p| p.3)
+                }
+            };
+            let revoked_by_name = key
+                .revoked_by
+                .and_then(|r| people.get(&r))
+                .map(|p| p.0.clone());
+            Some(KeyListing {
+                workspace_name,
+                workspace_public_id,
+                owner_name: owner.map(|p| p.0.clone()),
+                owner_email: owner.map(|p| p.1.clone()),
+                owner_public_id: owner.map(|p| p.2.clone()),
+                viewer_access: WorkspaceAccess::new(role, keys, apps),
+                owner_removed,
+                revoked_by_name,
+                key,
+            })
+        })
+        .collect())
 }
 
 /// The keys of a page, as the list shows them, in the order of `ids`.
@@ -135,11 +147,11 @@ pub fn by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<ListingRow> = scoped_keys!(viewer)
+    let keys: Vec<ApiKey> = api_keys::table
         .filter(api_keys::id.eq_any(ids.to_vec()))
-        .select(listing_columns!())
+        .select(ApiKey::as_select())
         .load(conn)?;
-    let mut listings = with_revokers(conn, rows.into_iter().map(to_listing).collect())?;
+    let mut listings = complete(conn, viewer, keys)?;
     listings.sort_by_key(|l| ids.iter().position(|id| *id == l.key.id.0));
     Ok(listings)
 }
@@ -158,14 +170,12 @@ pub fn find_for_viewer(
     viewer: UserId,
     public_id: &str,
 ) -> QueryResult<Option<KeyListing>> {
-    let row: Option<ListingRow> = scoped_keys!(viewer)
+    let key: Option<ApiKey> = api_keys::table
         .filter(api_keys::public_id.eq(public_id))
-        .select(listing_columns!())
+        .select(ApiKey::as_select())
         .first(conn)
         .optional()?;
-    Ok(
-        with_revokers(conn, row.into_iter().map(to_listing).collect())?
-            .into_iter()
-            .next(),
-    )
+    Ok(complete(conn, viewer, key.into_iter().collect())?
+        .into_iter()
+        .next())
 }

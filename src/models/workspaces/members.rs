@@ -143,6 +143,33 @@ pub fn people_visible_to(
     Ok(out)
 }
 
+/// Someone who can sign in, as a choice names them.
+#[derive(Debug, Clone, Queryable)]
+pub struct Person {
+    pub user_id: UserId,
+    pub public_id: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// Everyone who can sign in and belongs to any of these workspaces, once each, by name: a
+/// semi-join of users on memberships (one row a person, not one a membership).
+pub fn people_in(conn: &mut AnyConnection, ids: &[WorkspaceId]) -> QueryResult<Vec<Person>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    users::table
+        .filter(users::disabled.eq(false))
+        .filter(diesel::dsl::exists(
+            memberships::table
+                .filter(memberships::user_id.eq(users::id))
+                .filter(memberships::workspace_id.eq_any(ids.to_vec())),
+        ))
+        .order((users::name.asc(), users::id.asc()))
+        .select((users::id, users::public_id, users::name, users::email))
+        .load(conn)
+}
+
 /// The active members (not disabled) of each of these workspaces, in one query; a workspace with
 /// none is listed with none.
 pub fn active_members(

@@ -6,10 +6,10 @@ use crate::domain::search::{KeyQuery, Page, COUNT_CAP, OWNER_REMOVED, PAGE_SIZE}
 use crate::models::api_keys::page::{self, Filters, IdPage, OwnerFilter, Scope, Source, Total};
 use crate::models::api_keys::{self, KeyListing};
 use crate::models::users;
-use crate::models::workspaces::{self, Member, Membership};
+use crate::models::workspaces::{self, Membership, Person};
 use crate::services::{Error, Result};
 
-use super::search::{plan, read};
+use super::search::{plan, read, Counted};
 
 /// One page of the API Keys list, and what its filters offer.
 pub struct KeyList {
@@ -21,7 +21,7 @@ pub struct KeyList {
     /// Where the page starts and ends, and whether there is more before and after it.
     pub page: IdPage,
     pub memberships: Vec<Membership>,
-    pub people: Vec<Member>,
+    pub people: Vec<Person>,
     /// For the workspaces where the viewer manages keys: (workspace, public id, how many working
     /// keys expire within 7 days), where any do.
     pub expiring: Vec<(String, String, i64)>,
@@ -33,14 +33,13 @@ pub struct KeyList {
 /// How many keys "Top keys this week" names.
 pub const TOP_KEYS: usize = 5;
 
-/// The keys of these workspaces with the most successful requests this week: the first page of
-/// the "Most used (7 days)" sort, one index range scan per workspace.
+/// The keys of these workspaces with the most successful requests this week (ids, most first):
+/// the first page of the "Most used (7 days)" sort, one index range scan per workspace.
 fn top_keys(
     c: &mut AnyConnection,
-    viewer: UserId,
     workspaces: &[WorkspaceId],
     now: time::PrimitiveDateTime,
-) -> Result<Vec<KeyListing>> {
+) -> Result<Vec<i64>> {
     let filters = Filters {
         visible: workspaces.to_vec(),
         status: None,
@@ -61,10 +60,7 @@ fn top_keys(
         &Page::First,
         TOP_KEYS,
     )?;
-    Ok(api_keys::by_ids(c, viewer, &first.ids)?
-        .into_iter()
-        .filter(|l| l.key.requests_7d > 0)
-        .collect())
+    Ok(first.ids)
 }
 
 /// One page of the keys the viewer sees, searched, filtered and sorted as `q` asks. Every read
@@ -91,10 +87,8 @@ pub fn list(
                 .map(|n| (m.workspace.name.clone(), m.workspace.public_id.clone(), *n))
         })
         .collect();
-    let people = workspaces::people_visible_to(c, viewer)?
-        .into_iter()
-        .map(|(m, _)| m)
-        .collect();
+    let ids: Vec<WorkspaceId> = memberships.iter().map(|m| m.workspace.id).collect();
+    let people = workspaces::people_in(c, &ids)?;
     let all: Vec<WorkspaceId> = memberships
         .iter()
         .filter(|m| m.access.can_view_keys())
@@ -116,18 +110,31 @@ pub fn list(
     };
     let total = match &counted {
         _ if q.page == Page::First && !page.has_after => Total::Exact(page.ids.len()),
-        Some(counted) => page::count(c, counted, &filters, COUNT_CAP, page.ids.len())?,
-        None => Total::AtLeast(page.ids.len()),
+        Counted::Arms(arms) => page::count(c, arms, &filters, COUNT_CAP, page.ids.len())?,
+        Counted::AtLeast(n) => Total::AtLeast(page.ids.len().max(*n)),
     };
     let unfiltered =
         q.q.is_empty() && q.owner.is_none() && q.status.is_none() && q.access.is_none();
-    let top = if unfiltered && q.page == Page::First {
-        top_keys(c, viewer, &filters.visible, now)?
+    let top_ids = if unfiltered && q.page == Page::First {
+        top_keys(c, &filters.visible, now)?
     } else {
         Vec::new()
     };
+    // The page and the top keys are read together: one read of keys rather than two.
+    let mut ids = page.ids.clone();
+    ids.extend(top_ids.iter().filter(|id| !page.ids.contains(id)));
+    let (mut keys, mut top) = (Vec::new(), Vec::new());
+    for listing in api_keys::by_ids(c, viewer, &ids)? {
+        if top_ids.contains(&listing.key.id.0) && listing.key.requests_7d > 0 {
+            top.push(listing.clone());
+        }
+        if page.ids.contains(&listing.key.id.0) {
+            keys.push(listing);
+        }
+    }
+    top.sort_by_key(|l| top_ids.iter().position(|id| *id == l.key.id.0));
     Ok(KeyList {
-        keys: api_keys::by_ids(c, viewer, &page.ids)?,
+        keys,
         total,
         any,
         page,
@@ -141,8 +148,8 @@ pub fn list(
 /// A page read for `q`: its ids, the arms to count it by, and the filters it applied.
 struct Found {
     page: IdPage,
-    /// `None`: too many to count (see `search::read`).
-    counted: Option<Vec<Source>>,
+    /// How its total is found (see `search::read`).
+    counted: Counted,
     filters: Filters,
 }
 
@@ -237,7 +244,7 @@ pub fn export_batch(
 
 fn empty(
     memberships: Vec<Membership>,
-    people: Vec<Member>,
+    people: Vec<Person>,
     any: bool,
     expiring: Vec<(String, String, i64)>,
 ) -> KeyList {

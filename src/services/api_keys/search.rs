@@ -5,7 +5,7 @@
 use crate::db::ids::{UserId, WorkspaceId};
 use crate::db::AnyConnection;
 use crate::domain::key::StatusFilter;
-use crate::domain::search::KeyQuery;
+use crate::domain::search::{KeyQuery, COUNT_CAP};
 use crate::models::api_keys::page::{
     self, Filters, IdPage, OwnerFilter, Scope, Source, TextCondition,
 };
@@ -33,6 +33,16 @@ const EXPIRING_READ: usize = 10_000;
 pub(super) struct Plan {
     fixed: Vec<Source>,
     text: Option<TextPlan>,
+    /// How many keys `fixed` is known to hold at least, without counting (0: not known).
+    known: usize,
+}
+
+/// How a page's total is found.
+pub(super) enum Counted {
+    /// By counting these arms (up to the cap, within the count's budget).
+    Arms(Vec<Source>),
+    /// Not counted: at least this many (and at least the page).
+    AtLeast(usize),
 }
 
 struct TextPlan {
@@ -42,17 +52,17 @@ struct TextPlan {
     scan: Vec<Source>,
 }
 
-/// Reads the page by the plan; returns it and the arms to count it by (`None`: PostgreSQL
-/// estimates the search's matches so many that counting them would only spend its budget; the
-/// list says "N+ keys", as when a count runs out of it).
+/// Reads the page by the plan; returns it and how to find its total: the arms to count, or a
+/// lower bound when counting would only spend its budget (PostgreSQL estimates the search's
+/// matches at more than 10,000, or the plan already knows there are more than the count's cap).
 pub(super) fn read(
     c: &mut AnyConnection,
     q: &KeyQuery,
     f: &Filters,
     plan: Plan,
     size: usize,
-) -> Result<(IdPage, Option<Vec<Source>>)> {
-    let Plan { fixed, text } = plan;
+) -> Result<(IdPage, Counted)> {
+    let Plan { fixed, text, known } = plan;
     let read_page = |c: &mut AnyConnection, sources: &[Source]| {
         if sources.is_empty() {
             return Ok(IdPage::default());
@@ -61,14 +71,17 @@ pub(super) fn read(
     };
     let Some(TextPlan { indexed, scan }) = text else {
         let page = read_page(c, &fixed)?;
-        return Ok((page, Some(fixed)));
+        if known >= COUNT_CAP {
+            return Ok((page, Counted::AtLeast(COUNT_CAP)));
+        }
+        return Ok((page, Counted::Arms(fixed)));
     };
     let by_ids = |c: &mut AnyConnection, mut fixed: Vec<Source>, ids: Vec<i64>| {
         if !ids.is_empty() {
             fixed.push(Source::new(Scope::Ids(ids)));
         }
         let page = read_page(c, &fixed)?;
-        Ok::<_, Error>((page, Some(fixed)))
+        Ok::<_, Error>((page, Counted::Arms(fixed)))
     };
     // PostgreSQL's estimate of the matches skips a probe that would only learn they are many.
     let estimate = page::estimate_text(c, &indexed)?;
@@ -89,7 +102,10 @@ pub(super) fn read(
     arms.extend(scan.iter().cloned());
     let counted = |mut fixed: Vec<Source>| {
         fixed.push(Source::new(indexed.clone()));
-        (!beyond(FEW)).then_some(fixed)
+        match beyond(FEW) {
+            true => Counted::AtLeast(0),
+            false => Counted::Arms(fixed),
+        }
     };
     if let Some(page) = crate::db::within(c, SCAN_BUDGET, |c| read_page(c, &arms))? {
         return Ok((page, counted(fixed)));
@@ -127,18 +143,22 @@ pub(super) fn plan(
             return Ok(Plan {
                 fixed: expiring.to_vec(),
                 text: None,
+                known: 0,
             });
         }
     }
-    let base: Vec<Scope> = match &f.owner {
-        None => f.visible.iter().map(|w| Scope::Workspace(*w)).collect(),
-        Some(OwnerFilter::Person(u)) => vec![Scope::Owner(*u, f.visible.clone())],
+    let (base, owned): (Vec<Scope>, usize) = match &f.owner {
+        None => (f.visible.iter().map(|w| Scope::Workspace(*w)).collect(), 0),
+        Some(OwnerFilter::Person(u)) => (vec![Scope::Owner(*u, f.visible.clone())], 0),
         Some(OwnerFilter::Removed(active)) => removed_owners(c, active)?,
     };
     let (Some(needle), Some(pattern)) = (q.needle(), q.like_pattern()) else {
+        // Every key of the arms is listed when no status or access filter narrows them.
+        let unfiltered = f.status.is_none() && f.access.is_none();
         return Ok(Plan {
             fixed: base.into_iter().map(Source::new).collect(),
             text: None,
+            known: if unfiltered { owned } else { 0 },
         });
     };
     let mut fixed = Vec::new();
@@ -215,6 +235,7 @@ pub(super) fn plan(
     Ok(Plan {
         fixed,
         text: Some(TextPlan { indexed, scan }),
+        known: 0,
     })
 }
 
@@ -222,15 +243,18 @@ pub(super) fn plan(
 /// index) but are not active members. A person removed everywhere they own keys is one arm over
 /// those workspaces (by the owner's index, every key read is one to show); a person still active
 /// somewhere gets one small arm per workspace they left. Keys without an owner are one arm.
+/// Also returns how many keys the removed owners own there (from `key_owners`, exact; keys
+/// without an owner not counted): a lower bound of the arms' keys.
 fn removed_owners(
     c: &mut AnyConnection,
     active: &[(WorkspaceId, Vec<UserId>)],
-) -> Result<Vec<Scope>> {
+) -> Result<(Vec<Scope>, usize)> {
     use std::collections::BTreeMap;
     let mut owned: BTreeMap<UserId, (Vec<WorkspaceId>, Vec<WorkspaceId>)> = BTreeMap::new();
     let mut without_owner = Vec::new();
     let workspaces: Vec<WorkspaceId> = active.iter().map(|(w, _)| *w).collect();
-    for (ws, owner) in page::owners_in(c, &workspaces)? {
+    let mut owned_keys = 0;
+    for (ws, owner, keys) in page::owners_in(c, &workspaces)? {
         let members = active
             .iter()
             .find(|(w, _)| *w == ws)
@@ -243,6 +267,7 @@ fn removed_owners(
                 everywhere.push(ws);
                 if !members.contains(&u) {
                     removed.push(ws);
+                    owned_keys += usize::try_from(keys).unwrap_or(0);
                 }
             }
         }
@@ -261,5 +286,5 @@ fn removed_owners(
     if !without_owner.is_empty() {
         scopes.push(Scope::NoOwner(without_owner));
     }
-    Ok(scopes)
+    Ok((scopes, owned_keys))
 }

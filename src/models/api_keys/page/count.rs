@@ -230,23 +230,24 @@ fn planned_rows(json: &str, arms: usize) -> Option<Vec<f64>> {
     (children.len() == arms + 1).then(|| children.iter().map(rows).collect::<Option<Vec<_>>>())?
 }
 
-/// The people who own keys in each of these workspaces (`None` for keys without an owner): from
-/// `key_owners` (kept by triggers), and one index seek per workspace for keys without an owner.
+/// The people who own keys in each of these workspaces, with how many keys (revoked or not) each
+/// owns there: from `key_owners` (kept by triggers); and, with `None` and 0 (not counted), each
+/// workspace that has keys without an owner (one index seek per workspace).
 pub fn owners_in(
     c: &mut AnyConnection,
     workspaces: &[WorkspaceId],
-) -> QueryResult<Vec<(WorkspaceId, Option<UserId>)>> {
+) -> QueryResult<Vec<(WorkspaceId, Option<UserId>, i64)>> {
     use crate::db::schema::key_owners;
     if workspaces.is_empty() {
         return Ok(Vec::new());
     }
-    let mut out: Vec<(WorkspaceId, Option<UserId>)> = key_owners::table
+    let mut out: Vec<(WorkspaceId, Option<UserId>, i64)> = key_owners::table
         .filter(key_owners::workspace_id.eq_any(workspaces.iter().map(|w| w.0)))
         .filter(key_owners::keys.gt(0))
-        .select((key_owners::workspace_id, key_owners::owner_id))
-        .load::<(i64, i64)>(c)?
+        .select((key_owners::workspace_id, key_owners::owner_id, key_owners::keys))
+        .load::<(i64, i64, i64)>(c)?
         .into_iter()
-        .map(|(w, o)| (WorkspaceId(w), Some(UserId(o))))
+        .map(|(w, o, n)| (WorkspaceId(w), Some(UserId(o)), n))
         .collect();
     #[derive(QueryableByName)]
     struct Ws {
@@ -277,7 +278,7 @@ pub fn owners_in(
     out.extend(
         sql.load::<Ws>(c)?
             .into_iter()
-            .map(|w| (WorkspaceId(w.ws), None)),
+            .map(|w| (WorkspaceId(w.ws), None, 0)),
     );
     Ok(out)
 }

@@ -23,7 +23,14 @@ pub async fn list(
     let params = params.into_inner();
     let q = KeyQuery::parse(&params);
     let (viewer, now, query) = (me.user.id, me.now, q.clone());
-    let found = run_db(&state.pool, move |c| api_keys::list(c, viewer, &query, now)).await?;
+    let parts = match hx.targets(KeysPage::RESULTS) {
+        true => api_keys::Parts::Results,
+        false => api_keys::Parts::Whole,
+    };
+    let found = run_db(&state.pool, move |c| {
+        api_keys::list(c, viewer, &query, now, parts)
+    })
+    .await?;
     let rows: Vec<KeyRow> = found
         .keys
         .iter()

@@ -115,9 +115,7 @@ fn complete(
             let owner = key.owner_id.and_then(|o| people.get(&o));
             let owner_removed = match key.owner_id {
                 None => true,
-                Some(o) => {
-                    !belongs.contains(&(o, key.workspace_id)) || owner.is_none_or(|p| p.3)
-                }
+                Some(o) => !belongs.contains(&(o, key.workspace_id)) || owner.is_none_or(|p| p.3),
             };
             let revoked_by_name = key
                 .revoked_by

@@ -63,6 +63,16 @@ fn top_keys(
     Ok(first.ids)
 }
 
+/// What of the API Keys page a request shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parts {
+    /// The whole page: with the expiring-keys banner, the owner choices and "Top keys this week".
+    Whole,
+    /// The results alone (htmx's search as you type, sorting and paging): none of those three
+    /// are read.
+    Results,
+}
+
 /// One page of the keys the viewer sees, searched, filtered and sorted as `q` asks. Every read
 /// is an index range scan that stops after a page (see `models::api_keys::page`). On the console's
 /// pool a statement that runs past its budget fails with `Error::TooSlow`.
@@ -71,14 +81,19 @@ pub fn list(
     viewer: UserId,
     q: &KeyQuery,
     now: time::PrimitiveDateTime,
+    parts: Parts,
 ) -> Result<KeyList> {
+    let whole = parts == Parts::Whole;
     let memberships = workspaces::for_user(c, viewer)?;
     let managed: Vec<WorkspaceId> = memberships
         .iter()
         .filter(|m| m.access.can_manage_keys())
         .map(|m| m.workspace.id)
         .collect();
-    let counts = api_keys::expiring_counts(c, &managed, now)?;
+    let counts = match whole {
+        true => api_keys::expiring_counts(c, &managed, now)?,
+        false => Default::default(),
+    };
     let expiring = memberships
         .iter()
         .filter_map(|m| {
@@ -88,7 +103,10 @@ pub fn list(
         })
         .collect();
     let ids: Vec<WorkspaceId> = memberships.iter().map(|m| m.workspace.id).collect();
-    let people = workspaces::people_in(c, &ids)?;
+    let people = match whole {
+        true => workspaces::people_in(c, &ids)?,
+        false => Vec::new(),
+    };
     let all: Vec<WorkspaceId> = memberships
         .iter()
         .filter(|m| m.access.can_view_keys())
@@ -115,7 +133,7 @@ pub fn list(
     };
     let unfiltered =
         q.q.is_empty() && q.owner.is_none() && q.status.is_none() && q.access.is_none();
-    let top_ids = if unfiltered && q.page == Page::First {
+    let top_ids = if whole && unfiltered && q.page == Page::First {
         top_keys(c, &filters.visible, now)?
     } else {
         Vec::new()

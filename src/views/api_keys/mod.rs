@@ -61,6 +61,9 @@ pub struct KeysPage {
 }
 
 impl KeysPage {
+    /// The id of the results' element, which htmx targets to swap them alone.
+    pub const RESULTS: &'static str = "keys-results";
+
     /// "1 key", "28 keys", or when counting stopped early "1,000+ keys".
     pub fn showing(total: Total) -> String {
         use crate::domain::format::thousands;
@@ -128,7 +131,7 @@ pub struct KeyDetailPage {
 /// switch, the whole page otherwise.
 impl Page for KeysPage {
     fn fragment(&self, hx: &HxRequest) -> Option<askama::Result<String>> {
-        if hx.targets("keys-results") {
+        if hx.targets(Self::RESULTS) {
             Some(self.as_results().render())
         } else {
             hx.wants_fragment().then(|| self.as_panel().render())

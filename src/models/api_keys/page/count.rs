@@ -244,7 +244,11 @@ pub fn owners_in(
     let mut out: Vec<(WorkspaceId, Option<UserId>, i64)> = key_owners::table
         .filter(key_owners::workspace_id.eq_any(workspaces.iter().map(|w| w.0)))
         .filter(key_owners::keys.gt(0))
-        .select((key_owners::workspace_id, key_owners::owner_id, key_owners::keys))
+        .select((
+            key_owners::workspace_id,
+            key_owners::owner_id,
+            key_owners::keys,
+        ))
         .load::<(i64, i64, i64)>(c)?
         .into_iter()
         .map(|(w, o, n)| (WorkspaceId(w), Some(UserId(o)), n))

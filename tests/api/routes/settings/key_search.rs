@@ -12,6 +12,7 @@ use mailrith::domain::search::{KeyQuery, KeyQueryParams, Page, SortKey, COUNT_CA
 use mailrith::domain::workspace::Role;
 use mailrith::models::api_keys::page::Total;
 use mailrith::models::{users, workspaces};
+use mailrith::services::api_keys::Parts;
 use time::PrimitiveDateTime;
 
 use crate::backend_tests;
@@ -334,7 +335,13 @@ async fn check(app: &TestApp, world: &World, viewer: UserId, visible: &[Workspac
         let (q2, at2) = (q.clone(), at.clone());
         let list = app
             .db(move |c| {
-                mailrith::services::api_keys::list(c, viewer, &KeyQuery { page: at2, ..q2 }, now)
+                mailrith::services::api_keys::list(
+                    c,
+                    viewer,
+                    &KeyQuery { page: at2, ..q2 },
+                    now,
+                    Parts::Whole,
+                )
             })
             .await
             .unwrap_or_else(|e| panic!("{raw}: {e}"));
@@ -382,6 +389,8 @@ async fn check(app: &TestApp, world: &World, viewer: UserId, visible: &[Workspac
                         ..q2
                     },
                     now,
+                    // As htmx asks for the results alone: the same keys, without the page's rest.
+                    Parts::Results,
                 )
             })
             .await

@@ -372,6 +372,10 @@ class Browser:
 
     def request(self, method, path, body=None, headers=None):
         h = dict(headers or {})
+        # "#htmx": asked as htmx asks for the results alone (search as you type, sort, paging).
+        if path.endswith("#htmx"):
+            path = path[: -len("#htmx")]
+            h.update({"HX-Request": "true", "HX-Target": "keys-results"})
         if self.cookies:
             h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         started = time.perf_counter()
@@ -434,6 +438,8 @@ def scenarios(state):
         ("search purpose", "/settings/api-keys?q=warehouse"),
         ("search no match", "/settings/api-keys?q=qqxxzz"),
         ("search 2 chars (prefix)", "/settings/api-keys?q=hu"),
+        ("htmx results: search common word", "/settings/api-keys?q=zapier#htmx"),
+        ("htmx results: sort name", "/settings/api-keys?sort=name&dir=asc#htmx"),
         ("Team Members page", "/settings/team-members"),
     ]
     # ONLY="expiring,common" keeps the scenarios whose label holds one of these words.
@@ -474,7 +480,8 @@ def measure_viewer(base, email, password, state, requests):
 
 def concurrent(base, email, password, state, seconds=15, viewers=8):
     results, errors, lock, failed = [], [0], threading.Lock(), []
-    paths = [p for _, p in scenarios(state)]
+    # Whole pages only, as in every earlier run (the htmx fragments are lighter).
+    paths = [p for _, p in scenarios(state) if not p.endswith("#htmx")]
 
     def run(k):
         b = Browser(base, email, password)

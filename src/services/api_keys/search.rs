@@ -71,7 +71,7 @@ pub(super) fn read(
     };
     let Some(TextPlan { indexed, scan }) = text else {
         let page = read_page(c, &fixed)?;
-        if known >= COUNT_CAP {
+        if known > COUNT_CAP {
             return Ok((page, Counted::AtLeast(COUNT_CAP)));
         }
         return Ok((page, Counted::Arms(fixed)));

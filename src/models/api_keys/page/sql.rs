@@ -113,12 +113,19 @@ pub(super) fn select_list(sql: &mut Sql, arm: usize, sort: SortKey) {
     ));
 }
 
-/// `column IN (ids)`; on PostgreSQL `column = ANY(CAST($n AS BIGINT[]))`, one parameter for the
-/// whole list: the same plan, but a statement of fourteen arms of fifty workspaces each planned in
-/// 3.1 ms rather than 4.8 ms (700 parameters fewer to parse and fold).
+/// `column IN (ids)`; one id is `column = $n` (PostgreSQL then takes the column as fixed, and
+/// reads an index on it and the sort in order); several on PostgreSQL are
+/// `column = ANY(CAST($n AS BIGINT[]))`, one parameter for the whole list: the same plan, but a
+/// statement of fourteen arms of fifty workspaces each planned in 3.1 ms rather than 4.8 ms (700
+/// parameters fewer to parse and fold).
 pub(super) fn in_list(sql: &mut Sql, column: &str, ids: impl IntoIterator<Item = i64>) {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    if let [id] = ids[..] {
+        sql.push(column).push(" = ").bind(Bind::Int(id));
+        return;
+    }
     if sql.postgres {
-        let list: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
+        let list: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
         sql.push(column)
             .push(" = ANY(CAST(")
             .bind(Bind::Text(format!("{{{}}}", list.join(","))))

@@ -56,3 +56,19 @@ fn keys_without_an_owner_are_ordered_by_the_owner_index() {
         "{sql}"
     );
 }
+
+/// One workspace is `= $n`, which tells PostgreSQL the index's first column is fixed (so a
+/// name-prefix arm reads the name index in order and stops); several are one array parameter.
+#[test]
+fn one_workspace_is_an_equality_and_several_one_array() {
+    let one = postgres_arm(Scope::NamePrefix("hu".into()));
+    assert!(one.contains("k.workspace_id = $1 AND "), "{one}");
+    let several = postgres_arm(Scope::NoOwner(vec![WorkspaceId(1), WorkspaceId(2)]));
+    assert!(
+        several.contains("k.workspace_id = ANY(CAST($1 AS BIGINT[]))"),
+        "{several}"
+    );
+    let mut sql = Sql::new(false);
+    in_list(&mut sql, "k.workspace_id", [4, 5]);
+    assert_eq!(sql.text, "k.workspace_id IN (?, ?)");
+}

@@ -59,7 +59,10 @@ fi
 RUST_LOG=warn $BIN --database-url "$DB" serve --bind "127.0.0.1:$PORT" --workers 2 \
   --insecure-cookies >"$STATE/out" 2>"$STATE/err" &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+# What the server wrote to stderr (warnings, errors, a panic) is printed at the end: the file is
+# overwritten by the next run.
+server_log() { [ -s "$STATE/err" ] && { echo "server stderr ($STATE/err), last lines:"; tail -n 20 "$STATE/err"; }; true; }
+trap 'kill $SERVER 2>/dev/null || true; server_log' EXIT
 BASE="http://127.0.0.1:$PORT"
 # (The first start after an update may build indexes on every key: it may take minutes.)
 for _ in $(seq 1 3000); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
@@ -100,7 +103,7 @@ POLL=$([ "$BACKEND" = postgres ] && echo 60000 || echo 200)
 RUST_LOG=warn $BIN --database-url "$DB" serve --bind "127.0.0.1:$((PORT + 1))" --workers 1 \
   --insecure-cookies --key-feed-poll-ms "$POLL" --trusted-proxy 127.0.0.1 >/dev/null 2>&1 &
 OTHER=$!
-trap 'kill $SERVER $OTHER 2>/dev/null || true' EXIT
+trap 'kill $SERVER $OTHER 2>/dev/null || true; server_log' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((PORT + 1))/healthz" >/dev/null && break; sleep 0.1; done
 python3 bench/scale.py revocation --base "$BASE" --other "http://127.0.0.1:$((PORT + 1))" \
   --password "$PASSWORD" --poll-ms "$POLL"

@@ -102,9 +102,11 @@ pub fn list(
                 .map(|n| (m.workspace.name.clone(), m.workspace.public_id.clone(), *n))
         })
         .collect();
-    let ids: Vec<WorkspaceId> = memberships.iter().map(|m| m.workspace.id).collect();
     let people = match whole {
-        true => workspaces::people_in(c, &ids)?,
+        true => {
+            let ids: Vec<WorkspaceId> = memberships.iter().map(|m| m.workspace.id).collect();
+            workspaces::people_in(c, &ids)?
+        }
         false => Vec::new(),
     };
     let all: Vec<WorkspaceId> = memberships
@@ -141,16 +143,17 @@ pub fn list(
     // The page and the top keys are read together: one read of keys rather than two.
     let mut ids = page.ids.clone();
     ids.extend(top_ids.iter().filter(|id| !page.ids.contains(id)));
-    let (mut keys, mut top) = (Vec::new(), Vec::new());
-    for listing in api_keys::by_ids(c, viewer, &ids)? {
-        if top_ids.contains(&listing.key.id.0) && listing.key.requests_7d > 0 {
-            top.push(listing.clone());
-        }
-        if page.ids.contains(&listing.key.id.0) {
-            keys.push(listing);
-        }
-    }
-    top.sort_by_key(|l| top_ids.iter().position(|id| *id == l.key.id.0));
+    let listings = api_keys::by_ids(c, &memberships, &ids)?;
+    let pick = |wanted: &[i64]| -> Vec<KeyListing> {
+        wanted
+            .iter()
+            .filter_map(|id| listings.iter().find(|l| l.key.id.0 == *id))
+            .cloned()
+            .collect()
+    };
+    let keys = pick(&page.ids);
+    let mut top = pick(&top_ids);
+    top.retain(|l| l.key.requests_7d > 0);
     Ok(KeyList {
         keys,
         total,
@@ -254,7 +257,7 @@ pub fn export_batch(
     };
     let next = found.page.last.clone().filter(|_| found.page.has_after);
     Ok(ExportBatch {
-        keys: api_keys::by_ids(c, viewer, &found.page.ids)?,
+        keys: api_keys::by_ids(c, &memberships, &found.page.ids)?,
         next,
         workspace,
     })

@@ -132,6 +132,15 @@ pub fn list(
         _ if q.page == Page::First && !page.has_after => Total::Exact(page.ids.len()),
         Counted::Arms(arms) => page::count(c, arms, &filters, COUNT_CAP, page.ids.len())?,
         Counted::AtLeast(n) => Total::AtLeast(page.ids.len().max(*n)),
+        Counted::Tallied(t, arms) => {
+            let tallied = usize::try_from(page::tallied(c, &t.workspaces, t.owner)?).unwrap_or(0);
+            match t.owner {
+                // One person's keys, every one in the tally: exact, however many.
+                Some(_) => Total::Exact(tallied),
+                None if tallied > COUNT_CAP => Total::AtLeast(COUNT_CAP),
+                None => page::count(c, arms, &filters, COUNT_CAP, page.ids.len())?,
+            }
+        }
     };
     let unfiltered =
         q.q.is_empty() && q.owner.is_none() && q.status.is_none() && q.access.is_none();

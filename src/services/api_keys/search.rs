@@ -35,12 +35,28 @@ pub(super) struct Plan {
     text: Option<TextPlan>,
     /// How many keys `fixed` is known to hold at least, without counting (0: not known).
     known: usize,
+    /// Whose keys `fixed` holds, every one of them, when `key_owners` can tell how many.
+    tally: Option<Tally>,
+}
+
+/// Keys that `key_owners` (the per-workspace, per-owner tally kept by triggers) counts: every key
+/// of these workspaces, revoked or not (no status, access or search condition), of one person or
+/// of anyone.
+#[derive(Debug, Clone)]
+pub(super) struct Tally {
+    pub workspaces: Vec<crate::db::ids::WorkspaceId>,
+    /// One person's keys (counted exactly), or everyone's (keys without an owner are not in the
+    /// tally: then it is a lower bound).
+    pub owner: Option<UserId>,
 }
 
 /// How a page's total is found.
 pub(super) enum Counted {
     /// By counting these arms (up to the cap, within the count's budget).
     Arms(Vec<Source>),
+    /// From the tally, read only when the page does not tell (the arms are counted when it says
+    /// there are at most the cap and may be keys it does not know of).
+    Tallied(Tally, Vec<Source>),
     /// Not counted: at least this many (and at least the page).
     AtLeast(usize),
 }
@@ -62,7 +78,12 @@ pub(super) fn read(
     plan: Plan,
     size: usize,
 ) -> Result<(IdPage, Counted)> {
-    let Plan { fixed, text, known } = plan;
+    let Plan {
+        fixed,
+        text,
+        known,
+        tally,
+    } = plan;
     let read_page = |c: &mut AnyConnection, sources: &[Source]| {
         if sources.is_empty() {
             return Ok(IdPage::default());
@@ -74,7 +95,13 @@ pub(super) fn read(
         if known > COUNT_CAP {
             return Ok((page, Counted::AtLeast(COUNT_CAP)));
         }
-        return Ok((page, Counted::Arms(fixed)));
+        return Ok((
+            page,
+            match tally {
+                Some(t) => Counted::Tallied(t, fixed),
+                None => Counted::Arms(fixed),
+            },
+        ));
     };
     let by_ids = |c: &mut AnyConnection, mut fixed: Vec<Source>, ids: Vec<i64>| {
         if !ids.is_empty() {
@@ -144,6 +171,7 @@ pub(super) fn plan(
                 fixed: expiring.to_vec(),
                 text: None,
                 known: 0,
+                tally: None,
             });
         }
     }
@@ -155,10 +183,23 @@ pub(super) fn plan(
     let (Some(needle), Some(pattern)) = (q.needle(), q.like_pattern()) else {
         // Every key of the arms is listed when no status or access filter narrows them.
         let unfiltered = f.status.is_none() && f.access.is_none();
+        let tally = match &f.owner {
+            _ if !unfiltered => None,
+            None => Some(Tally {
+                workspaces: f.visible.clone(),
+                owner: None,
+            }),
+            Some(OwnerFilter::Person(u)) => Some(Tally {
+                workspaces: f.visible.clone(),
+                owner: Some(*u),
+            }),
+            Some(OwnerFilter::Removed(_)) => None,
+        };
         return Ok(Plan {
             fixed: base.into_iter().map(Source::new).collect(),
             text: None,
             known: if unfiltered { owned } else { 0 },
+            tally,
         });
     };
     let mut fixed = Vec::new();
@@ -236,6 +277,7 @@ pub(super) fn plan(
         fixed,
         text: Some(TextPlan { indexed, scan }),
         known: 0,
+        tally: None,
     })
 }
 

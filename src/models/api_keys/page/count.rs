@@ -230,6 +230,25 @@ fn planned_rows(json: &str, arms: usize) -> Option<Vec<f64>> {
     (children.len() == arms + 1).then(|| children.iter().map(rows).collect::<Option<Vec<_>>>())?
 }
 
+/// How many keys (revoked or not) these workspaces hold with an owner, or one person's keys
+/// there: the sum of their `key_owners` rows (kept by triggers in the transaction that changes a
+/// key), one read of at most a row per workspace and owner.
+pub fn tallied(
+    c: &mut AnyConnection,
+    workspaces: &[WorkspaceId],
+    owner: Option<UserId>,
+) -> QueryResult<i64> {
+    use crate::db::schema::key_owners;
+    let mut rows = key_owners::table
+        .filter(key_owners::workspace_id.eq_any(workspaces.iter().map(|w| w.0)))
+        .select(key_owners::keys)
+        .into_boxed();
+    if let Some(u) = owner {
+        rows = rows.filter(key_owners::owner_id.eq(u.0));
+    }
+    Ok(rows.load::<i64>(c)?.into_iter().sum())
+}
+
 /// The people who own keys in each of these workspaces, with how many keys (revoked or not) each
 /// owns there: from `key_owners` (kept by triggers); and, with `None` and 0 (not counted), each
 /// workspace that has keys without an owner (one index seek per workspace).

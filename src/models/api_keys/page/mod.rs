@@ -9,7 +9,9 @@
 mod count;
 mod sql;
 
-pub use count::{count, count_now, estimate_text, matching_ids, owners_in, TextEstimate};
+pub use count::{
+    count, count_now, estimate_text, matching_ids, owners_in, tallied, TextEstimate,
+};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};

@@ -164,6 +164,7 @@ diesel::table! {
         owner_id -> BigInt,
         keys -> BigInt,
         unrevoked -> BigInt,
+        read_write -> BigInt,
     }
 }
 

@@ -133,7 +133,7 @@ pub fn list(
         Counted::Arms(arms) => page::count(c, arms, &filters, COUNT_CAP, page.ids.len())?,
         Counted::AtLeast(n) => Total::AtLeast(page.ids.len().max(*n)),
         Counted::Tallied(t, arms) => {
-            let tallied = usize::try_from(page::tallied(c, &t.workspaces, t.owner)?).unwrap_or(0);
+            let tallied = page::tallied(c, &t.workspaces, t.owner, t.which)?;
             match t.owner {
                 // One person's keys, every one in the tally: exact, however many.
                 Some(_) => Total::Exact(tallied),

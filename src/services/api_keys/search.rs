@@ -4,7 +4,7 @@
 
 use crate::db::ids::{UserId, WorkspaceId};
 use crate::db::AnyConnection;
-use crate::domain::key::StatusFilter;
+use crate::domain::key::{KeyStatus, StatusFilter};
 use crate::domain::search::{KeyQuery, COUNT_CAP};
 use crate::models::api_keys::page::{
     self, Filters, IdPage, OwnerFilter, Scope, Source, TextCondition,
@@ -39,15 +39,16 @@ pub(super) struct Plan {
     tally: Option<Tally>,
 }
 
-/// Keys that `key_owners` (the per-workspace, per-owner tally kept by triggers) counts: every key
-/// of these workspaces, revoked or not (no status, access or search condition), of one person or
-/// of anyone.
+/// Keys that `key_owners` (the per-workspace, per-owner tally kept by triggers) counts: the keys
+/// of these workspaces (no search), of one person or of anyone, all of them, the revoked ones or
+/// those of one access level.
 #[derive(Debug, Clone)]
 pub(super) struct Tally {
     pub workspaces: Vec<crate::db::ids::WorkspaceId>,
     /// One person's keys (counted exactly), or everyone's (keys without an owner are not in the
     /// tally: then it is a lower bound).
     pub owner: Option<UserId>,
+    pub which: page::Tallied,
 }
 
 /// How a page's total is found.
@@ -183,18 +184,23 @@ pub(super) fn plan(
     let (Some(needle), Some(pattern)) = (q.needle(), q.like_pattern()) else {
         // Every key of the arms is listed when no status or access filter narrows them.
         let unfiltered = f.status.is_none() && f.access.is_none();
-        let tally = match &f.owner {
-            _ if !unfiltered => None,
-            None => Some(Tally {
-                workspaces: f.visible.clone(),
-                owner: None,
-            }),
-            Some(OwnerFilter::Person(u)) => Some(Tally {
-                workspaces: f.visible.clone(),
-                owner: Some(*u),
-            }),
+        let which = match (f.status, f.access) {
+            (None, None) => Some(page::Tallied::All),
+            (Some(StatusFilter::Is(KeyStatus::Revoked)), None) => Some(page::Tallied::Revoked),
+            (None, Some(access)) => Some(page::Tallied::Access(access)),
+            // The other states change with the time: no tally holds them.
+            _ => None,
+        };
+        let owner = match &f.owner {
+            None => Some(None),
+            Some(OwnerFilter::Person(u)) => Some(Some(*u)),
             Some(OwnerFilter::Removed(_)) => None,
         };
+        let tally = which.zip(owner).map(|(which, owner)| Tally {
+            workspaces: f.visible.clone(),
+            owner,
+            which,
+        });
         return Ok(Plan {
             fixed: base.into_iter().map(Source::new).collect(),
             text: None,

@@ -178,50 +178,57 @@ impl TestApp {
         let (kept, counted) = self
             .db(|c| {
                 use mailrith::db::schema::key_owners;
-                let mut kept: Vec<(i64, i64, i64, i64)> = key_owners::table
+                let mut kept: Vec<(i64, i64, i64, i64, i64)> = key_owners::table
                     .filter(key_owners::keys.gt(0))
                     .select((
                         key_owners::workspace_id,
                         key_owners::owner_id,
                         key_owners::keys,
                         key_owners::unrevoked,
+                        key_owners::read_write,
                     ))
                     .load(c)
                     .unwrap();
                 kept.sort_unstable();
-                let rows: Vec<(i64, Option<i64>, bool)> = api_keys::table
+                let rows: Vec<(i64, Option<i64>, bool, bool)> = api_keys::table
                     .select((
                         api_keys::workspace_id,
                         api_keys::owner_id,
                         api_keys::revoked_at.is_null(),
+                        api_keys::access_level,
                     ))
                     .load::<(
                         mailrith::db::ids::WorkspaceId,
                         Option<mailrith::db::ids::UserId>,
                         bool,
+                        mailrith::domain::key::AccessLevel,
                     )>(c)
                     .unwrap()
                     .into_iter()
-                    .map(|(w, o, r)| (w.0, o.map(|o| o.0), r))
+                    .map(|(w, o, r, a)| {
+                        let rw = a == mailrith::domain::key::AccessLevel::ReadWrite;
+                        (w.0, o.map(|o| o.0), r, rw)
+                    })
                     .collect();
-                let mut counted = std::collections::BTreeMap::<(i64, i64), (i64, i64)>::new();
-                for (w, o, unrevoked) in rows {
+                let mut counted = std::collections::BTreeMap::<(i64, i64), (i64, i64, i64)>::new();
+                for (w, o, unrevoked, read_write) in rows {
                     if let Some(o) = o {
                         let e = counted.entry((w, o)).or_default();
                         e.0 += 1;
                         e.1 += i64::from(unrevoked);
+                        e.2 += i64::from(read_write);
                     }
                 }
-                let counted: Vec<(i64, i64, i64, i64)> = counted
+                let counted: Vec<(i64, i64, i64, i64, i64)> = counted
                     .into_iter()
-                    .map(|((w, o), (k, u))| (w, o, k, u))
+                    .map(|((w, o), (k, u, rw))| (w, o, k, u, rw))
                     .collect();
                 (kept, counted)
             })
             .await;
         assert_eq!(
             kept, counted,
-            "key_owners follows every insert, transfer and revoke"
+            "key_owners follows every insert, transfer and revoke (and the access levels)"
         );
     }
 }

@@ -230,23 +230,46 @@ fn planned_rows(json: &str, arms: usize) -> Option<Vec<f64>> {
     (children.len() == arms + 1).then(|| children.iter().map(rows).collect::<Option<Vec<_>>>())?
 }
 
-/// How many keys (revoked or not) these workspaces hold with an owner, or one person's keys
-/// there: the sum of their `key_owners` rows (kept by triggers in the transaction that changes a
-/// key), one read of at most a row per workspace and owner.
+/// Which of an owner's keys `tallied` counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tallied {
+    All,
+    Revoked,
+    Access(AccessLevel),
+}
+
+/// How many keys these workspaces hold with an owner (all of them, the revoked ones, or those of
+/// one access level), or one person's keys there: from their `key_owners` rows (kept by triggers
+/// in the transaction that changes a key), one read of at most a row per workspace and owner.
 pub fn tallied(
     c: &mut AnyConnection,
     workspaces: &[WorkspaceId],
     owner: Option<UserId>,
-) -> QueryResult<i64> {
+    which: Tallied,
+) -> QueryResult<usize> {
     use crate::db::schema::key_owners;
     let mut rows = key_owners::table
         .filter(key_owners::workspace_id.eq_any(workspaces.iter().map(|w| w.0)))
-        .select(key_owners::keys)
+        .select((
+            key_owners::keys,
+            key_owners::unrevoked,
+            key_owners::read_write,
+        ))
         .into_boxed();
     if let Some(u) = owner {
         rows = rows.filter(key_owners::owner_id.eq(u.0));
     }
-    Ok(rows.load::<i64>(c)?.into_iter().sum())
+    let n: i64 = rows
+        .load::<(i64, i64, i64)>(c)?
+        .into_iter()
+        .map(|(keys, unrevoked, read_write)| match which {
+            Tallied::All => keys,
+            Tallied::Revoked => keys - unrevoked,
+            Tallied::Access(AccessLevel::ReadWrite) => read_write,
+            Tallied::Access(AccessLevel::ReadOnly) => keys - read_write,
+        })
+        .sum();
+    Ok(usize::try_from(n).unwrap_or(0))
 }
 
 /// The people who own keys in each of these workspaces, with how many keys (revoked or not) each

@@ -10,7 +10,7 @@ mod count;
 mod sql;
 
 pub use count::{
-    count, count_now, estimate_text, matching_ids, owners_in, tallied, TextEstimate,
+    count, count_now, estimate_text, matching_ids, owners_in, tallied, Tallied, TextEstimate,
 };
 
 use diesel::prelude::*;
@@ -26,6 +26,9 @@ use sql::{
     arm, conditions, from_clause, groupable, in_list, lateral, prefix_range, substring, word_first,
     ArmRead, Bind, Reading, Sql,
 };
+
+/// A page-full from every arm is read in one round when it is at most this many keys.
+const ONE_ROUND: usize = 400;
 
 /// Arms per statement: SQLite allows at most 500 terms in a compound SELECT.
 const ARMS_PER_STATEMENT: usize = 200;
@@ -255,7 +258,13 @@ fn page_read(
         })
         .collect();
     // A few keys from every arm first; arms still in the running then read three times more.
-    let mut limit = need.min((3 * need).div_ceil(2 * terms.len().max(1)).max(2));
+    // When a page-full from every arm is only a few hundred index entries (a short page such as
+    // "Top keys this week", or few arms), they are read at once: a second statement (parsed,
+    // planned, run) costs more than reading them.
+    let mut limit = match need * terms.len() <= ONE_ROUND {
+        true => need,
+        false => need.min((3 * need).div_ceil(2 * terms.len().max(1)).max(2)),
+    };
     let mut found: Vec<Position> = Vec::new();
     loop {
         let active: Vec<usize> = (0..terms.len()).filter(|i| !terms[*i].done).collect();

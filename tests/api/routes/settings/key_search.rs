@@ -451,6 +451,13 @@ async fn search_answers_the_same_on_both_backends(app: TestApp) {
         format!("owner={grace}&sort=name&dir=asc"),
         format!("workspace={globex}&owner={grace}"),
         format!("workspace={globex}"),
+        // Counted from `key_owners` too: an access level, revoked keys, and one person's.
+        "access=read_write".into(),
+        "access=read_only&sort=name&dir=asc".into(),
+        "status=revoked".into(),
+        format!("owner={grace}&access=read_write"),
+        format!("owner={grace}&status=revoked&sort=expires&dir=desc"),
+        format!("workspace={globex}&access=read_only"),
         "owner=removed".into(),
         "owner=removed&q=sync".into(),
         "owner=removed&q=ken".into(),

@@ -248,27 +248,22 @@ pub fn tallied(
     which: Tallied,
 ) -> QueryResult<usize> {
     use crate::db::schema::key_owners;
+    // Summed by the database: one row back rather than one per workspace and owner.
+    let counted = match which {
+        Tallied::All => "keys",
+        Tallied::Revoked => "keys - unrevoked",
+        Tallied::Access(AccessLevel::ReadWrite) => "read_write",
+        Tallied::Access(AccessLevel::ReadOnly) => "keys - read_write",
+    };
+    let sum = diesel::dsl::sql::<BigInt>(&format!("CAST(COALESCE(SUM({counted}), 0) AS BIGINT)"));
     let mut rows = key_owners::table
         .filter(key_owners::workspace_id.eq_any(workspaces.iter().map(|w| w.0)))
-        .select((
-            key_owners::keys,
-            key_owners::unrevoked,
-            key_owners::read_write,
-        ))
+        .select(sum)
         .into_boxed();
     if let Some(u) = owner {
         rows = rows.filter(key_owners::owner_id.eq(u.0));
     }
-    let n: i64 = rows
-        .load::<(i64, i64, i64)>(c)?
-        .into_iter()
-        .map(|(keys, unrevoked, read_write)| match which {
-            Tallied::All => keys,
-            Tallied::Revoked => keys - unrevoked,
-            Tallied::Access(AccessLevel::ReadWrite) => read_write,
-            Tallied::Access(AccessLevel::ReadOnly) => keys - read_write,
-        })
-        .sum();
+    let n: i64 = rows.first(c)?;
     Ok(usize::try_from(n).unwrap_or(0))
 }
 

@@ -134,10 +134,24 @@ async fn usage_is_counted_charted_and_ranked(app: TestApp) {
         .await;
     assert_eq!(key_names(&least), ["Idle hook", "Importer"]);
 
+    // Rolling again the same day (every process rolls at start-up) rewrites no key: the week's
+    // counts have not changed.
+    assert_eq!(app.api.usage.roll(&app.pool, today).await.unwrap(), 0);
+    let week = app
+        .db(move |c| {
+            api_keys::table
+                .find(id)
+                .select(api_keys::requests_7d)
+                .first::<i64>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(week, 1203);
+
     // Twelve days on: the week is empty, and days older than the chart are gone.
     app.clock.advance(time::Duration::days(12));
     let today = app.clock_now().date();
-    app.api.usage.roll(&app.pool, today).await.unwrap();
+    assert_eq!(app.api.usage.roll(&app.pool, today).await.unwrap(), 1);
     let (week, days) = app
         .db(move |c| {
             let week: i64 = api_keys::table

@@ -95,7 +95,12 @@ impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => Self::NotFound,
-            other if crate::db::is_timeout(&other) => Self::TooSlow,
+            other if crate::db::is_timeout(&other) => {
+                // Which budget it was (a statement timeout, a cancel, SQLite's budget) is only
+                // in the database's message: kept in the log, since the answer says no more.
+                tracing::warn!(error = %other, "a statement was stopped by a time budget");
+                Self::TooSlow
+            }
             other => Self::Database(other),
         }
     }

@@ -132,6 +132,7 @@ pub fn list(
         _ if q.page == Page::First && !page.has_after => Total::Exact(page.ids.len()),
         Counted::Arms(arms) => page::count(c, arms, &filters, COUNT_CAP, page.ids.len())?,
         Counted::AtLeast(n) => Total::AtLeast(page.ids.len().max(*n)),
+        Counted::Exact(n) => Total::Exact(*n),
         Counted::Tallied(t, arms) => {
             let tallied = page::tallied(c, &t.workspaces, t.owner, t.which)?;
             match t.owner {

@@ -37,6 +37,8 @@ pub(super) struct Plan {
     known: usize,
     /// Whose keys `fixed` holds, every one of them, when `key_owners` can tell how many.
     tally: Option<Tally>,
+    /// How many keys `fixed` holds, when the plan counted them already.
+    counted: Option<usize>,
 }
 
 /// Keys that `key_owners` (the per-workspace, per-owner tally kept by triggers) counts: the keys
@@ -55,6 +57,8 @@ pub(super) struct Tally {
 pub(super) enum Counted {
     /// By counting these arms (up to the cap, within the count's budget).
     Arms(Vec<Source>),
+    /// Counted already, exactly.
+    Exact(usize),
     /// From the tally, read only when the page does not tell (the arms are counted when it says
     /// there are at most the cap and may be keys it does not know of).
     Tallied(Tally, Vec<Source>),
@@ -84,6 +88,7 @@ pub(super) fn read(
         text,
         known,
         tally,
+        counted: already,
     } = plan;
     let read_page = |c: &mut AnyConnection, sources: &[Source]| {
         if sources.is_empty() {
@@ -93,6 +98,9 @@ pub(super) fn read(
     };
     let Some(TextPlan { indexed, scan }) = text else {
         let page = read_page(c, &fixed)?;
+        if let Some(n) = already {
+            return Ok((page, Counted::Exact(n)));
+        }
         if known > COUNT_CAP {
             return Ok((page, Counted::AtLeast(COUNT_CAP)));
         }
@@ -167,12 +175,14 @@ pub(super) fn plan(
     // the other filters checked on them. Past that, the workspaces' arms find them quickly enough.
     if f.status == Some(StatusFilter::ExpiringSoon) && q.needle().is_none() {
         let expiring = [Source::new(Scope::Expiring)];
-        if let page::Total::Exact(_) = page::count_now(c, &expiring, f, EXPIRING_READ)? {
+        // Counted with the filters: the list's total too (not counted again).
+        if let page::Total::Exact(n) = page::count_now(c, &expiring, f, EXPIRING_READ)? {
             return Ok(Plan {
                 fixed: expiring.to_vec(),
                 text: None,
                 known: 0,
                 tally: None,
+                counted: Some(n),
             });
         }
     }
@@ -206,6 +216,7 @@ pub(super) fn plan(
             text: None,
             known: if unfiltered { owned } else { 0 },
             tally,
+            counted: None,
         });
     };
     let mut fixed = Vec::new();
@@ -284,6 +295,7 @@ pub(super) fn plan(
         text: Some(TextPlan { indexed, scan }),
         known: 0,
         tally: None,
+        counted: None,
     })
 }
 

@@ -66,7 +66,14 @@ pub fn count_now(
                 sql.push(" UNION ALL ");
             }
             sql.push("SELECT k.id AS id");
-            from_clause(&mut sql, source, None);
+            // "Unused" checks the last use, which the state index SQLite picks does not hold
+            // (every key it finds was read from the table: 3 ms for 1,001 of a million, out of
+            // the budget under load); the default order's index holds it (1 ms).
+            let unused = !postgres
+                && f.status == Some(StatusFilter::Unused)
+                && source.text.is_none()
+                && matches!(source.scope, Scope::Workspaces(_));
+            from_clause(&mut sql, source, unused.then_some(SortKey::Created));
             conditions(&mut sql, source, f);
         }
         sql.push(&format!(") AS counted LIMIT {}", fetch - fetched));

@@ -60,7 +60,7 @@ pub fn refresh_week(conn: &mut AnyConnection, key: KeyId, from: Date) -> QueryRe
 /// When the day changes: recounts the week of every key used in the last one (the partial index
 /// `api_keys_used_this_week` holds just those), and forgets days older than `keep_from`. Only keys
 /// whose count changes are written (returns how many): every process rolls at start-up, and
-/// rewriting each used key every time (100,000 of a million, each in its 20 indexes) set off a
+/// rewriting each used key every time (100,000 of a million, each in all its indexes) set off a
 /// vacuum of the whole table that slowed the console for minutes.
 pub fn roll_week(conn: &mut AnyConnection, from: Date, keep_from: Date) -> QueryResult<usize> {
     let week = "COALESCE((SELECT SUM(u.ok) FROM key_usage_daily AS u \

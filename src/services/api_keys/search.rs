@@ -33,12 +33,19 @@ const EXPIRING_READ: usize = 10_000;
 pub(super) struct Plan {
     fixed: Vec<Source>,
     text: Option<TextPlan>,
-    /// How many keys `fixed` is known to hold at least, without counting (0: not known).
-    known: usize,
-    /// Whose keys `fixed` holds, every one of them, when `key_owners` can tell how many.
-    tally: Option<Tally>,
-    /// How many keys `fixed` holds, when the plan counted them already.
-    counted: Option<usize>,
+    /// What is known of how many keys `fixed` holds, without counting them.
+    known: Known,
+}
+
+/// What a plan knows of its keys' number.
+enum Known {
+    Nothing,
+    /// At least this many.
+    AtLeast(usize),
+    /// Exactly this many (the plan counted them).
+    Exact(usize),
+    /// Whose keys they are, every one: `key_owners` can tell how many.
+    Tally(Tally),
 }
 
 /// Keys that `key_owners` (the per-workspace, per-owner tally kept by triggers) counts: the keys
@@ -83,13 +90,7 @@ pub(super) fn read(
     plan: Plan,
     size: usize,
 ) -> Result<(IdPage, Counted)> {
-    let Plan {
-        fixed,
-        text,
-        known,
-        tally,
-        counted: already,
-    } = plan;
+    let Plan { fixed, text, known } = plan;
     let read_page = |c: &mut AnyConnection, sources: &[Source]| {
         if sources.is_empty() {
             return Ok(IdPage::default());
@@ -98,19 +99,13 @@ pub(super) fn read(
     };
     let Some(TextPlan { indexed, scan }) = text else {
         let page = read_page(c, &fixed)?;
-        if let Some(n) = already {
-            return Ok((page, Counted::Exact(n)));
-        }
-        if known > COUNT_CAP {
-            return Ok((page, Counted::AtLeast(COUNT_CAP)));
-        }
-        return Ok((
-            page,
-            match tally {
-                Some(t) => Counted::Tallied(t, fixed),
-                None => Counted::Arms(fixed),
-            },
-        ));
+        let counted = match known {
+            Known::Exact(n) => Counted::Exact(n),
+            Known::AtLeast(n) if n > COUNT_CAP => Counted::AtLeast(COUNT_CAP),
+            Known::Tally(t) => Counted::Tallied(t, fixed),
+            Known::AtLeast(_) | Known::Nothing => Counted::Arms(fixed),
+        };
+        return Ok((page, counted));
     };
     let by_ids = |c: &mut AnyConnection, mut fixed: Vec<Source>, ids: Vec<i64>| {
         if !ids.is_empty() {
@@ -180,9 +175,7 @@ pub(super) fn plan(
             return Ok(Plan {
                 fixed: expiring.to_vec(),
                 text: None,
-                known: 0,
-                tally: None,
-                counted: Some(n),
+                known: Known::Exact(n),
             });
         }
     }
@@ -192,8 +185,6 @@ pub(super) fn plan(
         Some(OwnerFilter::Removed(active)) => removed_owners(c, active)?,
     };
     let (Some(needle), Some(pattern)) = (q.needle(), q.like_pattern()) else {
-        // Every key of the arms is listed when no status or access filter narrows them.
-        let unfiltered = f.status.is_none() && f.access.is_none();
         let which = match (f.status, f.access) {
             (None, None) => Some(page::Tallied::All),
             (Some(StatusFilter::Is(KeyStatus::Revoked)), None) => Some(page::Tallied::Revoked),
@@ -201,22 +192,24 @@ pub(super) fn plan(
             // The other states change with the time: no tally holds them.
             _ => None,
         };
-        let owner = match &f.owner {
-            None => Some(None),
-            Some(OwnerFilter::Person(u)) => Some(Some(*u)),
-            Some(OwnerFilter::Removed(_)) => None,
+        let tally = |owner, which| {
+            Known::Tally(Tally {
+                workspaces: f.visible.clone(),
+                owner,
+                which,
+            })
         };
-        let tally = which.zip(owner).map(|(which, owner)| Tally {
-            workspaces: f.visible.clone(),
-            owner,
-            which,
-        });
+        let known = match (&f.owner, which) {
+            (None, Some(which)) => tally(None, which),
+            (Some(OwnerFilter::Person(u)), Some(which)) => tally(Some(*u), which),
+            // Every key of the arms is listed when no status or access filter narrows them.
+            (Some(OwnerFilter::Removed(_)), Some(page::Tallied::All)) => Known::AtLeast(owned),
+            _ => Known::Nothing,
+        };
         return Ok(Plan {
             fixed: base.into_iter().map(Source::new).collect(),
             text: None,
-            known: if unfiltered { owned } else { 0 },
-            tally,
-            counted: None,
+            known,
         });
     };
     let mut fixed = Vec::new();
@@ -293,9 +286,7 @@ pub(super) fn plan(
     Ok(Plan {
         fixed,
         text: Some(TextPlan { indexed, scan }),
-        known: 0,
-        tally: None,
-        counted: None,
+        known: Known::Nothing,
     })
 }
 

@@ -59,8 +59,16 @@ impl TypedSession {
         self.0.insert(FLASH, message).map_err(insert_error)
     }
 
+    /// The flash message, removed. A session without one is left unchanged: actix-session marks
+    /// a session changed on any `remove`, present or not, and a changed session is written back
+    /// (every page view took the flash, so every page view was an UPDATE of the session row).
     pub fn take_flash(&self) -> Option<String> {
-        self.0.remove_as::<String>(FLASH).and_then(Result::ok)
+        self.take(FLASH)
+    }
+
+    fn take(&self, key: &str) -> Option<String> {
+        self.0.get::<String>(key).ok().flatten()?;
+        self.0.remove_as::<String>(key).and_then(Result::ok)
     }
 
     /// This session's CSRF token, masked for this response.
@@ -83,9 +91,7 @@ impl TypedSession {
 
     /// Takes the page to return to, if it is one of ours.
     pub fn take_next(&self) -> Option<String> {
-        self.0
-            .remove_as::<String>(NEXT)
-            .and_then(Result::ok)
+        self.take(NEXT)
             .filter(|p| p.starts_with('/') && !p.starts_with("//"))
     }
 }

@@ -123,7 +123,37 @@ async fn servers_sharing_a_database_share_sessions(app: TestApp) {
     assert_redirect_to(&app.client.get("/settings/profile").await, "/login");
 }
 
+/// Reading pages writes nothing to the session: actix-session marks a session changed on any
+/// `remove`, present or not, and taking the (absent) flash message on every page made every page
+/// view an UPDATE of the session row (a committed write, on SQLite the write lock).
+async fn reading_pages_does_not_write_the_session(app: TestApp) {
+    app.setup_admin().await;
+    assert_eq!(app.client.get("/settings/api-keys").await.status(), 200);
+    let row = || async {
+        app.db(|c| {
+            sessions::table
+                .select((sessions::state, sessions::last_seen_at))
+                .load::<(String, time::PrimitiveDateTime)>(c)
+                .unwrap()
+        })
+        .await
+    };
+    let before = row().await;
+    assert_eq!(before.len(), 1);
+    // Within the 30 s in which last_seen_at is not touched again.
+    app.clock.advance(time::Duration::seconds(10));
+    for path in [
+        "/settings/api-keys",
+        "/settings/team-members",
+        "/settings/profile",
+    ] {
+        assert_eq!(app.client.get(path).await.status(), 200, "{path}");
+    }
+    assert_eq!(row().await, before, "a page view rewrote the session");
+}
+
 backend_tests!(
+    reading_pages_does_not_write_the_session,
     servers_sharing_a_database_share_sessions,
     idle_sessions_end_after_30_minutes,
     sessions_end_12_hours_after_sign_in_however_active,

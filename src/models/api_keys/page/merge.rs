@@ -194,6 +194,17 @@ fn page_read(
                     None => groups.push(vec![i]),
                 }
             }
+            // A lone owner arm (the owner filter) keeps its own statement: planned with its
+            // values, PostgreSQL may read the few keys of one workspace by `(workspace_id,
+            // owner_id)` instead of walking the person's keys in every workspace.
+            groups.retain(|g| {
+                let lone = g.len() == 1 && matches!(terms[g[0]].source.scope, Scope::Owner(..));
+                if lone {
+                    single.push(g[0]);
+                }
+                !lone
+            });
+            single.sort_unstable();
             for chunk in single.chunks(ARMS_PER_STATEMENT) {
                 let mut sql = Sql::new(true);
                 let mut first = true;

@@ -245,9 +245,12 @@ pub(super) fn arm(sql: &mut Sql, source: &Source, f: &Filters, r: Reading, read:
 }
 
 /// Whether arms can share one PostgreSQL statement over arrays (see `lateral`): workspace arms,
-/// and workspace-and-owner arms.
+/// workspace-and-owner arms, and owner arms (a person's keys in a list of workspaces).
 pub(super) fn groupable(scope: &Scope) -> bool {
-    matches!(scope, Scope::Workspace(_) | Scope::Pair(_, Some(_)))
+    matches!(
+        scope,
+        Scope::Workspace(_) | Scope::Pair(_, Some(_)) | Scope::Owner(..)
+    )
 }
 
 #[cfg(test)]

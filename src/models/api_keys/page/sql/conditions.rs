@@ -17,21 +17,48 @@ fn prefix_end(prefix: &str) -> String {
 }
 
 pub(in crate::models::api_keys::page) fn prefix_range(sql: &mut Sql, prefix: &str) {
-    let name = lower_name(sql.postgres);
+    prefix_between(sql, lower_name(sql.postgres), prefix);
+}
+
+/// The prefix checked on the keys a scan reads: on PostgreSQL the generated lower-cased column
+/// (no lower() per key read), which the default order's index carries.
+fn prefix_checked(sql: &mut Sql, prefix: &str) {
+    let name = match sql.postgres {
+        true => "(k.name_lower COLLATE \"C\")",
+        false => lower_name(false),
+    };
+    prefix_between(sql, name, prefix);
+}
+
+fn prefix_between(sql: &mut Sql, name: &str, prefix: &str) {
     sql.push(&format!(" AND {name} >= "))
         .bind(Bind::Text(prefix.to_owned()))
         .push(&format!(" AND {name} < "))
         .bind(Bind::Text(prefix_end(prefix)));
 }
 
+/// The name or purpose holds `pattern`, as the trigram index (PostgreSQL) can find it.
 pub(in crate::models::api_keys::page) fn substring(sql: &mut Sql, pattern: &str) {
     // SQLite's LIKE ignores case for ASCII letters in its own C code; a search with other letters
     // folds both sides with `mlr_fold` (Rust's `to_lowercase`), as PostgreSQL's `lower` does.
-    let (name, purpose) = match (sql.postgres, pattern.is_ascii()) {
+    let columns = match (sql.postgres, pattern.is_ascii()) {
         (true, _) => ("lower(k.name)", "lower(k.purpose)"),
         (false, true) => ("k.name", "k.purpose"),
         (false, false) => ("mlr_fold(k.name)", "mlr_fold(k.purpose)"),
     };
+    substring_of(sql, columns, pattern);
+}
+
+/// The same, checked on the keys a scan reads: on PostgreSQL the generated lower-cased columns
+/// (no lower() per key read), which the default order's index carries.
+fn substring_checked(sql: &mut Sql, pattern: &str) {
+    match sql.postgres {
+        true => substring_of(sql, ("k.name_lower", "k.purpose_lower"), pattern),
+        false => substring(sql, pattern),
+    }
+}
+
+fn substring_of(sql: &mut Sql, (name, purpose): (&str, &str), pattern: &str) {
     sql.push(&format!(" AND ({name} LIKE "))
         .bind(Bind::Text(pattern.to_owned()))
         .push(&format!(" ESCAPE '\\' OR {purpose} LIKE "))
@@ -132,8 +159,8 @@ pub(super) fn filter_conditions(sql: &mut Sql, source: &Source, f: &Filters) {
         Scope::Text { .. } | Scope::NamePrefix(_) | Scope::Ids(_) | Scope::Expiring
     );
     match &source.text {
-        Some(TextCondition::Substring(pattern)) => substring(sql, pattern),
-        Some(TextCondition::Prefix(prefix)) => prefix_range(sql, prefix),
+        Some(TextCondition::Substring(pattern)) => substring_checked(sql, pattern),
+        Some(TextCondition::Prefix(prefix)) => prefix_checked(sql, prefix),
         None => {}
     }
     let working = |sql: &mut Sql| {

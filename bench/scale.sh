@@ -37,7 +37,9 @@ case "$BACKEND" in
   sqlite) DB="sqlite://$STATE/keys.db" ;;
   postgres)
     ADMIN_URL=${TEST_DATABASE_URL:-postgres://mailrith_ci:mailrith_ci@127.0.0.1:5432/postgres}
-    NAME="mailrith_scale_$N"
+    # PG_DB names another copy of the seeded database (e.g. one without a later migration, to
+    # measure the build before it side by side).
+    NAME=${PG_DB:-mailrith_scale_$N}
     DB="${ADMIN_URL%/*}/$NAME"
     if [ "${RESEED:-0}" = 1 ] || [ ! -f "$STATE/state.json" ]; then
       psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $NAME" && psql "$ADMIN_URL" -qc "CREATE DATABASE $NAME"

@@ -264,6 +264,12 @@ pub fn membership_in(
     Ok(row.map(to_membership))
 }
 
+/// How many workspaces there are.
+pub fn count(conn: &mut AnyConnection) -> QueryResult<usize> {
+    let n: i64 = workspaces::table.count().get_result(conn)?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
 /// Every workspace (the reminder scan walks them one index range at a time).
 pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<Workspace>> {
     workspaces::table

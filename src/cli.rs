@@ -106,8 +106,8 @@ pub struct ServeArgs {
     /// links, the OAuth issuer and the Developer Quickstart. Default: the bind address.
     #[arg(long, env = "MAILRITH_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Database connections for the console.
-    #[arg(long, env = "MAILRITH_POOL_SIZE", default_value_t = 8)]
+    /// Database connections for the console (0 = twice the cores, at least 4).
+    #[arg(long, env = "MAILRITH_POOL_SIZE", default_value_t = 0)]
     pub pool_size: u32,
     /// Database connections kept for the API, so that console traffic never makes it wait.
     #[arg(long, env = "MAILRITH_API_POOL_SIZE", default_value_t = 4)]
@@ -213,8 +213,8 @@ impl ServeArgs {
         };
         s.trusted_proxies = self.trusted_proxy.clone();
         s.workers = self.workers;
-        if self.pool_size == 0 || self.api_pool_size == 0 {
-            anyhow::bail!("--pool-size and --api-pool-size must be at least 1");
+        if self.api_pool_size == 0 {
+            anyhow::bail!("--api-pool-size must be at least 1");
         }
         s.pool_size = self.pool_size;
         s.api_pool_size = self.api_pool_size;

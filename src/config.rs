@@ -19,7 +19,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     /// HTTP worker threads (0 = one per core).
     pub workers: usize,
-    /// Largest number of pooled database connections for the console.
+    /// Largest number of pooled database connections for the console (0 = twice the cores, at
+    /// least 4: see `console_pool`).
     pub pool_size: u32,
     /// Connections kept apart for the API (key lookups, the change feed, last-used writes).
     pub api_pool_size: u32,
@@ -114,7 +115,7 @@ impl Settings {
             session: SessionSettings::default(),
             trusted_proxies: Vec::new(),
             workers: 0,
-            pool_size: 8,
+            pool_size: 0,
             api_pool_size: 4,
             console_statement_timeout: Duration::from_secs(2),
             sqlite_cache_kib: 2048,
@@ -129,11 +130,20 @@ impl Settings {
 }
 
 impl Settings {
-    /// How the console's pool is opened.
+    /// How the console's pool is opened. By default with twice as many connections as the machine
+    /// has cores (at least 4), the usual sizing of a pool: more statements at once than the cores
+    /// can run only share them out, and each late one finishes later. Measured with 8 people
+    /// searching at once on 2 cores at 1M keys (SQLite): 8 connections 170-219 ms p95, 4
+    /// connections 137-142 ms, same throughput.
     pub fn console_pool(&self) -> crate::db::PoolOptions {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let max_size = match self.pool_size {
+            0 => u32::try_from(2 * cores).unwrap_or(u32::MAX).max(4),
+            n => n,
+        };
         crate::db::PoolOptions {
             role: crate::db::PoolRole::Console,
-            max_size: self.pool_size,
+            max_size,
             conn: crate::db::ConnOptions {
                 statement_timeout: Some(self.console_statement_timeout),
                 sqlite_cache_kib: self.sqlite_cache_kib,
@@ -196,5 +206,16 @@ mod tests {
         assert!(parse_public_url("ftp://x").is_err());
         assert!(parse_public_url("keys.example.com").is_err());
         assert!(parse_public_url("https://x.com/?a=1").is_err());
+    }
+
+    #[test]
+    fn the_console_pool_is_twice_the_cores_unless_set() {
+        let url = DatabaseUrl::parse("sqlite://keys.db").unwrap();
+        let mut s = Settings::new("127.0.0.1:0", url);
+        let cores = std::thread::available_parallelism().unwrap().get() as u32;
+        assert_eq!(s.console_pool().max_size, (2 * cores).max(4));
+        s.pool_size = 3;
+        assert_eq!(s.console_pool().max_size, 3);
+        assert_eq!(s.api_pool().max_size, 4);
     }
 }

@@ -67,7 +67,9 @@ impl TypedSession {
     }
 
     fn take(&self, key: &str) -> Option<String> {
-        self.0.get::<String>(key).ok().flatten()?;
+        if !self.0.contains_key(key) {
+            return None;
+        }
         self.0.remove_as::<String>(key).and_then(Result::ok)
     }
 

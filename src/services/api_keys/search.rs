@@ -15,6 +15,8 @@ use crate::services::{Error, Result};
 
 /// A search that its index finds at most this many keys for is read whole (by id) and sorted.
 const RARE: usize = 1000;
+// More than `RARE` matches is at least the count's cap (see `read`).
+const _: () = assert!(RARE >= COUNT_CAP);
 /// Past `RARE`, the keys read in sort order are checked against the search, for this long: a
 /// common search fills a page quickly this way.
 const SCAN_BUDGET: std::time::Duration = std::time::Duration::from_millis(15);
@@ -122,20 +124,15 @@ pub(super) fn read(
             .is_some_and(|e| e.matches > (COMMON * cap) as f64)
     };
     let rarest = estimate.as_ref().and_then(|e| e.rarest.as_deref());
-    // 1. A rare search: read its few keys by id.
+    // 1. A rare search: read its few keys by id. When the probe finds more than `RARE` keys of
+    //    all workspaces, so many are listed too if the viewer sees all of them and no filter
+    //    narrows the list (a text probe is not restricted to the visible workspaces, see
+    //    `matching_ids`): then the list holds at least the count's cap.
     let mut many = false;
     if !beyond(RARE) {
         match page::matching_ids(c, &indexed, rarest, &f.visible, RARE)? {
             Some(ids) => return by_ids(c, fixed, ids),
-            // More than `RARE` keys match in all workspaces: in the visible ones too, when they
-            // are all of them and no filter narrows the list (a text probe is not restricted to
-            // the visible workspaces, see `matching_ids`).
-            None => {
-                many = f.status.is_none()
-                    && f.access.is_none()
-                    && f.owner.is_none()
-                    && f.visible.len() == workspaces::count(c)?
-            }
+            None => many = f.unfiltered() && f.visible.len() == workspaces::count(c)?,
         }
     }
     // 2. A common one: check it on the keys read in sort order, if that is quick.
@@ -146,7 +143,7 @@ pub(super) fn read(
         match beyond(FEW) {
             true => Counted::AtLeast(0),
             // Counting would only find the cap (SQLite: 5-8 ms for "zapier" over 50 workspaces).
-            false if many && RARE >= COUNT_CAP => Counted::AtLeast(COUNT_CAP),
+            false if many => Counted::AtLeast(COUNT_CAP),
             false => Counted::Arms(fixed),
         }
     };

@@ -103,6 +103,13 @@ pub struct Filters {
     pub now: PrimitiveDateTime,
 }
 
+impl Filters {
+    /// No status, access or owner filter: every key of the visible workspaces is listed.
+    pub fn unfiltered(&self) -> bool {
+        self.status.is_none() && self.access.is_none() && self.owner.is_none()
+    }
+}
+
 /// A page of key ids in the sort order, and whether there are keys before and after it.
 #[derive(Debug, Default)]
 pub struct IdPage {

@@ -17,8 +17,8 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use pool::{
-    build_pool, connect, is_timeout, run_db, run_db_short, within, Conn, ConnOptions, Manager,
-    ManagerError, Pool, PoolOptions, PoolRole, PooledConn, Unavailable,
+    build_pool, connect, is_timeout, run_db, run_db_short, run_on, within, Conn, ConnOptions,
+    Manager, ManagerError, Pool, PoolOptions, PoolRole, PooledConn, Unavailable,
 };
 pub use url::DatabaseUrl;
 

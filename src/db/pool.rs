@@ -284,6 +284,16 @@ impl Pool {
         conn
     }
 
+    /// `n` connections that are free right now, or none (when fewer are): for reading the parts
+    /// of a page at once while the pool has room, never waiting for it.
+    pub fn spare(&self, n: usize) -> Option<Vec<PooledConn>> {
+        let mut conns = Vec::with_capacity(n);
+        while conns.len() < n {
+            conns.push(self.inner.try_get()?);
+        }
+        Some(conns)
+    }
+
     pub fn role(&self) -> PoolRole {
         self.role
     }
@@ -306,6 +316,10 @@ pub struct PoolOptions {
     pub conn: ConnOptions,
 }
 
+/// How many of the console pool's connections are kept open while idle (all of them, up to
+/// this): enough for a page's three parts at once and one more request.
+const CONSOLE_OPEN: u32 = 4;
+
 /// Opens one connection first (so a wrong password or an unreachable server is reported as
 /// itself, at once), then builds the pool. A checkout runs no `SELECT 1`.
 pub fn build_pool(url: &DatabaseUrl, options: PoolOptions) -> anyhow::Result<Pool> {
@@ -314,7 +328,11 @@ pub fn build_pool(url: &DatabaseUrl, options: PoolOptions) -> anyhow::Result<Poo
     drop(first);
     let inner = r2d2::Pool::builder()
         .max_size(options.max_size.max(1))
-        .min_idle(Some(1))
+        .min_idle(Some(match options.role {
+            // Kept open, so that a page may read its parts at once on free ones (`spare`).
+            PoolRole::Console => options.max_size.clamp(1, CONSOLE_OPEN),
+            PoolRole::Api => 1,
+        }))
         .test_on_check_out(false)
         .connection_timeout(CONNECT_TIMEOUT)
         .build(manager)
@@ -353,4 +371,4 @@ mod run;
 mod stable_plans;
 pub use budget::within;
 use budget::Budget;
-pub use run::{run_db, run_db_short, Unavailable};
+pub use run::{run_db, run_db_short, run_on, Unavailable};

@@ -14,13 +14,27 @@ where
     T: Send + 'static,
     E: From<Unavailable> + Send + 'static,
 {
+    run_on(pool, None, f).await
+}
+
+/// Runs `f` on the blocking thread pool with `conn` (one `Pool::spare` handed out), or, without
+/// one, with a connection from the pool.
+pub async fn run_on<F, T, E>(pool: &Pool, conn: Option<PooledConn>, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<Unavailable> + Send + 'static,
+{
     let pool = pool.clone();
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        let mut conn = pool
-            .get()
-            .map_err(|e| Unavailable(anyhow::anyhow!("database unavailable: {e}")))?;
+        let mut conn = match conn {
+            Some(conn) => conn,
+            None => pool
+                .get()
+                .map_err(|e| Unavailable(anyhow::anyhow!("database unavailable: {e}")))?,
+        };
         let sqlite = matches!(**conn, AnyConnection::Sqlite(_));
         let budget = Budget::start(pool.budget.filter(|_| sqlite));
         let result = f(&mut conn);

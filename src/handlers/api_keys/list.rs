@@ -4,7 +4,6 @@ use actix_web::{web, HttpResponse};
 
 use super::context;
 use crate::app::AppState;
-use crate::db::run_db;
 use crate::domain::key::{AccessLevel, StatusFilter};
 use crate::domain::search::{KeyQuery, KeyQueryParams, Page, SortKey, OWNER_REMOVED};
 use crate::services::api_keys;
@@ -27,10 +26,7 @@ pub async fn list(
         true => api_keys::Parts::Results,
         false => api_keys::Parts::Whole,
     };
-    let found = run_db(&state.pool, move |c| {
-        api_keys::list(c, viewer, &query, now, parts)
-    })
-    .await?;
+    let found = api_keys::page(&state.pool, viewer, query, now, parts).await?;
     let rows: Vec<KeyRow> = found
         .keys
         .iter()

@@ -12,7 +12,7 @@ use mailrith::domain::search::{KeyQuery, KeyQueryParams, Page, SortKey, COUNT_CA
 use mailrith::domain::workspace::Role;
 use mailrith::models::api_keys::page::Total;
 use mailrith::models::{users, workspaces};
-use mailrith::services::api_keys::Parts;
+use mailrith::services::api_keys::{KeyList, Parts};
 use time::PrimitiveDateTime;
 
 use crate::backend_tests;
@@ -322,9 +322,56 @@ fn query(raw: &str) -> KeyQuery {
     KeyQuery::parse(&serde_urlencoded::from_str::<KeyQueryParams>(raw).unwrap())
 }
 
+/// What a page shows, to compare two reads of it.
+fn shown(list: &KeyList) -> String {
+    let ids = |keys: &[mailrith::models::api_keys::KeyListing]| -> Vec<i64> {
+        keys.iter().map(|k| k.key.id.0).collect()
+    };
+    format!(
+        "keys {:?} total {:?} any {} page {:?} {:?} {:?} {} {} memberships {:?} people {:?} \
+         expiring {:?} top {:?}",
+        ids(&list.keys),
+        list.total,
+        list.any,
+        list.page.ids,
+        list.page.first,
+        list.page.last,
+        list.page.has_before,
+        list.page.has_after,
+        list.memberships
+            .iter()
+            .map(|m| &m.workspace.public_id)
+            .collect::<Vec<_>>(),
+        list.people.iter().map(|p| &p.public_id).collect::<Vec<_>>(),
+        list.expiring,
+        ids(&list.top),
+    )
+}
+
+/// The whole page as the console reads it (`services::api_keys::page`: its parts at once, each on
+/// a connection of its own, when three are free) shows what `list` reads one part after another.
+async fn same_page_at_once(app: &TestApp, viewer: UserId, raw: &str) {
+    let now = app.clock_now();
+    let q = query(raw);
+    let q2 = q.clone();
+    let one_by_one = app
+        .db(move |c| mailrith::services::api_keys::list(c, viewer, &q2, now, Parts::Whole))
+        .await
+        .unwrap();
+    assert!(
+        app.pool.spare(3).is_some(),
+        "{raw}: three connections are free, so the parts are read at once"
+    );
+    let at_once = mailrith::services::api_keys::page(&app.pool, viewer, q, now, Parts::Whole)
+        .await
+        .unwrap();
+    assert_eq!(shown(&at_once), shown(&one_by_one), "{raw}");
+}
+
 /// Reads up to `pages` pages forward through the service, then one page back; checks each
 /// against the model.
 async fn check(app: &TestApp, world: &World, viewer: UserId, visible: &[WorkspaceId], raw: &str) {
+    same_page_at_once(app, viewer, raw).await;
     let now = app.clock_now();
     let q = query(raw);
     let expected = world.expect(visible, &q, now);
@@ -474,6 +521,21 @@ async fn search_answers_the_same_on_both_backends(app: TestApp) {
     for raw in &searches {
         check(&app, &world, world.admin, &all, raw).await;
     }
+    // With fewer than three connections free, the console reads the parts one after another on
+    // one connection: the same page.
+    let held = app.pool.spare(2).expect("two free connections");
+    let now = app.clock_now();
+    let (admin, q) = (world.admin, query(""));
+    let busy = mailrith::services::api_keys::page(&app.pool, admin, q.clone(), now, Parts::Whole)
+        .await
+        .unwrap();
+    drop(held);
+    let one_by_one = app
+        .db(move |c| mailrith::services::api_keys::list(c, admin, &q, now, Parts::Whole))
+        .await
+        .unwrap();
+    assert_eq!(shown(&busy), shown(&one_by_one));
+    assert!(!busy.top.is_empty() && !busy.expiring.is_empty() && busy.people.len() == 3);
     // Someone in one workspace sees its keys only, whatever they search.
     let globex_id = world.workspaces[1].0;
     for raw in [

@@ -284,9 +284,16 @@ impl Pool {
         conn
     }
 
-    /// `n` connections that are free right now, or none (when fewer are): for reading the parts
-    /// of a page at once while the pool has room, never waiting for it.
+    /// `n` connections, when no other request holds one of this pool's connections right now
+    /// (else none): for reading the parts of a page at once while the console has no one else
+    /// to serve, never waiting for it. With other requests in flight the cores are busy anyway,
+    /// and the parts read one after another add no work (measured on SQLite with 8 people at
+    /// once: reading at once whenever three connections were free cut throughput by 11 %).
     pub fn spare(&self, n: usize) -> Option<Vec<PooledConn>> {
+        let state = self.inner.state();
+        if state.idle_connections < state.connections {
+            return None;
+        }
         let mut conns = Vec::with_capacity(n);
         while conns.len() < n {
             conns.push(self.inner.try_get()?);

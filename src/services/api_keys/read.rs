@@ -105,12 +105,12 @@ pub fn list(
 }
 
 /// The API Keys page for `q`, as `list` reads it, but with its three parts read at once, each on
-/// a connection of its own, when the pool has three free right now: the results; the
-/// expiring-keys notice and the owner choices; "Top keys this week". A person alone on the
-/// console then waits for the slowest part rather than for all of them (the admin of 50
-/// workspaces on PostgreSQL: the three take about 5, 3.5 and 3 ms). When the pool is busier, the
-/// parts are read one after the other on one connection (`list`): with every connection in use,
-/// reading at once would only add work (each part reads the viewer's workspaces).
+/// a connection of its own, when no other request is using the pool (`Pool::spare`): the
+/// results; the expiring-keys notice and the owner choices; "Top keys this week". A person alone
+/// on the console then waits for the slowest part rather than for all of them (the admin of 50
+/// workspaces on PostgreSQL: the three take about 5, 3.5 and 3 ms). Otherwise the parts are read
+/// one after the other on one connection (`list`): with other requests in flight, reading at
+/// once would only add work (each part reads the viewer's workspaces).
 pub async fn page(
     pool: &Pool,
     viewer: UserId,

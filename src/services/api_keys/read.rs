@@ -34,7 +34,8 @@ pub struct KeyList {
 pub const TOP_KEYS: usize = 5;
 
 /// The keys of these workspaces with the most successful requests this week (ids, most first):
-/// the first page of the "Most used (7 days)" sort, one index range scan per workspace.
+/// the first page of the "Most used (7 days)" sort, one index range scan per workspace (or one
+/// over all keys, for someone who sees every workspace).
 fn top_keys(
     c: &mut AnyConnection,
     workspaces: &[WorkspaceId],
@@ -47,10 +48,13 @@ fn top_keys(
         owner: None,
         now,
     };
-    let sources: Vec<Source> = workspaces
-        .iter()
-        .map(|w| Source::new(Scope::Workspace(*w)))
-        .collect();
+    let sources: Vec<Source> = match page::sees_every_workspace(c, workspaces)? {
+        true => vec![Source::new(Scope::All)],
+        false => workspaces
+            .iter()
+            .map(|w| Source::new(Scope::Workspace(*w)))
+            .collect(),
+    };
     let first = page::page(
         c,
         &sources,

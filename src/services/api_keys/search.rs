@@ -189,6 +189,12 @@ pub(super) fn plan(
         }
     }
     let (base, owned): (Vec<Scope>, usize) = match &f.owner {
+        // Without a search, someone who sees every workspace reads them all as one arm. (A
+        // search's scan arms keep one per workspace: each checks the text on the keys it reads,
+        // from the default order's index, which carries it on PostgreSQL.)
+        None if q.needle().is_none() && page::sees_every_workspace(c, &f.visible)? => {
+            (vec![Scope::All], 0)
+        }
         None => (f.visible.iter().map(|w| Scope::Workspace(*w)).collect(), 0),
         Some(OwnerFilter::Person(u)) => (vec![Scope::Owner(*u, f.visible.clone())], 0),
         Some(OwnerFilter::Removed(active)) => removed_owners(c, active)?,

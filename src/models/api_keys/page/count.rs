@@ -31,7 +31,13 @@ pub fn count_now(
     // Workspace arms with one search condition are counted as one `IN` list.
     let mut merged: Vec<Source> = Vec::new();
     for s in sources {
-        if let Scope::Workspace(ws) = s.scope {
+        if let Scope::All = s.scope {
+            // The same keys as an arm per visible workspace.
+            merged.push(Source {
+                scope: Scope::Workspaces(f.visible.clone()),
+                text: s.text.clone(),
+            });
+        } else if let Scope::Workspace(ws) = s.scope {
             if let Some(m) = merged
                 .iter_mut()
                 .find(|m| m.text == s.text && matches!(m.scope, Scope::Workspaces(_)))

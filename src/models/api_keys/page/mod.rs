@@ -37,6 +37,10 @@ const ARMS_PER_STATEMENT: usize = 200;
 pub enum Scope {
     /// A workspace's keys, by the sort's `(workspace_id, value, id)` index.
     Workspace(WorkspaceId),
+    /// The keys of every visible workspace, by the sort's `(value, id)` index over all keys (the
+    /// workspace checked on each key read): one arm instead of one per workspace, for someone
+    /// who sees every workspace (`sees_every_workspace`).
+    All,
     /// One person's keys in these workspaces, by the sort's `(owner_id, value, id)` index.
     Owner(UserId, Vec<WorkspaceId>),
     /// A workspace's keys owned by one person (or by nobody: `None`), by `(workspace_id,
@@ -81,6 +85,13 @@ impl Source {
     pub fn new(scope: Scope) -> Self {
         Self { scope, text: None }
     }
+}
+
+/// Whether `visible` (the workspaces whose keys a viewer sees on a page) is every workspace, and
+/// more than one: their keys are then read by `Scope::All`, one arm in the sort's order over all
+/// keys, rather than one arm per workspace merged.
+pub fn sees_every_workspace(c: &mut AnyConnection, visible: &[WorkspaceId]) -> QueryResult<bool> {
+    Ok(visible.len() > 1 && crate::models::workspaces::count(c)? == visible.len())
 }
 
 /// Whose keys the owner filter keeps.

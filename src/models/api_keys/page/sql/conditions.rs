@@ -107,6 +107,9 @@ fn scope_condition(sql: &mut Sql, scope: &Scope, f: &Filters) {
         Scope::Workspaces(workspaces) => {
             in_list(sql, "k.workspace_id", workspaces.iter().map(|w| w.0));
         }
+        Scope::All => {
+            in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
+        }
         Scope::Pair(ws, owner) => {
             sql.push("k.workspace_id = ").bind(Bind::Int(ws.0));
             match owner {

@@ -109,7 +109,7 @@ pub fn list(
 }
 
 /// The API Keys page for `q`, as `list` reads it, but with its three parts read at once, each on
-/// a connection of its own, when no other request is using the pool (`Pool::spare`): the
+/// a connection of its own, when no other request is using the pool (`Pool::reading`): the
 /// results; the expiring-keys notice and the owner choices; "Top keys this week". A person alone
 /// on the console then waits for the slowest part rather than for all of them (the admin of 50
 /// workspaces on PostgreSQL: the three take about 5, 3.5 and 3 ms). Otherwise the parts are read
@@ -122,8 +122,9 @@ pub async fn page(
     now: time::PrimitiveDateTime,
     parts: Parts,
 ) -> Result<KeyList> {
+    let reading = pool.reading();
     let spare = match parts {
-        Parts::Whole => pool.spare(3),
+        Parts::Whole => reading.spare(3),
         Parts::Results => None,
     };
     let Some([a, b, d]) = spare.and_then(|s| <[PooledConn; 3]>::try_from(s).ok()) else {

@@ -18,7 +18,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use pool::{
     build_pool, connect, is_timeout, run_db, run_db_short, run_on, within, Conn, ConnOptions,
-    Manager, ManagerError, Pool, PoolOptions, PoolRole, PooledConn, Unavailable,
+    Manager, ManagerError, Pool, PoolOptions, PoolRole, PooledConn, Reading, Unavailable,
 };
 pub use url::DatabaseUrl;
 

@@ -3,11 +3,15 @@
 //! written to the change feed in the same transaction.
 
 pub mod delegated;
+mod detail;
+mod export;
 mod overlap;
 mod read;
 mod rotate;
 mod search;
 
+pub use detail::*;
+pub use export::*;
 pub use overlap::{retire_due, retire_old_secret};
 pub use read::*;
 pub use rotate::*;

@@ -7,7 +7,7 @@ use crate::models::api_keys::page::{self, Filters, IdPage, OwnerFilter, Scope, S
 use crate::models::api_keys::{self, KeyListing};
 use crate::models::users;
 use crate::models::workspaces::{self, Membership, Person};
-use crate::services::{Error, Result};
+use crate::services::Result;
 
 use super::search::{plan, read, Counted};
 
@@ -274,8 +274,8 @@ fn results(
 }
 
 /// A page read for `q`: its ids, the arms to count it by, and the filters it applied.
-struct Found {
-    page: IdPage,
+pub(super) struct Found {
+    pub(super) page: IdPage,
     /// How its total is found (see `search::read`).
     counted: Counted,
     filters: Filters,
@@ -305,7 +305,7 @@ fn visible(memberships: &[Membership], q: &KeyQuery) -> Vec<WorkspaceId> {
 
 /// Reads a page of `size` keys for `q` among the workspaces of `memberships` whose keys the viewer
 /// may see; `None` when nothing can match (no such workspace, no such owner).
-fn find(
+pub(super) fn find(
     c: &mut AnyConnection,
     q: &KeyQuery,
     now: time::PrimitiveDateTime,
@@ -345,45 +345,6 @@ fn find(
     }))
 }
 
-/// A batch of an export: up to `size` keys for `q` (its search, filters and sort; `q.page` says
-/// where the batch starts), and where the next one starts, if there are more. No counts, no
-/// choices: just the keys, so an export of a million keys reads them a batch at a time.
-pub struct ExportBatch {
-    pub keys: Vec<KeyListing>,
-    pub next: Option<crate::domain::search::Position>,
-    /// The name of the workspace the export is filtered to, if it is.
-    pub workspace: Option<String>,
-}
-
-pub fn export_batch(
-    c: &mut AnyConnection,
-    viewer: UserId,
-    q: &KeyQuery,
-    now: time::PrimitiveDateTime,
-    size: usize,
-) -> Result<ExportBatch> {
-    let memberships = workspaces::for_user(c, viewer)?;
-    let workspace = q.workspace.as_deref().and_then(|w| {
-        memberships
-            .iter()
-            .find(|m| m.workspace.public_id == w && m.access.can_view_keys())
-            .map(|m| m.workspace.name.clone())
-    });
-    let Some(found) = find(c, q, now, &memberships, size)? else {
-        return Ok(ExportBatch {
-            keys: Vec::new(),
-            next: None,
-            workspace,
-        });
-    };
-    let next = found.page.last.clone().filter(|_| found.page.has_after);
-    Ok(ExportBatch {
-        keys: api_keys::by_ids(c, &memberships, &found.page.ids)?,
-        next,
-        workspace,
-    })
-}
-
 fn empty(
     memberships: Vec<Membership>,
     people: Vec<Person>,
@@ -400,37 +361,4 @@ fn empty(
         people,
         top: Vec::new(),
     }
-}
-
-/// A key the viewer can see, with its history and who created it.
-pub struct KeyDetail {
-    pub listing: KeyListing,
-    pub history: Vec<(crate::models::audit::Event, Option<String>)>,
-    pub created_by: Option<String>,
-    /// Requests per day over the last 30 days (days without requests left out).
-    pub usage: Vec<(time::Date, i64, i64)>,
-}
-
-pub fn detail(
-    c: &mut AnyConnection,
-    viewer: UserId,
-    key: &str,
-    today: time::Date,
-) -> Result<KeyDetail> {
-    let listing = api_keys::find_for_viewer(c, viewer, key)?.ok_or(Error::NotFound)?;
-    let history = crate::models::audit::for_subject(
-        c,
-        listing.key.workspace_id,
-        &listing.key.public_id,
-        200,
-    )?;
-    let created_by = crate::models::users::name_of(c, listing.key.created_by)?;
-    let usage =
-        crate::models::usage::daily(c, listing.key.id, crate::domain::usage::chart_start(today))?;
-    Ok(KeyDetail {
-        listing,
-        history,
-        created_by,
-        usage,
-    })
 }

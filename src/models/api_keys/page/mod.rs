@@ -21,7 +21,7 @@ use time::PrimitiveDateTime;
 
 use crate::db::ids::{UserId, WorkspaceId};
 use crate::db::AnyConnection;
-use crate::domain::key::{AccessLevel, StatusFilter};
+use crate::domain::key::{AccessLevel, KeyStatus, StatusFilter};
 use crate::domain::search::{Page, Position, SortKey, SortValue};
 
 use sql::{
@@ -118,6 +118,16 @@ impl Filters {
     /// No status, access or owner filter: every key of the visible workspaces is listed.
     pub fn unfiltered(&self) -> bool {
         self.status.is_none() && self.access.is_none() && self.owner.is_none()
+    }
+
+    /// Whether some keys listed may have no value in this sort: not when the status filter
+    /// compares the value itself ("Expired" and "Expiring soon" only hold keys that expire).
+    pub fn may_lack(&self, sort: SortKey) -> bool {
+        let expiring = matches!(
+            self.status,
+            Some(StatusFilter::ExpiringSoon | StatusFilter::Is(KeyStatus::Expired))
+        );
+        sort.nullable() && !(sort == SortKey::Expires && expiring)
     }
 }
 

@@ -14,8 +14,8 @@ mod conditions;
 mod indexes;
 mod lateral;
 
-use conditions::filter_conditions;
 pub(super) use conditions::{conditions, prefix_range, substring, word_first};
+use conditions::{filter_conditions, implied_range};
 
 use indexes::index_for;
 pub(super) use lateral::lateral;
@@ -210,7 +210,10 @@ pub(super) fn arm(sql: &mut Sql, source: &Source, f: &Filters, r: Reading, read:
     select_list(sql, index, r.sort);
     from_clause(sql, source, Some(r.sort));
     conditions(sql, source, f);
-    if r.sort.nullable() {
+    implied_range(sql, f, r.sort, nulls);
+    // Not said when the filters imply it (SQLite's planner then reads "Expiring soon" by
+    // skip-scan over every workspace).
+    if f.may_lack(r.sort) {
         sql.push(&format!(
             " AND {value} IS {}NULL",
             if nulls { "" } else { "NOT " }
@@ -235,10 +238,14 @@ pub(super) fn arm(sql: &mut Sql, source: &Source, f: &Filters, r: Reading, read:
     // that PostgreSQL reads it in order instead of sorting every such key of the scope. Keys
     // without an owner likewise by their owner first: PostgreSQL does not take `owner_id IS NULL`
     // as fixing the owner index's first column, and sorted all 5,029 such keys at 1M (15 ms).
-    let owner = if matches!(source.scope, Scope::NoOwner(_)) {
-        format!("k.owner_id {dir}, ")
-    } else {
-        String::new()
+    // One workspace's keys on PostgreSQL are ordered by the workspace first (all the same): only
+    // the workspace's own index gives that order, so its planner no longer walks the index over
+    // every key, checking the workspace on each ("Read Only" by most used: 68,888 keys of other
+    // workspaces read, 206 ms, for the owner of 186,000 keys at 1M).
+    let owner = match &source.scope {
+        Scope::NoOwner(_) => format!("k.owner_id {dir}, "),
+        Scope::Workspace(_) if sql.postgres => format!("k.workspace_id {dir}, "),
+        _ => String::new(),
     };
     sql.push(&format!(" ORDER BY {owner}{value} {dir}, k.id {dir}"));
     sql.push(&format!(" LIMIT {limit}) AS a"));

@@ -180,7 +180,10 @@ pub(super) fn filter_conditions(sql: &mut Sql, source: &Source, f: &Filters) {
         Some(StatusFilter::Is(KeyStatus::Revoked)) => {
             sql.push(" AND k.revoked_at IS NOT NULL");
         }
-        Some(StatusFilter::ExpiringSoon) => {
+        // The `Expiring` scope says it already. Said twice, SQLite's planner (with the samples
+        // `ANALYZE` keeps) estimates the range as far narrower than it is and reads it by
+        // skip-scan over every workspace's keys instead of the viewer's.
+        Some(StatusFilter::ExpiringSoon) if !matches!(source.scope, Scope::Expiring) => {
             sql.push(" AND k.revoked_at IS NULL AND k.expires_at > ")
                 .bind(Bind::Time(f.now))
                 .push(" AND k.expires_at <= ")
@@ -198,7 +201,7 @@ pub(super) fn filter_conditions(sql: &mut Sql, source: &Source, f: &Filters) {
             sql.push(" AND k.created_at <= ")
                 .bind(Bind::Time(f.now - NEVER_USED_AFTER));
         }
-        None => {}
+        Some(StatusFilter::ExpiringSoon) | None => {}
     }
     if let Some(a) = f.access {
         sql.push(" AND k.access_level = ")
@@ -226,5 +229,31 @@ pub(super) fn filter_conditions(sql: &mut Sql, source: &Source, f: &Filters) {
     }
     if !sql.postgres {
         sql.push(" AND mlr_deadline()");
+    }
+}
+
+/// For keys with a value in the sort (`nulls == false`), the range of that value the status
+/// filter implies, said as a range of the sort's index (each starts with ` AND `). The filter
+/// says it inside an `OR` (a working key expires later or never; an unused key was last used
+/// long ago or never), which no index reads: "Unused" by last use, newest first, walked every
+/// key used this month before the first unused one (2 s and a "narrow it" answer for an admin of
+/// 50 workspaces on PostgreSQL at 1M keys).
+pub(super) fn implied_range(sql: &mut Sql, f: &Filters, sort: SortKey, nulls: bool) {
+    if nulls {
+        return;
+    }
+    let working = matches!(
+        f.status,
+        Some(StatusFilter::Is(KeyStatus::Active) | StatusFilter::Unused)
+    );
+    match sort {
+        SortKey::Expires if working => {
+            sql.push(" AND k.expires_at > ").bind(Bind::Time(f.now));
+        }
+        SortKey::LastUsed if f.status == Some(StatusFilter::Unused) => {
+            sql.push(" AND k.last_used_at <= ")
+                .bind(Bind::Time(f.now - UNUSED_AFTER));
+        }
+        _ => {}
     }
 }

@@ -117,7 +117,10 @@ pub(in crate::models::api_keys::page) fn lateral(
         sql.push(" AND k.owner_id = w.owner");
     }
     filter_conditions(sql, first, f);
-    if r.sort.nullable() {
+    implied_range(sql, f, r.sort, nulls);
+    // Not said when the filters imply it (SQLite's planner then reads "Expiring soon" by
+    // skip-scan over every workspace).
+    if f.may_lack(r.sort) {
         sql.push(&format!(
             " AND {value} IS {}NULL",
             if nulls { "" } else { "NOT " }

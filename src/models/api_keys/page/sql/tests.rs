@@ -4,16 +4,27 @@ use crate::db::ids::WorkspaceId;
 
 /// The SQL of one arm read in the default order (newest first) on PostgreSQL.
 fn postgres_arm(scope: Scope) -> String {
+    arm_sql(true, scope, None, SortKey::Created, true)
+}
+
+/// The SQL of one arm's keys with a value in the sort, on either backend, with a status filter.
+fn arm_sql(
+    postgres: bool,
+    scope: Scope,
+    status: Option<StatusFilter>,
+    sort: SortKey,
+    descending: bool,
+) -> String {
     let f = Filters {
         visible: vec![WorkspaceId(1)],
-        status: None,
+        status,
         access: None,
         owner: None,
         now: time::macros::datetime!(2026-12-01 12:00),
     };
     let r = Reading {
-        sort: SortKey::Created,
-        descending: true,
+        sort,
+        descending,
         nulls_first: false,
     };
     let read = ArmRead {
@@ -22,9 +33,100 @@ fn postgres_arm(scope: Scope) -> String {
         from: None,
         limit: 26,
     };
-    let mut sql = Sql::new(true);
+    let mut sql = Sql::new(postgres);
     arm(&mut sql, &Source::new(scope), &f, r, read);
     sql.text
+}
+
+/// Found by probing filters with sorts at 1M keys: "Expiring soon" by expiry said its range
+/// twice and `expires_at IS NOT NULL` besides, and SQLite's planner then read it by skip-scan
+/// over every workspace (10 ms instead of 3 for the owner of 186,000 keys); its keys that never
+/// expire were read too (none can match), by `expires_at IS NULL`. Now the range is said once,
+/// and neither the empty phase nor its condition is read.
+#[test]
+fn expiring_soon_says_its_range_once_and_reads_no_never_phase() {
+    let status = Some(StatusFilter::ExpiringSoon);
+    let sql = arm_sql(false, Scope::Expiring, status, SortKey::Expires, false);
+    assert_eq!(sql.matches("k.expires_at > ?").count(), 1, "{sql}");
+    assert_eq!(sql.matches("k.expires_at <= ?").count(), 1, "{sql}");
+    assert!(!sql.contains("IS NOT NULL"), "{sql}");
+    let f = |status| Filters {
+        visible: vec![WorkspaceId(1)],
+        status,
+        access: None,
+        owner: None,
+        now: time::macros::datetime!(2026-12-01 12:00),
+    };
+    let expired = Some(StatusFilter::Is(KeyStatus::Expired));
+    assert!(!f(status).may_lack(SortKey::Expires) && !f(expired).may_lack(SortKey::Expires));
+    assert!(f(status).may_lack(SortKey::LastUsed) && f(None).may_lack(SortKey::Expires));
+    assert!(!f(None).may_lack(SortKey::Name));
+}
+
+/// Found the same way: "Unused" by last use, newest first, walked every key used this month
+/// before the first unused one (2 s and a 503 for the admin of 50 workspaces on PostgreSQL);
+/// "Active" by expiry, soonest first, walked every expired key. The range the status implies
+/// for the sort's value is said as a range of the index.
+#[test]
+fn a_status_filter_on_the_sorted_value_is_read_as_its_range() {
+    let unused = Some(StatusFilter::Unused);
+    let sql = arm_sql(
+        true,
+        Scope::Workspace(WorkspaceId(1)),
+        unused,
+        SortKey::LastUsed,
+        true,
+    );
+    assert!(
+        sql.contains(" AND k.created_at <= $5 AND k.last_used_at <= $6"),
+        "{sql}"
+    );
+    let active = Some(StatusFilter::Is(KeyStatus::Active));
+    let sql = arm_sql(
+        false,
+        Scope::Workspace(WorkspaceId(1)),
+        active,
+        SortKey::Expires,
+        false,
+    );
+    assert!(sql.contains(") AND k.expires_at > ?"), "{sql}");
+    let sql = arm_sql(
+        false,
+        Scope::Workspace(WorkspaceId(1)),
+        active,
+        SortKey::Name,
+        false,
+    );
+    assert_eq!(sql.matches("k.expires_at > ?").count(), 1, "{sql}");
+}
+
+/// Found the same way: one workspace's keys, "Read Only" by most used, were read by
+/// PostgreSQL from the index over every key (68,888 keys of other workspaces, 206 ms). Ordered
+/// by the workspace first, only the workspace's index gives the order.
+#[test]
+fn one_workspace_on_postgres_is_ordered_by_the_workspace_first() {
+    let sql = arm_sql(
+        true,
+        Scope::Workspace(WorkspaceId(1)),
+        None,
+        SortKey::MostUsed,
+        true,
+    );
+    assert!(
+        sql.contains(" ORDER BY k.workspace_id DESC, k.requests_7d DESC, k.id DESC LIMIT 26"),
+        "{sql}"
+    );
+    let sqlite = arm_sql(
+        false,
+        Scope::Workspace(WorkspaceId(1)),
+        None,
+        SortKey::MostUsed,
+        true,
+    );
+    assert!(
+        sqlite.contains(" ORDER BY k.requests_7d DESC, k.id DESC"),
+        "{sqlite}"
+    );
 }
 
 /// Found by bench/scale.sh (503s under 8 concurrent owners): with `k.id = ANY(…)` as a

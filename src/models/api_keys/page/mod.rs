@@ -59,9 +59,9 @@ pub enum Scope {
     /// The keys whose lower-cased name starts with the prefix, by the name index, in the visible
     /// workspaces; sorted as read.
     NamePrefix(String),
-    /// The working keys that expire within `EXPIRING_SOON`, in the visible workspaces, by the
-    /// state index (which holds the default order's value too); sorted as read.
-    Expiring,
+    /// The keys of the status filter's state ("Expiring soon", "Expired", "Revoked") in the
+    /// visible workspaces, by the state index (which holds every sort's value); sorted as read.
+    State,
 }
 
 /// A search condition checked on the rows an arm reads (when the search matches too many keys

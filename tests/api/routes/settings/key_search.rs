@@ -606,6 +606,9 @@ async fn search_answers_the_same_on_both_backends(app: TestApp) {
         "status=unused&sort=last_used&dir=desc",
         "status=active&sort=expires&dir=asc",
         "access=read_only&sort=used",
+        // A state's keys read from the state index, then sorted.
+        "status=revoked&sort=last_used&dir=desc",
+        "status=expired&sort=used",
     ] {
         check(&app, &world, world.alan, &[globex_id], raw).await;
     }

@@ -84,13 +84,58 @@ pub(in crate::models::api_keys::page) fn word_first(sql: &mut Sql, word: &str, p
 /// The WHERE conditions of an arm: its scope, its search condition, the filters. (Columns are
 /// qualified: a SQLite text arm joins the FTS table.)
 pub(in crate::models::api_keys::page) fn conditions(sql: &mut Sql, source: &Source, f: &Filters) {
-    scope_condition(sql, &source.scope, f);
+    scope_condition(sql, &source.scope, f, false);
     filter_conditions(sql, source, f);
 }
 
-/// Which keys the scope holds.
-fn scope_condition(sql: &mut Sql, scope: &Scope, f: &Filters) {
+/// `conditions` of an arm read in the sort's order: on PostgreSQL, one workspace's keys with a
+/// value, when no condition bounds that value, say the workspace as a range of one value. An
+/// equality tells its planner the workspace is fixed, and it then drops the workspace from the
+/// order (`ORDER BY k.workspace_id, …`, see `arm`) and may walk the sort's index over every key,
+/// checking the workspace on each ("Read Only" by most used: 68,888 keys of other workspaces
+/// read, 119 ms, for the owner of 186,000 keys at 1M; 0.8 ms by the workspace's own index). Not
+/// when a range of the value (or `IS NULL`) is to bound the scan: after a range on the first
+/// column, it does not.
+pub(super) fn arm_conditions(
+    sql: &mut Sql,
+    source: &Source,
+    f: &Filters,
+    sort: SortKey,
+    nulls: bool,
+) {
+    let range = sql.postgres && !nulls && !bounded(f, sort);
+    scope_condition(sql, &source.scope, f, range);
+    filter_conditions(sql, source, f);
+}
+
+/// Whether the status filter bounds the sort's value by a range of its index (said by the
+/// filter, or by `implied_range`).
+fn bounded(f: &Filters, sort: SortKey) -> bool {
+    use KeyStatus::{Active, Expired};
+    match sort {
+        SortKey::Expires => matches!(
+            f.status,
+            Some(
+                StatusFilter::Is(Active | Expired)
+                    | StatusFilter::Unused
+                    | StatusFilter::ExpiringSoon
+            )
+        ),
+        SortKey::LastUsed | SortKey::Created => f.status == Some(StatusFilter::Unused),
+        SortKey::Name | SortKey::MostUsed => false,
+    }
+}
+
+/// Which keys the scope holds (one workspace as a range of one value with `range`, on
+/// PostgreSQL: see `arm_conditions`).
+fn scope_condition(sql: &mut Sql, scope: &Scope, f: &Filters, range: bool) {
     match scope {
+        Scope::Workspace(ws) if range => {
+            sql.push("k.workspace_id >= ")
+                .bind(Bind::Int(ws.0))
+                .push(" AND k.workspace_id <= ")
+                .bind(Bind::Int(ws.0));
+        }
         Scope::Workspace(ws) => {
             sql.push("k.workspace_id = ").bind(Bind::Int(ws.0));
         }
@@ -132,12 +177,11 @@ fn scope_condition(sql: &mut Sql, scope: &Scope, f: &Filters) {
             in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
             prefix_range(sql, prefix);
         }
-        Scope::Expiring => {
+        // The state itself is the status filter's condition (said once: said twice, SQLite's
+        // planner estimates the range as far narrower than it is and reads it by skip-scan
+        // over every workspace's keys instead of the viewer's).
+        Scope::State => {
             in_list(sql, "k.workspace_id", f.visible.iter().map(|w| w.0));
-            sql.push(" AND k.revoked_at IS NULL AND k.expires_at > ")
-                .bind(Bind::Time(f.now))
-                .push(" AND k.expires_at <= ")
-                .bind(Bind::Time(f.now + EXPIRING_SOON));
         }
         Scope::Ids(ids) => {
             if sql.postgres {
@@ -159,7 +203,7 @@ pub(super) fn filter_conditions(sql: &mut Sql, source: &Source, f: &Filters) {
     // Other scopes are built for the owner filter already.
     let owner_condition = matches!(
         source.scope,
-        Scope::Text { .. } | Scope::NamePrefix(_) | Scope::Ids(_) | Scope::Expiring
+        Scope::Text { .. } | Scope::NamePrefix(_) | Scope::Ids(_) | Scope::State
     );
     match &source.text {
         Some(TextCondition::Substring(pattern)) => substring_checked(sql, pattern),
@@ -180,10 +224,7 @@ pub(super) fn filter_conditions(sql: &mut Sql, source: &Source, f: &Filters) {
         Some(StatusFilter::Is(KeyStatus::Revoked)) => {
             sql.push(" AND k.revoked_at IS NOT NULL");
         }
-        // The `Expiring` scope says it already. Said twice, SQLite's planner (with the samples
-        // `ANALYZE` keeps) estimates the range as far narrower than it is and reads it by
-        // skip-scan over every workspace's keys instead of the viewer's.
-        Some(StatusFilter::ExpiringSoon) if !matches!(source.scope, Scope::Expiring) => {
+        Some(StatusFilter::ExpiringSoon) => {
             sql.push(" AND k.revoked_at IS NULL AND k.expires_at > ")
                 .bind(Bind::Time(f.now))
                 .push(" AND k.expires_at <= ")
@@ -201,7 +242,7 @@ pub(super) fn filter_conditions(sql: &mut Sql, source: &Source, f: &Filters) {
             sql.push(" AND k.created_at <= ")
                 .bind(Bind::Time(f.now - NEVER_USED_AFTER));
         }
-        Some(StatusFilter::ExpiringSoon) | None => {}
+        None => {}
     }
     if let Some(a) = f.access {
         sql.push(" AND k.access_level = ")

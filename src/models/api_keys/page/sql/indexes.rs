@@ -29,7 +29,7 @@ pub(super) fn index_for(scope: &Scope, sort: SortKey) -> &'static str {
         (Scope::Owner(..) | Scope::NoOwner(_), _) => "api_keys_owner_expires",
         (Scope::Pair(..), _) => "api_keys_ws_owner",
         (Scope::NamePrefix(_), _) => "api_keys_ws_name",
-        (Scope::Expiring, _) => "api_keys_ws_state",
+        (Scope::State, _) => "api_keys_ws_state",
         (Scope::Text { .. } | Scope::Ids(_), _) => "",
     }
 }

@@ -117,6 +117,19 @@ fn one_workspace_on_postgres_is_ordered_by_the_workspace_first() {
         sql.contains("k.workspace_id >= $1 AND k.workspace_id <= $2"),
         "{sql}"
     );
+    // Not in the order by expiry: "Revoked" then walked the expiry index checking each key's row.
+    let revoked = Some(StatusFilter::Is(KeyStatus::Revoked));
+    let by_expiry = arm_sql(
+        true,
+        Scope::Workspace(WorkspaceId(1)),
+        revoked,
+        SortKey::Expires,
+        false,
+    );
+    assert!(
+        by_expiry.contains("k.workspace_id = $1 AND "),
+        "{by_expiry}"
+    );
     assert!(
         sql.contains(" ORDER BY k.workspace_id DESC, k.requests_7d DESC, k.id DESC LIMIT 26"),
         "{sql}"

@@ -106,27 +106,9 @@ pub(super) fn arm_conditions(
     nulls: bool,
 ) {
     let by_use = matches!(sort, SortKey::MostUsed | SortKey::LastUsed);
-    let range = sql.postgres && by_use && !nulls && !bounded(f, sort);
+    let range = sql.postgres && by_use && !nulls && implied(f, sort).is_none();
     scope_condition(sql, &source.scope, f, range);
     filter_conditions(sql, source, f);
-}
-
-/// Whether the status filter bounds the sort's value by a range of its index (said by the
-/// filter, or by `implied_range`).
-fn bounded(f: &Filters, sort: SortKey) -> bool {
-    use KeyStatus::{Active, Expired};
-    match sort {
-        SortKey::Expires => matches!(
-            f.status,
-            Some(
-                StatusFilter::Is(Active | Expired)
-                    | StatusFilter::Unused
-                    | StatusFilter::ExpiringSoon
-            )
-        ),
-        SortKey::LastUsed | SortKey::Created => f.status == Some(StatusFilter::Unused),
-        SortKey::Name | SortKey::MostUsed => false,
-    }
 }
 
 /// Which keys the scope holds (one workspace as a range of one value with `range`, on
@@ -286,18 +268,22 @@ pub(super) fn implied_range(sql: &mut Sql, f: &Filters, sort: SortKey, nulls: bo
     if nulls {
         return;
     }
+    if let Some((condition, at)) = implied(f, sort) {
+        sql.push(condition).bind(Bind::Time(at));
+    }
+}
+
+/// The range of the sort's value the status filter implies (see `implied_range`), if any.
+fn implied(f: &Filters, sort: SortKey) -> Option<(&'static str, PrimitiveDateTime)> {
     let working = matches!(
         f.status,
         Some(StatusFilter::Is(KeyStatus::Active) | StatusFilter::Unused)
     );
     match sort {
-        SortKey::Expires if working => {
-            sql.push(" AND k.expires_at > ").bind(Bind::Time(f.now));
-        }
+        SortKey::Expires if working => Some((" AND k.expires_at > ", f.now)),
         SortKey::LastUsed if f.status == Some(StatusFilter::Unused) => {
-            sql.push(" AND k.last_used_at <= ")
-                .bind(Bind::Time(f.now - UNUSED_AFTER));
+            Some((" AND k.last_used_at <= ", f.now - UNUSED_AFTER))
         }
-        _ => {}
+        _ => None,
     }
 }

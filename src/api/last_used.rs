@@ -150,48 +150,76 @@ impl LastUsed {
         due
     }
 
-    /// Writes what is due in one transaction; returns how many keys were written.
+    /// Writes what is due, in key order, in short transactions (`db::write_in_chunks`: the
+    /// console's writes get in between); returns how many keys were written. What a failed
+    /// transaction did not write is kept for the next flush.
     pub async fn flush(
         &self,
         pool: &Pool,
         clock: &SharedClock,
         force: bool,
     ) -> anyhow::Result<usize> {
-        let due = self.take_due(clock.now(), force);
+        let mut due = self.take_due(clock.now(), force);
         if due.is_empty() {
             return Ok(0);
         }
-        let pool = pool.clone();
-        let n = due.len();
-        crate::telemetry::metrics::last_used_flush(n);
+        // Neighbouring keys share the table's pages.
+        due.sort_unstable_by_key(|((id, _), _)| *id);
+        crate::telemetry::metrics::last_used_flush(due.len());
         let target = self.target;
-        crate::db::run_db(&pool, move |c| -> Result<(), crate::services::Error> {
-            c.write_transaction(|c| {
-                for ((id, secret), u) in &due {
-                    match target {
-                        Target::Keys => api_keys::record_last_used(
-                            c,
-                            KeyId(*id),
-                            *secret,
-                            u.first_at,
-                            u.at,
-                            &u.ip,
-                            &u.user_agent,
-                        )?,
-                        Target::Grants => crate::models::oauth::record_last_used(
-                            c,
-                            GrantId(*id),
-                            u.at,
-                            &u.ip,
-                            &u.user_agent,
-                        )?,
-                    };
-                }
-                Ok(())
-            })
+        let written = crate::db::write_in_chunks(pool, due, move |c, due| {
+            for ((id, secret), u) in due {
+                match target {
+                    Target::Keys => api_keys::record_last_used(
+                        c,
+                        KeyId(*id),
+                        *secret,
+                        u.first_at,
+                        u.at,
+                        &u.ip,
+                        &u.user_agent,
+                    )?,
+                    Target::Grants => crate::models::oauth::record_last_used(
+                        c,
+                        GrantId(*id),
+                        u.at,
+                        &u.ip,
+                        &u.user_agent,
+                    )?,
+                };
+            }
+            Ok::<_, crate::services::Error>(())
         })
-        .await?;
-        Ok(n)
+        .await;
+        match written {
+            Ok(n) => Ok(n),
+            Err((e, unwritten)) => {
+                self.keep(unwritten);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Puts uses that could not be written back, to be written by the next flush (merged with
+    /// any use recorded since).
+    fn keep(&self, unwritten: Vec<((i64, SecretUsed), Usage)>) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        for (id, old) in unwritten {
+            match map.get_mut(&id) {
+                Some(u) => {
+                    u.first_at = u.first_at.min(old.first_at);
+                    if old.at > u.at {
+                        u.at = old.at;
+                        u.ip = old.ip;
+                        u.user_agent = old.user_agent;
+                    }
+                    u.dirty = true;
+                }
+                None => {
+                    map.insert(id, Usage { dirty: true, ..old });
+                }
+            }
+        }
     }
 
     /// Keys with uses not yet written.

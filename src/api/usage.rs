@@ -49,58 +49,62 @@ impl UsageCounter {
         map.drain().collect()
     }
 
-    /// Adds what was counted to the database in one transaction, with each counted key's
-    /// requests this week; on failure the counts are put back for the next try. Returns how many
-    /// key-days were written.
+    /// Adds what was counted to the database, with each counted key's requests this week, in
+    /// key order and short transactions (`db::write_in_chunks`: the console's writes get in
+    /// between); what a failed transaction did not write is put back for the next try. Returns
+    /// how many key-days were written.
     pub async fn flush(&self, pool: &Pool, today: Date) -> anyhow::Result<usize> {
-        let counts = self.take();
+        let mut counts = self.take();
         if counts.is_empty() {
             return Ok(0);
         }
-        let n = counts.len();
-        let kept = counts.clone();
-        let written = crate::db::run_db(pool, move |c| -> Result<(), crate::services::Error> {
-            c.write_transaction(|c| {
-                for ((key, day), (ok, refused)) in &counts {
-                    crate::models::usage::add(c, KeyId(*key), *day, *ok, *refused)?;
-                }
-                let mut used: Vec<i64> = counts
-                    .iter()
-                    .filter(|(_, (ok, _))| *ok > 0)
-                    .map(|((key, _), _)| *key)
-                    .collect();
-                used.sort_unstable();
-                used.dedup();
-                for key in used {
-                    crate::models::usage::refresh_week(c, KeyId(key), week_start(today))?;
-                }
-                Ok(())
-            })
+        counts.sort_unstable_by_key(|(key_day, _)| *key_day);
+        let written = crate::db::write_in_chunks(pool, counts, move |c, counts| {
+            for ((key, day), (ok, refused)) in counts {
+                crate::models::usage::add(c, KeyId(*key), *day, *ok, *refused)?;
+            }
+            // A key's days are neighbours: counted once per transaction it has days in.
+            let mut used: Vec<i64> = counts
+                .iter()
+                .filter(|(_, (ok, _))| *ok > 0)
+                .map(|((key, _), _)| *key)
+                .collect();
+            used.dedup();
+            for key in used {
+                crate::models::usage::refresh_week(c, KeyId(key), week_start(today))?;
+            }
+            Ok::<_, crate::services::Error>(())
         })
         .await;
-        if let Err(e) = written {
-            let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-            for (k, (ok, refused)) in kept {
-                let e = map.entry(k).or_default();
-                e.0 += ok;
-                e.1 += refused;
+        match written {
+            Ok(n) => Ok(n),
+            Err((e, unwritten)) => {
+                let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+                for (k, (ok, refused)) in unwritten {
+                    let e = map.entry(k).or_default();
+                    e.0 += ok;
+                    e.1 += refused;
+                }
+                Err(e.into())
             }
-            return Err(e.into());
         }
-        Ok(n)
     }
 
     /// Once a day (and at start-up): the week moved on for every key used in the last one, and
-    /// days past the chart are forgotten. Every process may run it: it only recounts.
+    /// days past the chart are forgotten, in short transactions (`db::write_in_steps`). Every
+    /// process may run it: it only recounts.
     pub async fn roll(&self, pool: &Pool, today: Date) -> anyhow::Result<usize> {
-        let rolled = crate::db::run_db(pool, move |c| -> Result<usize, crate::services::Error> {
-            c.write_transaction(|c| {
-                Ok(crate::models::usage::roll_week(
-                    c,
-                    week_start(today),
-                    chart_start(today),
-                )?)
-            })
+        use crate::db::{write_in_steps, WRITE_CHUNK};
+        use crate::models::usage;
+        type E = crate::services::Error;
+        let (from, keep_from) = (week_start(today), chart_start(today));
+        let rolled = write_in_steps(pool, move |c, after| -> Result<_, E> {
+            Ok(usage::roll_week_step(c, from, after, WRITE_CHUNK)?)
+        })
+        .await?;
+        write_in_steps(pool, move |c, _| -> Result<_, E> {
+            let n = usage::forget_days(c, keep_from, WRITE_CHUNK * 5)?;
+            Ok((n, (n == WRITE_CHUNK * 5).then_some(0)))
         })
         .await?;
         Ok(rolled)

@@ -2,6 +2,7 @@
 //! by the URL scheme (never by trial), SQLite pragmas on every pooled connection, and the embedded
 //! migrations of both backends.
 
+mod chunks;
 pub mod ids;
 mod pool;
 pub mod schema;
@@ -16,6 +17,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+pub use chunks::{write_in_chunks, write_in_steps, WRITE_CHUNK, WRITE_PAUSE};
 pub use pool::{
     build_pool, connect, is_timeout, run_db, run_db_short, run_on, within, Conn, ConnOptions,
     Manager, ManagerError, Pool, PoolOptions, PoolRole, PooledConn, Reading, Unavailable,

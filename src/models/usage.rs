@@ -57,20 +57,49 @@ pub fn refresh_week(conn: &mut AnyConnection, key: KeyId, from: Date) -> QueryRe
     .execute(conn)
 }
 
-/// When the day changes: recounts the week of every key used in the last one (the partial index
-/// `api_keys_used_this_week` holds just those), and forgets days older than `keep_from`. Only keys
-/// whose count changes are written (returns how many): every process rolls at start-up, and
-/// rewriting each used key every time (100,000 of a million, each in all its indexes) set off a
-/// vacuum of the whole table that slowed the console for minutes.
-pub fn roll_week(conn: &mut AnyConnection, from: Date, keep_from: Date) -> QueryResult<usize> {
+/// When the day changes, one step of recounting the week of every key used in the last one:
+/// the next `limit` such keys after `after` (the partial index `api_keys_used_this_week` holds
+/// just those), of which only those whose count changes are written (every process rolls at
+/// start-up, and rewriting each used key every time, 100,000 of a million, each in all its
+/// indexes, set off a vacuum of the whole table that slowed the console for minutes). Returns how
+/// many were written and the last key looked at, or `None` when there are no more.
+pub fn roll_week_step(
+    conn: &mut AnyConnection,
+    from: Date,
+    after: i64,
+    limit: usize,
+) -> QueryResult<(usize, Option<i64>)> {
+    use crate::db::schema::api_keys;
+    let ids: Vec<i64> = api_keys::table
+        .filter(api_keys::requests_7d.gt(0))
+        .filter(api_keys::id.gt(after))
+        .order(api_keys::id.asc())
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .select(api_keys::id)
+        .load(conn)?;
+    let Some(&last) = ids.last() else {
+        return Ok((0, None));
+    };
     let week = "COALESCE((SELECT SUM(u.ok) FROM key_usage_daily AS u \
                 WHERE u.key_id = api_keys.id AND u.day >= $1), 0)";
     let n = diesel::sql_query(format!(
-        "UPDATE api_keys SET requests_7d = {week} WHERE requests_7d > 0 AND requests_7d <> {week}"
+        "UPDATE api_keys SET requests_7d = {week} \
+         WHERE id > $2 AND id <= $3 AND requests_7d > 0 AND requests_7d <> {week}"
     ))
     .bind::<SqlDate, _>(from)
+    .bind::<BigInt, _>(after)
+    .bind::<BigInt, _>(last)
     .execute(conn)?;
-    diesel::delete(key_usage_daily::table.filter(key_usage_daily::day.lt(keep_from)))
-        .execute(conn)?;
-    Ok(n)
+    Ok((n, (ids.len() == limit).then_some(last)))
+}
+
+/// Forgets up to `limit` days older than `keep_from`; returns how many.
+pub fn forget_days(conn: &mut AnyConnection, keep_from: Date, limit: usize) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM key_usage_daily WHERE day < $1 AND key_id IN \
+         (SELECT key_id FROM key_usage_daily WHERE day < $1 ORDER BY day, key_id LIMIT $2)",
+    )
+    .bind::<SqlDate, _>(keep_from)
+    .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
+    .execute(conn)
 }

@@ -177,3 +177,132 @@ async fn usage_is_counted_charted_and_ranked(app: TestApp) {
         "the month still has requests"
     );
 }
+
+backend_tests!(a_big_flush_lets_other_writes_in_between);
+
+/// The API's background writes (last-used facts, usage counts, the daily roll of the week) are
+/// made in short transactions: a flush of many keys no longer holds SQLite's one write lock (or
+/// PostgreSQL's row locks) until it ends. At a million keys a 50,000-key flush held it for about
+/// 10 s and the console's writes (a sign-in's session, a revoke) failed after 5 s. Seen here as
+/// the flush's progress: another connection sees some of the keys written before the last.
+async fn a_big_flush_lets_other_writes_in_between(app: TestApp) {
+    use mailrith::db::WRITE_CHUNK;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    app.setup_admin().await;
+    let ws = workspace_id(&app, WORKSPACE).await;
+    generate(&app.client, &ws, "Template", &[]).await;
+    let template = internal_id(&app, &key_id_by_name(&app, "Template").await).await;
+    let n = 2 * WRITE_CHUNK + 50;
+    let now = app.clock_now();
+    // Keys like the first, inserted directly (fast): only the last-use columns matter here.
+    let ids: Vec<i64> = app
+        .db(move |c| {
+            let (workspace, created_at): (i64, time::PrimitiveDateTime) = api_keys::table
+                .find(template.0)
+                .select((api_keys::workspace_id, api_keys::created_at))
+                .first(c)
+                .unwrap();
+            for i in 0..n {
+                diesel::insert_into(api_keys::table)
+                    .values((
+                        api_keys::public_id.eq(format!("key_flush{i:05}")),
+                        api_keys::workspace_id.eq(workspace),
+                        api_keys::name.eq(format!("Flushed {i}")),
+                        api_keys::access_level.eq(mailrith::domain::key::AccessLevel::ReadOnly),
+                        api_keys::created_at.eq(created_at),
+                        api_keys::key_hash.eq(format!("{i:064}")),
+                        api_keys::hint.eq("mlr_…0000"),
+                    ))
+                    .execute(c)
+                    .unwrap();
+            }
+            api_keys::table
+                .filter(api_keys::public_id.like("key_flush%"))
+                .order(api_keys::id.asc())
+                .select(api_keys::id)
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(ids.len(), n);
+    let today = now.date();
+    for id in &ids {
+        app.api
+            .last_used
+            .record(*id, now, "203.0.113.9", "importer/1.0");
+        app.api.usage.ok(*id, today);
+    }
+
+    // The flush, and meanwhile another connection counting what it has written.
+    let done = AtomicBool::new(false);
+    let flush = async {
+        app.flush_last_used().await;
+        done.store(true, Ordering::SeqCst);
+    };
+    let watch = async {
+        let mut seen = Vec::new();
+        while !done.load(Ordering::SeqCst) {
+            let counts = app
+                .db(|c| {
+                    let used: i64 = api_keys::table
+                        .filter(api_keys::public_id.like("key_flush%"))
+                        .filter(api_keys::last_used_at.is_not_null())
+                        .count()
+                        .get_result(c)
+                        .unwrap();
+                    let days: i64 = key_usage_daily::table.count().get_result(c).unwrap();
+                    (used as usize, days as usize)
+                })
+                .await;
+            seen.push(counts);
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        seen
+    };
+    let ((), seen) = tokio::join!(flush, watch);
+    assert!(
+        seen.iter().any(|(used, _)| (1..n).contains(used)),
+        "last uses written in one transaction: seen {seen:?}"
+    );
+    assert!(
+        seen.iter().any(|(_, days)| (1..n).contains(days)),
+        "usage counts written in one transaction: seen {seen:?}"
+    );
+    // And all of it written in the end.
+    let (used, weekly) = app
+        .db(move |c| {
+            let keys = api_keys::table.filter(api_keys::public_id.like("key_flush%"));
+            let used: i64 = keys
+                .filter(api_keys::last_used_at.eq(Some(now)))
+                .filter(api_keys::last_used_ip.eq(Some("203.0.113.9")))
+                .count()
+                .get_result(c)
+                .unwrap();
+            let weekly: i64 = keys
+                .filter(api_keys::requests_7d.eq(1))
+                .count()
+                .get_result(c)
+                .unwrap();
+            (used as usize, weekly as usize)
+        })
+        .await;
+    assert_eq!((used, weekly), (n, n));
+
+    // The week moves on (in steps of `WRITE_CHUNK` keys): every count back to 0, the old days
+    // forgotten.
+    let later = today + time::Duration::days(60);
+    assert_eq!(app.api.usage.roll(&app.pool, later).await.unwrap(), n);
+    let (weekly, days) = app
+        .db(|c| {
+            let weekly: i64 = api_keys::table
+                .filter(api_keys::requests_7d.gt(0))
+                .count()
+                .get_result(c)
+                .unwrap();
+            let days: i64 = key_usage_daily::table.count().get_result(c).unwrap();
+            (weekly, days)
+        })
+        .await;
+    assert_eq!((weekly, days), (0, 0));
+}

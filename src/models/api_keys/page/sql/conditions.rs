@@ -268,22 +268,31 @@ pub(super) fn implied_range(sql: &mut Sql, f: &Filters, sort: SortKey, nulls: bo
     if nulls {
         return;
     }
-    if let Some((condition, at)) = implied(f, sort) {
-        sql.push(condition).bind(Bind::Time(at));
+    if let Some((condition, value)) = implied(f, sort) {
+        sql.push(condition).bind(value);
     }
 }
 
 /// The range of the sort's value the status filter implies (see `implied_range`), if any.
-fn implied(f: &Filters, sort: SortKey) -> Option<(&'static str, PrimitiveDateTime)> {
+///
+/// An unused key has no requests this week: each request counted is a use, and the process that
+/// counts it writes the key's last use first (within seconds; the counts once a minute), so a
+/// key with requests in the last 7 days was used in them. "Unused" by most used is then the
+/// keys without requests, in the order of their ids: read as that range of the most-used index,
+/// it no longer walks the keys used this week first, reading each one's row for its last use
+/// (18,600 keys, 50 ms, for the owner of 186,000 keys at 1M on SQLite).
+fn implied(f: &Filters, sort: SortKey) -> Option<(&'static str, Bind)> {
     let working = matches!(
         f.status,
         Some(StatusFilter::Is(KeyStatus::Active) | StatusFilter::Unused)
     );
+    let unused = f.status == Some(StatusFilter::Unused);
     match sort {
-        SortKey::Expires if working => Some((" AND k.expires_at > ", f.now)),
-        SortKey::LastUsed if f.status == Some(StatusFilter::Unused) => {
-            Some((" AND k.last_used_at <= ", f.now - UNUSED_AFTER))
+        SortKey::Expires if working => Some((" AND k.expires_at > ", Bind::Time(f.now))),
+        SortKey::LastUsed if unused => {
+            Some((" AND k.last_used_at <= ", Bind::Time(f.now - UNUSED_AFTER)))
         }
+        SortKey::MostUsed if unused => Some((" AND k.requests_7d <= ", Bind::Int(0))),
         _ => None,
     }
 }

@@ -98,6 +98,19 @@ fn a_status_filter_on_the_sorted_value_is_read_as_its_range() {
         false,
     );
     assert_eq!(sql.matches("k.expires_at > ?").count(), 1, "{sql}");
+    // An unused key has no requests this week: "Unused" by most used is that range of the
+    // most-used index (one workspace said as an equality, the range bounding the scan).
+    for postgres in [false, true] {
+        let sql = arm_sql(
+            postgres,
+            Scope::Workspace(WorkspaceId(1)),
+            unused,
+            SortKey::MostUsed,
+            true,
+        );
+        assert!(sql.contains("k.workspace_id = "), "{sql}");
+        assert!(sql.contains(" AND k.requests_7d <= "), "{sql}");
+    }
 }
 
 /// Found the same way: one workspace's keys, "Read Only" by most used, were read by

@@ -347,15 +347,13 @@ fn removed_owners(
 
 /// The keys of a state read from the state index and sorted (`Scope::State`), the other filters
 /// checked on them, while there are at most `STATE_READ` of them: "Expiring soon" in any order
-/// (a narrow range of that index), "Expired" and "Revoked" by last use or most used. Those keys
-/// are the ones no longer used, so these orders hold them last: their indexes walked a
-/// workspace's recently used keys first (68 ms for "Revoked" by last use, the owner of 186,000
-/// keys on SQLite). In the other orders they are spread, and the arms find a page quickly.
+/// (a narrow range of that index), "Expired" by last use or most used. Those keys are no longer
+/// used, so these orders hold them last: their indexes walked a workspace's recently used keys
+/// first. In the other orders they are spread, and the arms find a page quickly. ("Revoked" in
+/// those orders has indexes of its own: `index_for`.)
 fn state_plan(c: &mut AnyConnection, q: &KeyQuery, f: &Filters) -> Result<Option<Plan>> {
-    let retired = matches!(
-        f.status,
-        Some(StatusFilter::Is(KeyStatus::Expired | KeyStatus::Revoked))
-    ) && matches!(q.sort, SortKey::LastUsed | SortKey::MostUsed)
+    let retired = f.status == Some(StatusFilter::Is(KeyStatus::Expired))
+        && matches!(q.sort, SortKey::LastUsed | SortKey::MostUsed)
         && f.owner.is_none();
     if q.needle().is_some() || !(f.status == Some(StatusFilter::ExpiringSoon) || retired) {
         return Ok(None);
@@ -364,13 +362,6 @@ fn state_plan(c: &mut AnyConnection, q: &KeyQuery, f: &Filters) -> Result<Option
         AnyConnection::Sqlite(_) => STATE_READ.0,
         AnyConnection::Postgresql(_) => STATE_READ.1,
     };
-    // The revoked keys with an owner are tallied: past the cap already, they are not counted.
-    if f.status == Some(StatusFilter::Is(KeyStatus::Revoked))
-        && f.access.is_none()
-        && page::tallied(c, &f.visible, None, page::Tallied::Revoked)? > cap
-    {
-        return Ok(None);
-    }
     let state = [Source::new(Scope::State)];
     // Counted with the filters: the list's total too (not counted again).
     Ok(match page::count_now(c, &state, f, cap)? {

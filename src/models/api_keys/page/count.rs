@@ -107,7 +107,7 @@ fn counted_arm(sql: &mut Sql, source: &Source, f: &Filters) {
         && f.status == Some(StatusFilter::Unused)
         && source.text.is_none()
         && matches!(source.scope, Scope::Workspaces(_));
-    from_clause(sql, source, unused.then_some(SortKey::Created));
+    from_clause(sql, source, f, unused.then_some(SortKey::Created));
     conditions(sql, source, f);
 }
 

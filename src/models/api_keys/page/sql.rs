@@ -145,7 +145,7 @@ pub(super) fn in_list(sql: &mut Sql, column: &str, ids: impl IntoIterator<Item =
 /// drive the read). With `sort`, SQLite is told the scope's index (`INDEXED BY`): its planner
 /// would otherwise sometimes walk the sort's index of a whole workspace to find a few keys of one
 /// owner. PostgreSQL plans by its statistics.
-pub(super) fn from_clause(sql: &mut Sql, source: &Source, sort: Option<SortKey>) {
+pub(super) fn from_clause(sql: &mut Sql, source: &Source, f: &Filters, sort: Option<SortKey>) {
     if !sql.postgres && matches!(source.scope, Scope::Text { .. }) {
         sql.push(
             " FROM api_keys_search CROSS JOIN api_keys AS k ON k.id = api_keys_search.rowid WHERE ",
@@ -164,7 +164,8 @@ pub(super) fn from_clause(sql: &mut Sql, source: &Source, sort: Option<SortKey>)
             .push("::bigint[]) OFFSET 0) AS k WHERE ");
         return;
     }
-    match sort.map(|s| index_for(&source.scope, s)) {
+    let revoked = f.status == Some(StatusFilter::Is(KeyStatus::Revoked));
+    match sort.map(|s| index_for(&source.scope, s, revoked)) {
         Some(index) if !sql.postgres && !index.is_empty() => {
             sql.push(&format!(" FROM api_keys AS k INDEXED BY {index} WHERE "))
         }
@@ -232,7 +233,7 @@ pub(super) fn arm(sql: &mut Sql, source: &Source, f: &Filters, r: Reading, read:
             }
         ));
     } else {
-        from_clause(sql, source, Some(r.sort));
+        from_clause(sql, source, f, Some(r.sort));
     }
     arm_conditions(sql, source, f, r.sort, nulls);
     if state_first {

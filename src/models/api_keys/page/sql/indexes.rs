@@ -2,8 +2,9 @@
 
 use super::*;
 
-/// The index an arm of this scope reads in this sort: each scope is built for one.
-pub(super) fn index_for(scope: &Scope, sort: SortKey) -> &'static str {
+/// The index an arm of this scope reads in this sort: each scope is built for one. The revoked
+/// keys (`revoked`: the status filter) have their own in the orders by use, which hold them last.
+pub(super) fn index_for(scope: &Scope, sort: SortKey, revoked: bool) -> &'static str {
     let sort = match sort {
         SortKey::Name => "name",
         SortKey::Created => "created",
@@ -12,6 +13,14 @@ pub(super) fn index_for(scope: &Scope, sort: SortKey) -> &'static str {
         SortKey::MostUsed => "used",
     };
     match (scope, sort) {
+        (Scope::Workspace(_) | Scope::Workspaces(_), "last_used") if revoked => {
+            "api_keys_ws_revoked_last_used"
+        }
+        (Scope::Workspace(_) | Scope::Workspaces(_), "used") if revoked => {
+            "api_keys_ws_revoked_requests_7d"
+        }
+        (Scope::All, "last_used") if revoked => "api_keys_all_revoked_last_used",
+        (Scope::All, "used") if revoked => "api_keys_all_revoked_requests_7d",
         (Scope::Workspace(_) | Scope::Workspaces(_), "name") => "api_keys_ws_name",
         (Scope::Workspace(_) | Scope::Workspaces(_), "created") => "api_keys_ws_created",
         (Scope::Workspace(_) | Scope::Workspaces(_), "last_used") => "api_keys_ws_last_used",

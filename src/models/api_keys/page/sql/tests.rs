@@ -205,3 +205,40 @@ fn one_workspace_is_an_equality_and_several_one_array() {
     in_list(&mut sql, "k.workspace_id", [4, 5]);
     assert_eq!(sql.text, "k.workspace_id IN (?, ?)");
 }
+
+/// "Revoked" in the orders by use reads the revoked keys' own indexes (SQLite is told them; the
+/// arm says the partial index's condition, as SQLite requires to use it): those orders hold the
+/// revoked keys last, behind every key still in use.
+#[test]
+fn revoked_keys_by_use_read_their_own_index() {
+    let revoked = Some(StatusFilter::Is(KeyStatus::Revoked));
+    for (scope, sort, index) in [
+        (
+            Scope::Workspace(WorkspaceId(1)),
+            SortKey::LastUsed,
+            "api_keys_ws_revoked_last_used",
+        ),
+        (
+            Scope::Workspace(WorkspaceId(1)),
+            SortKey::MostUsed,
+            "api_keys_ws_revoked_requests_7d",
+        ),
+        (
+            Scope::All,
+            SortKey::LastUsed,
+            "api_keys_all_revoked_last_used",
+        ),
+        (
+            Scope::All,
+            SortKey::MostUsed,
+            "api_keys_all_revoked_requests_7d",
+        ),
+    ] {
+        let sql = arm_sql(false, scope, revoked, sort, true);
+        assert!(sql.contains(&format!("INDEXED BY {index} ")), "{sql}");
+        assert!(sql.contains("k.revoked_at IS NOT NULL"), "{sql}");
+    }
+    // Without the filter, the orders' own indexes.
+    let sql = arm_sql(false, Scope::All, None, SortKey::LastUsed, true);
+    assert!(sql.contains("INDEXED BY api_keys_all_last_used "), "{sql}");
+}

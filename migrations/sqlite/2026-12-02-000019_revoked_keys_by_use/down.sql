@@ -1,0 +1,4 @@
+DROP INDEX api_keys_ws_revoked_last_used;
+DROP INDEX api_keys_ws_revoked_requests_7d;
+DROP INDEX api_keys_all_revoked_last_used;
+DROP INDEX api_keys_all_revoked_requests_7d;

@@ -198,11 +198,14 @@ impl std::ops::DerefMut for Conn {
 
 impl Conn {
     /// After a failed call: whether the connection still answers. A dead one (the server
-    /// restarted, the socket closed) is marked, so the pool replaces it.
-    fn check_after_error(&mut self) {
-        if self.conn.batch_execute("SELECT 1").is_err() {
+    /// restarted, the socket closed) is marked, so the pool replaces it, and the call's error is
+    /// then `Unavailable` (the database, not the request, failed: a 503 to try again).
+    fn check_after_error<T, E: From<Unavailable>>(&mut self, result: Result<T, E>) -> Result<T, E> {
+        if result.is_err() && self.conn.batch_execute("SELECT 1").is_err() {
             self.broken = true;
+            return Err(Unavailable(run::ConnectionClosed.into()).into());
         }
+        result
     }
 }
 

@@ -18,6 +18,9 @@ use crate::models::sessions;
 
 type State = HashMap<String, String>;
 
+/// How many connections found closed a session's call skips (more than a pool holds).
+const CLOSED_RETRIES: usize = 16;
+
 /// Only touch `last_seen_at` when it is older than this, so that a burst of requests costs one write.
 const TOUCH_EVERY: time::Duration = time::Duration::seconds(30);
 
@@ -39,19 +42,47 @@ impl DbSessionStore {
         }
     }
 
+    /// A session's statements, on the console's pool. A session is read (and written) on
+    /// every request, so its failure is the request's (actix-session answers 500): a call that
+    /// failed because the database had closed its connection (a restart, a failover; the
+    /// connection is then dropped from the pool) is made again, on another connection (after a
+    /// restart every idle connection of the pool is closed: up to `CLOSED_RETRIES` times).
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut crate::db::AnyConnection, &SharedClock) -> anyhow::Result<T>
+        f: impl Fn(&mut crate::db::AnyConnection, &SharedClock) -> anyhow::Result<T>
             + Send
+            + Sync
             + 'static,
     ) -> anyhow::Result<T> {
-        let pool = self.pool.clone();
-        let clock = self.clock.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn, &clock)
-        })
-        .await?
+        let f = std::sync::Arc::new(f);
+        let mut retries = 0;
+        loop {
+            let (f, clock) = (f.clone(), self.clock.clone());
+            let result =
+                crate::db::run_db(&self.pool, move |c| f(c, &clock).map_err(Failed::Call)).await;
+            match result {
+                Ok(value) => return Ok(value),
+                Err(Failed::Unavailable(e))
+                    if e.connection_closed() && retries < CLOSED_RETRIES =>
+                {
+                    retries += 1;
+                }
+                Err(Failed::Unavailable(e)) => return Err(e.0),
+                Err(Failed::Call(e)) => return Err(e),
+            }
+        }
+    }
+}
+
+/// How a session's call failed: its own error, or no (working) connection.
+enum Failed {
+    Call(anyhow::Error),
+    Unavailable(crate::db::Unavailable),
+}
+
+impl From<crate::db::Unavailable> for Failed {
+    fn from(e: crate::db::Unavailable) -> Self {
+        Self::Unavailable(e)
     }
 }
 

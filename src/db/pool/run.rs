@@ -7,6 +7,19 @@ use super::*;
 #[derive(Debug)]
 pub struct Unavailable(pub anyhow::Error);
 
+/// Why a connection was dropped from its pool: the database closed it (a restart, a failover).
+#[derive(Debug, thiserror::Error)]
+#[error("the database closed the connection")]
+pub struct ConnectionClosed;
+
+impl Unavailable {
+    /// Whether a call failed because the database had closed its connection (now dropped from
+    /// the pool): the same call on another connection may well succeed.
+    pub fn connection_closed(&self) -> bool {
+        self.0.is::<ConnectionClosed>()
+    }
+}
+
 /// Runs `f` with a pooled connection on the blocking thread pool, in the caller's tracing span.
 pub async fn run_db<F, T, E>(pool: &Pool, f: F) -> Result<T, E>
 where
@@ -39,10 +52,7 @@ where
         let budget = Budget::start(pool.budget.filter(|_| sqlite));
         let result = f(&mut conn);
         drop(budget);
-        if result.is_err() {
-            conn.check_after_error();
-        }
-        result
+        conn.check_after_error(result)
     })
     .await
     .map_err(|e| Unavailable(anyhow::anyhow!("blocking task failed: {e}")))?
@@ -73,12 +83,7 @@ where
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn)));
     drop(budget);
     match result {
-        Ok(result) => {
-            if result.is_err() {
-                conn.check_after_error();
-            }
-            result
-        }
+        Ok(result) => conn.check_after_error(result),
         Err(_) => {
             conn.broken = true;
             Err(Unavailable(anyhow::anyhow!("a database read panicked")).into())

@@ -749,6 +749,83 @@ async fn the_api_answers_while_the_console_pool_is_busy(app: TestApp) {
     drop(held);
 }
 
+/// A checkout runs no `SELECT 1`: a connection is checked only after a call on it failed, and
+/// one found dead is dropped (`has_broken`) and replaced. Here the database server closes every
+/// connection of the running server (as a restart or a failover would): each may fail the one
+/// request that finds it closed (a 503 to try again: it answered 500 before), and then the
+/// console and the API answer again, on new ones.
+/// (PostgreSQL: SQLite's connections are files, not sockets.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_closed_by_the_database_are_replaced() {
+    let Some(app) = spawn_postgres_app().await else {
+        return;
+    };
+    app.setup_admin().await;
+    let ws = workspace_id(&app, WORKSPACE).await;
+    let (_, _, secret) = generate(&app.client, &ws, "Survivor", &[]).await;
+    let secret = secret.unwrap();
+    let contacts = || {
+        let (base, secret) = (app.base.clone(), secret.clone());
+        async move {
+            reqwest::Client::new()
+                .get(format!("{base}/api/v1/contacts?limit=10"))
+                .bearer_auth(&secret)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(app.client.page("/settings/api-keys").await.0, 200);
+    assert_eq!(contacts().await, 200);
+
+    let mailrith::db::DatabaseUrl::Postgres(url) = &app.database else {
+        unreachable!("a PostgreSQL app")
+    };
+    let name = url::Url::parse(url)
+        .unwrap()
+        .path()
+        .trim_start_matches('/')
+        .to_owned();
+    let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
+    let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
+    let closed = diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind::<diesel::sql_types::Text, _>(&name)
+    .execute(&mut admin)
+    .unwrap();
+    assert!(closed > 0, "the server held connections");
+
+    // At most one failed request per closed connection, then every one answered.
+    let mut failed = 0;
+    let mut answered_in_a_row = 0;
+    for _ in 0..(closed + 6) {
+        let page = app.client.page("/settings/api-keys").await.0;
+        let api = contacts().await;
+        for (what, status) in [("console", page.as_u16()), ("API", api)] {
+            if status == 200 {
+                answered_in_a_row += 1;
+            } else {
+                // The database failed, not the request: "busy, try again", not an error.
+                assert_eq!(status, 503, "{what}");
+                failed += 1;
+                answered_in_a_row = 0;
+            }
+        }
+    }
+    assert!(
+        failed <= closed,
+        "{failed} failures for {closed} connections closed"
+    );
+    assert!(
+        answered_in_a_row >= 12,
+        "not answering again: {answered_in_a_row}"
+    );
+}
+
 /// Keys are found by their owner's name as it is now: renaming a person rewrites no key.
 async fn an_owner_renamed_is_found_by_the_new_name(app: TestApp) {
     app.setup_admin().await;

@@ -90,13 +90,21 @@ impl UsageCounter {
         }
     }
 
-    /// Once a day (and at start-up): the week moved on for every key used in the last one, and
-    /// days past the chart are forgotten, in short transactions (`db::write_in_steps`). Every
-    /// process may run it: it only recounts.
+    /// Once a day (and at start-up, unless a process did it today already): the week moved on
+    /// for every key used in the last one, and days past the chart are forgotten, in short
+    /// transactions (`db::write_in_steps`). Two processes may run it at once: it only recounts.
+    /// Returns how many keys' weeks changed.
     pub async fn roll(&self, pool: &Pool, today: Date) -> anyhow::Result<usize> {
-        use crate::db::{write_in_steps, WRITE_CHUNK};
+        use crate::db::{run_db, write_in_steps, WRITE_CHUNK};
         use crate::models::usage;
         type E = crate::services::Error;
+        let done = run_db(pool, move |c| -> Result<_, E> {
+            Ok(usage::rolled_on(c)? == Some(today))
+        })
+        .await?;
+        if done {
+            return Ok(0);
+        }
         let (from, keep_from) = (week_start(today), chart_start(today));
         let rolled = write_in_steps(pool, move |c, after| -> Result<_, E> {
             Ok(usage::roll_week_step(c, from, after, WRITE_CHUNK)?)
@@ -105,6 +113,10 @@ impl UsageCounter {
         write_in_steps(pool, move |c, _| -> Result<_, E> {
             let n = usage::forget_days(c, keep_from, WRITE_CHUNK * 5)?;
             Ok((n, (n == WRITE_CHUNK * 5).then_some(0)))
+        })
+        .await?;
+        run_db(pool, move |c| -> Result<_, E> {
+            Ok(usage::set_rolled_on(c, today)?)
         })
         .await?;
         Ok(rolled)

@@ -274,6 +274,14 @@ diesel::joinable!(contacts -> workspaces (workspace_id));
 diesel::joinable!(mail_outbox -> api_keys (key_id));
 diesel::joinable!(key_usage_daily -> api_keys (key_id));
 
+diesel::table! {
+    /// The day the usage week was last moved on (one row, `id` = 1).
+    usage_week_rolled (id) {
+        id -> Integer,
+        day -> Date,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     workspaces,
@@ -294,4 +302,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_tokens,
     mail_outbox,
     key_usage_daily,
+    usage_week_rolled,
 );

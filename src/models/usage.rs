@@ -103,3 +103,22 @@ pub fn forget_days(conn: &mut AnyConnection, keep_from: Date, limit: usize) -> Q
     .bind::<BigInt, _>(i64::try_from(limit).unwrap_or(i64::MAX))
     .execute(conn)
 }
+
+/// The day the usage week was last moved on (by any process), if ever.
+pub fn rolled_on(conn: &mut AnyConnection) -> QueryResult<Option<Date>> {
+    use crate::db::schema::usage_week_rolled;
+    usage_week_rolled::table
+        .select(usage_week_rolled::day)
+        .first(conn)
+        .optional()
+}
+
+/// Records that the week was moved on `day`.
+pub fn set_rolled_on(conn: &mut AnyConnection, day: Date) -> QueryResult<usize> {
+    diesel::sql_query(
+        "INSERT INTO usage_week_rolled (id, day) VALUES (1, $1) \
+         ON CONFLICT (id) DO UPDATE SET day = excluded.day",
+    )
+    .bind::<SqlDate, _>(day)
+    .execute(conn)
+}

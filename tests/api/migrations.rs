@@ -42,6 +42,7 @@ async fn migrations_create_the_whole_schema(app: TestApp) {
             oauth_tokens,
             mail_outbox,
             key_usage_daily,
+            usage_week_rolled,
         );
         #[derive(QueryableByName)]
         struct Table {

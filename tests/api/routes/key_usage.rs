@@ -134,9 +134,33 @@ async fn usage_is_counted_charted_and_ranked(app: TestApp) {
         .await;
     assert_eq!(key_names(&least), ["Idle hook", "Importer"]);
 
-    // Rolling again the same day (every process rolls at start-up) rewrites no key: the week's
-    // counts have not changed.
+    // Rolling the same day rewrites no key (the week's counts have not changed), and once a
+    // day is rolled, rolling it again (another process starting) reads nothing: seen with a
+    // count the roll would put right.
     assert_eq!(app.api.usage.roll(&app.pool, today).await.unwrap(), 0);
+    app.db(move |c| {
+        diesel::update(api_keys::table.find(id))
+            .set(api_keys::requests_7d.eq(5))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    assert_eq!(app.api.usage.roll(&app.pool, today).await.unwrap(), 0);
+    let stale = app
+        .db(move |c| {
+            api_keys::table
+                .find(id)
+                .select(api_keys::requests_7d)
+                .first::<i64>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(stale, 5, "the same day is not rolled twice");
+    app.db(move |c| {
+        mailrith::models::usage::refresh_week(c, id, mailrith::domain::usage::week_start(today))
+            .unwrap()
+    })
+    .await;
     let week = app
         .db(move |c| {
             api_keys::table

@@ -57,13 +57,24 @@ pub fn within<T>(
             CPU_DEADLINE.set(outer);
             result
         }
-        AnyConnection::Postgresql(_) => c.transaction(|c| {
-            c.batch_execute(&format!(
-                "SET LOCAL statement_timeout = {}",
-                budget.as_millis().max(1)
-            ))?;
-            f(c)
-        }),
+        AnyConnection::Postgresql(_) => {
+            let result = c.transaction(|c| {
+                c.batch_execute(&format!(
+                    "SET LOCAL statement_timeout = {}",
+                    budget.as_millis().max(1)
+                ))?;
+                f(c)
+            });
+            // A timeout that fires as the last statement ends is not lost: PostgreSQL keeps the
+            // cancel pending and raises it in the connection's next statement, which then fails
+            // with "canceling statement due to statement timeout" at once, outside this budget
+            // (seen at 1M keys with 8 people searching: a text search answered "narrow it" after
+            // 46 ms, about once in 4,000 requests). A statement of our own takes it here.
+            if result.is_ok() {
+                let _ = c.batch_execute("SELECT 1");
+            }
+            result
+        }
     };
     match result {
         Ok(v) => Ok(Some(v)),

@@ -35,6 +35,17 @@ async fn internal_id(app: &TestApp, public_id: &str) -> KeyId {
     .await
 }
 
+async fn requests_7d(app: &TestApp, id: KeyId) -> i64 {
+    app.db(move |c| {
+        api_keys::table
+            .find(id)
+            .select(api_keys::requests_7d)
+            .first::<i64>(c)
+            .unwrap()
+    })
+    .await
+}
+
 async fn usage_is_counted_charted_and_ranked(app: TestApp) {
     app.setup_admin().await;
     let ws = workspace_id(&app, WORKSPACE).await;
@@ -146,30 +157,14 @@ async fn usage_is_counted_charted_and_ranked(app: TestApp) {
     })
     .await;
     assert_eq!(app.api.usage.roll(&app.pool, today).await.unwrap(), 0);
-    let stale = app
-        .db(move |c| {
-            api_keys::table
-                .find(id)
-                .select(api_keys::requests_7d)
-                .first::<i64>(c)
-                .unwrap()
-        })
-        .await;
+    let stale = requests_7d(&app, id).await;
     assert_eq!(stale, 5, "the same day is not rolled twice");
     app.db(move |c| {
         mailrith::models::usage::refresh_week(c, id, mailrith::domain::usage::week_start(today))
             .unwrap()
     })
     .await;
-    let week = app
-        .db(move |c| {
-            api_keys::table
-                .find(id)
-                .select(api_keys::requests_7d)
-                .first::<i64>(c)
-                .unwrap()
-        })
-        .await;
+    let week = requests_7d(&app, id).await;
     assert_eq!(week, 1203);
 
     // Twelve days on: the week is empty, and days older than the chart are gone.

@@ -64,18 +64,14 @@ where
 {
     let mut at = i64::MIN;
     let mut written = 0;
-    let mut first = true;
     loop {
-        if !first {
-            tokio::time::sleep(WRITE_PAUSE).await;
-        }
-        first = false;
         let step = step.clone();
         let (n, next) = run_db(pool, move |c| c.write_transaction(|c| step(c, at))).await?;
         written += n;
-        match next {
-            Some(next) => at = next,
-            None => return Ok(written),
-        }
+        let Some(next) = next else {
+            return Ok(written);
+        };
+        at = next;
+        tokio::time::sleep(WRITE_PAUSE).await;
     }
 }

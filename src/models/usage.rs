@@ -59,9 +59,9 @@ pub fn refresh_week(conn: &mut AnyConnection, key: KeyId, from: Date) -> QueryRe
 
 /// When the day changes, one step of recounting the week of every key used in the last one:
 /// the next `limit` such keys after `after` (the partial index `api_keys_used_this_week` holds
-/// just those), of which only those whose count changes are written (every process rolls at
-/// start-up, and rewriting each used key every time, 100,000 of a million, each in all its
-/// indexes, set off a vacuum of the whole table that slowed the console for minutes). Returns how
+/// just those), of which only those whose count changes are written (rewriting each used key,
+/// 100,000 of a million, each in all its indexes, set off a vacuum of the whole table that slowed
+/// the console for minutes). Returns how
 /// many were written and the last key looked at, or `None` when there are no more.
 pub fn roll_week_step(
     conn: &mut AnyConnection,
